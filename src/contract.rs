@@ -1,0 +1,185 @@
+//! The CC-CMS `agentbyworkno` contract as data: endpoint, Table 2 ranges,
+//! Table 5 status ↔ CTI mapping, result codes and the open-question choices.
+//!
+//! Everything that quotes `../shared/spec/agentbyworkno.md` lives here, so the
+//! simulator, the checks and the boundary generator agree on one source.
+
+/// `POST /rest/cmsapp/v1/openapi/agent/agentbyworkno` (spec "Endpoint").
+pub const ENDPOINT_PATH: &str = "/rest/cmsapp/v1/openapi/agent/agentbyworkno";
+
+/// Legacy 8.13 twin endpoint (spec "Versions"): `result` + `resultDatas`, lower-case keys.
+pub const LEGACY_ENDPOINT_PATH: &str = "/rest/cmsapp/v1/openapi/agentgroup/agentbyworkno";
+
+/// `resultCode` on success (Table 3 row 2).
+pub const RESULT_CODE_SUCCESS: &str = "0100000";
+/// `resultCode` "failed (generic)" (spec "Error codes").
+pub const RESULT_CODE_FAILED: &str = "0100001";
+/// `resultCode` "invalid parameter" (spec "Error codes").
+pub const RESULT_CODE_INVALID_PARAMETER: &str = "0100002";
+/// Legacy `result` on success (Table 3 row 1).
+pub const RESULT_SUCCESS: &str = "0";
+
+/// `loginDate` of an agent that is not signed in: 4294967295000 (Table 4 row 2.6).
+pub const LOGIN_DATE_SENTINEL: i64 = 4_294_967_295_000;
+
+/// One field of Table 2 (request body) with its documented range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestField {
+    /// JSON key, as the page spells it.
+    pub name: &'static str,
+    /// Row number in Table 2.
+    pub row: u8,
+    /// Inclusive ranges (the 2025-11 revision gives agentId two).
+    pub ranges: &'static [(i64, i64)],
+}
+
+/// Table 2 as published on the 2024-08 page.
+pub const TABLE2: [RequestField; 3] = [
+    RequestField {
+        name: "ccId",
+        row: 1,
+        ranges: &[(1, 65535)],
+    },
+    RequestField {
+        name: "vdn",
+        row: 2,
+        ranges: &[(1, 5000)],
+    },
+    RequestField {
+        name: "agentId",
+        row: 3,
+        ranges: &[(101, 59999)],
+    },
+];
+
+/// Table 2 `agentId` ranges in the 2025-11 revision (spec "Versions").
+pub const AGENT_ID_RANGES_2025_11: &[(i64, i64)] = &[(101, 59999), (70000, 999_999)];
+
+/// One row of Table 5: an agent `status` and the CTI states (`citStatus`) it maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusRow {
+    /// Table 5 `status` value.
+    pub status: i64,
+    /// Meaning, in the page's words.
+    pub meaning: &'static str,
+    /// `citStatus` values that go with it; empty means "not used".
+    pub cti: &'static [i64],
+}
+
+/// Table 5, in row order. Status 9 (pre-rest) is not in this page's table;
+/// see [`Status9`].
+pub const TABLE5: [StatusRow; 9] = [
+    StatusRow { status: 0, meaning: "unknown", cti: &[9] },
+    StatusRow { status: 1, meaning: "signed in (not used)", cti: &[] },
+    StatusRow { status: 2, meaning: "signed out", cti: &[0] },
+    StatusRow { status: 3, meaning: "busy", cti: &[7] },
+    StatusRow { status: 4, meaning: "idle", cti: &[1] },
+    StatusRow { status: 5, meaning: "wrap-up", cti: &[6] },
+    StatusRow { status: 6, meaning: "same as idle (not used)", cti: &[] },
+    StatusRow { status: 7, meaning: "talking", cti: &[2, 3, 4, 5] },
+    StatusRow { status: 8, meaning: "rest", cti: &[8] },
+];
+
+/// The vendor appendix's status 9 "pre-rest" row (open question 5). Its CTI
+/// state is not documented; rest (8) is the nearest and what we accept.
+pub const STATUS9_ROW: StatusRow = StatusRow { status: 9, meaning: "pre-rest", cti: &[8] };
+
+/// Table 5 row for a status, honouring the status-9 choice.
+pub fn status_row(status: i64, status9: Status9) -> Option<StatusRow> {
+    if status == 9 && status9 == Status9::Allowed {
+        return Some(STATUS9_ROW);
+    }
+    TABLE5.iter().copied().find(|r| r.status == status)
+}
+
+/// CTI platform agent states 0–10 (spec "CTI platform agent states").
+pub const CTI_STATES: [(i64, &str); 11] = [
+    (0, "not signed in"),
+    (1, "idle"),
+    (2, "pre-occupied"),
+    (3, "occupied"),
+    (4, "answering"),
+    (5, "talking"),
+    (6, "working"),
+    (7, "busy"),
+    (8, "rest"),
+    (9, "study"),
+    (10, "adjusting"),
+];
+
+/// Valid `mediaType` values: 0 (signed in to no media, the sample) and the
+/// media-type table (1–23, 50–55).
+pub fn is_media_type(v: i64) -> bool {
+    (0..=23).contains(&v) || (50..=55).contains(&v)
+}
+
+/// Table 4 keys, in row order (2.1–2.9).
+pub const TABLE4_KEYS: [&str; 9] = [
+    "workNo",
+    "vdnId",
+    "citStatus",
+    "name",
+    "phoneNumber",
+    "loginDate",
+    "currentStateTime",
+    "mediaType",
+    "status",
+];
+
+/// Open question 1: how the Table 2 fields are carried in the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyShape {
+    /// `{"queryParam":{"ccId":…,"vdn":…,"agentId":…}}`, as in the page's sample (default).
+    #[default]
+    Wrapped,
+    /// `{"ccId":…,"vdn":…,"agentId":…}`, as the newer revision's table suggests.
+    Flat,
+}
+
+impl BodyShape {
+    /// Parse the profile spelling (`wrapped` / `flat`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "wrapped" => Some(Self::Wrapped),
+            "flat" => Some(Self::Flat),
+            _ => None,
+        }
+    }
+
+    /// The profile spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Wrapped => "wrapped",
+            Self::Flat => "flat",
+        }
+    }
+}
+
+/// Open question 5: may `status` 9 (pre-rest) appear on this endpoint?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Status9 {
+    /// Only this page's Table 5 (default): status 9 is a violation.
+    #[default]
+    Rejected,
+    /// The vendor appendix's status 9 is accepted (with CTI 8).
+    Allowed,
+}
+
+impl Status9 {
+    /// Parse the profile spelling (`rejected` / `allowed`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "rejected" => Some(Self::Rejected),
+            "allowed" => Some(Self::Allowed),
+            _ => None,
+        }
+    }
+
+    /// The profile spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rejected => "rejected",
+            Self::Allowed => "allowed",
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! cms-contract: declarative contract tests for the Huawei CC-CMS open API.
+#![warn(missing_docs)]
+
+pub mod contract;
