@@ -1,0 +1,1 @@
+//! C2 "auth-v2" AK/SK request signing (placeholder, being written).

@@ -1,0 +1,1 @@
+//! JSON Schema loading and validation (placeholder, being written).

@@ -1,0 +1,1 @@
+//! Embedded reference CC-CMS simulator (placeholder, being written).
