@@ -2,6 +2,8 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod case;
 pub mod contract;
+pub mod location;
 pub mod schema;
 pub mod sim;

@@ -1,0 +1,730 @@
+//! Finding case files, applying folder defaults and variables, and building
+//! [`Case`] values. Every problem is collected with its location.
+
+use super::error::{did_you_mean, LoadError, LoadErrors};
+use super::generate;
+use super::matcher::Compiler;
+use super::node::{Node, NodeValue};
+use super::raw::{self, RawCase, RawDefaults, RawExpect, RawFile, RawRequest};
+use super::vars::{Expanded, Vars};
+use super::{AuthMode, Body, Case, Expect, Request, Rule};
+use crate::location::Location;
+use serde_saphyr::Spanned;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What loading needs besides the files.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Variables for `${name}`.
+    pub vars: Vars,
+    /// Folder of the request schema, for `generate: boundaries`.
+    pub schema_dir: PathBuf,
+}
+
+/// Name of the per-folder defaults file.
+pub const DEFAULTS_FILE: &str = "_defaults.yaml";
+
+/// Load every case under `paths` (files or folders, searched for `*.yaml`).
+pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions) -> Result<Vec<Case>, LoadErrors> {
+    let mut errors = Vec::new();
+    let mut cases = Vec::new();
+    let mut defaults_cache: HashMap<PathBuf, Option<RawDefaults>> = HashMap::new();
+    for root in paths {
+        let files = match discover(root) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let root_dir = if root.is_dir() {
+            root.clone()
+        } else {
+            root.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        for file in files {
+            let defaults = defaults_for(&file, &root_dir, &mut defaults_cache, &mut errors);
+            match load_file(&file, &defaults, opts) {
+                Ok(mut c) => cases.append(&mut c),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+    }
+    check_unique(&cases, &mut errors);
+    if errors.is_empty() && cases.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        errors.push(
+            LoadError::new(
+                Location::file_only(paths.first().map_or(Path::new("."), PathBuf::as_path)),
+                format!("no cases found in {}", shown.join(", ")),
+            )
+            .help("case files are `*.yaml` with a `cases:` list; an empty run is a failure"),
+        );
+    }
+    if errors.is_empty() {
+        Ok(cases)
+    } else {
+        Err(LoadErrors(errors))
+    }
+}
+
+fn discover(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let meta = std::fs::metadata(root).map_err(|e| {
+        LoadError::new(
+            Location::file_only(root),
+            format!("cannot read `{}`: {e}", root.display()),
+        )
+        .help("pass a case file or a folder of case files (default: cases/)")
+    })?;
+    if meta.is_file() {
+        return Ok(vec![root.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| {
+            LoadError::new(
+                Location::file_only(&dir),
+                format!("cannot list `{}`: {e}", dir.display()),
+            )
+        })?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if p.is_dir() {
+                if !name.starts_with('.') {
+                    stack.push(p);
+                }
+            } else if (name.ends_with(".yaml") || name.ends_with(".yml")) && !name.starts_with('_')
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        return Err(LoadError::new(
+            Location::file_only(root),
+            format!("no case files (`*.yaml`) under `{}`", root.display()),
+        )
+        .help("an empty run is a failure: check the path"));
+    }
+    Ok(out)
+}
+
+/// `_defaults.yaml` files from `root_dir` down to the file's folder, merged (nearer wins).
+fn defaults_for(
+    file: &Path,
+    root_dir: &Path,
+    cache: &mut HashMap<PathBuf, Option<RawDefaults>>,
+    errors: &mut Vec<LoadError>,
+) -> RawDefaults {
+    let mut dirs = Vec::new();
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        dirs.push(d.to_path_buf());
+        if d == root_dir || d.as_os_str().is_empty() {
+            break;
+        }
+        dir = d.parent();
+    }
+    let mut merged = RawDefaults::default();
+    for d in dirs.iter().rev() {
+        let path = d.join(DEFAULTS_FILE);
+        let entry = cache.entry(path.clone()).or_insert_with(|| {
+            if !path.is_file() {
+                return None;
+            }
+            match parse_yaml::<RawDefaults>(&path, raw::DEFAULTS_KEYS) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            }
+        });
+        if let Some(d) = entry {
+            merged.request = merge_request(&merged.request, &d.request);
+            merged.expect = merge_expect(&merged.expect, &d.expect);
+        }
+    }
+    merged
+}
+
+fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        strict_booleans: true,
+        with_snippet: false,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+    }
+}
+
+/// Parse a YAML file into `T`, turning serde-saphyr errors into located ones.
+pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    keys_hint: &[&str],
+) -> Result<T, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        LoadError::new(
+            Location::file_only(path),
+            format!("cannot read `{}`: {e}", path.display()),
+        )
+    })?;
+    parse_yaml_str(path, &text, keys_hint)
+}
+
+/// Parse YAML text that came from `path`.
+pub(crate) fn parse_yaml_str<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    keys_hint: &[&str],
+) -> Result<T, LoadError> {
+    serde_saphyr::from_str_with_options::<T>(text, yaml_options())
+        .map_err(|e| yaml_error(path, &e, keys_hint))
+}
+
+fn yaml_error(path: &Path, e: &serde_saphyr::Error, keys_hint: &[&str]) -> LoadError {
+    let file = Arc::new(path.to_path_buf());
+    let loc = e.location().map_or_else(
+        || Location::file_only(path),
+        |l| Location::from_yaml(&file, &l),
+    );
+    match e {
+        serde_saphyr::Error::SerdeUnknownField {
+            field, expected, ..
+        } => {
+            let err = LoadError::new(loc, format!("unknown field `{field}`"));
+            let err = match did_you_mean(field, expected.iter().copied()) {
+                Some(s) => err.label(format!("did you mean `{s}`?")),
+                None => err.label("not allowed here"),
+            };
+            err.help(format!("expected one of: {}", expected.join(", ")))
+        }
+        serde_saphyr::Error::SerdeMissingField { field, .. } => {
+            LoadError::new(loc, format!("missing field `{field}`"))
+                .label(format!("add `{field}:` here"))
+        }
+        other => {
+            let text = other.to_string();
+            let first = text.lines().next().unwrap_or("invalid YAML").to_string();
+            let msg = strip_location_suffix(&first);
+            let err = LoadError::new(loc, msg).label("fix the YAML here");
+            if keys_hint.is_empty() {
+                err
+            } else {
+                err.help(format!("top-level keys: {}", keys_hint.join(", ")))
+            }
+        }
+    }
+}
+
+fn strip_location_suffix(s: &str) -> String {
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}
+
+fn load_file(
+    path: &Path,
+    defaults: &RawDefaults,
+    opts: &LoadOptions,
+) -> Result<Vec<Case>, Vec<LoadError>> {
+    let raw: RawFile = parse_yaml(path, raw::FILE_KEYS).map_err(|e| vec![e])?;
+    let file = Arc::new(path.to_path_buf());
+    if raw.cases.is_empty() {
+        return Err(vec![LoadError::new(
+            Location::file_only(path),
+            "the file holds no cases",
+        )
+        .help("add at least one entry under `cases:` or delete the file")]);
+    }
+    let suite = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map_or_else(|| "cases".to_string(), |n| n.to_string_lossy().into_owned());
+    let mut cases = Vec::new();
+    let mut errors = Vec::new();
+    for rc in &raw.cases {
+        match build_case(&suite, &file, rc, defaults, opts) {
+            Ok(mut c) => cases.append(&mut c),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(cases)
+    } else {
+        Err(errors)
+    }
+}
+
+fn build_case(
+    suite: &str,
+    file: &Arc<PathBuf>,
+    rc: &RawCase,
+    defaults: &RawDefaults,
+    opts: &LoadOptions,
+) -> Result<Vec<Case>, LoadError> {
+    let name_loc = Location::from_yaml(file, &rc.name.referenced);
+    check_name(&rc.name.value, &name_loc)?;
+    let request = merge_request(&defaults.request, &rc.request);
+    let expect = merge_expect(&defaults.expect, &rc.expect);
+    let Some(each) = &rc.each else {
+        let case = compile(
+            suite,
+            rc.name.value.clone(),
+            file,
+            rc,
+            &request,
+            &expect,
+            &opts.vars,
+        )?;
+        return expand_generate(rc, case, file, opts);
+    };
+    let c = Compiler {
+        file,
+        vars: &opts.vars,
+    };
+    let var = each.var.value.clone();
+    let values = each_values(&c, &each.values)?;
+    if values.is_empty() {
+        return Err(
+            LoadError::new(c.loc(&each.values.loc), "`each.values` is empty")
+                .label("list at least one value"),
+        );
+    }
+    let mut out = Vec::new();
+    for v in values {
+        let mut vars = opts.vars.clone();
+        vars.set(&var, &v, "each");
+        let name = format!("{}::{var}_{v}", rc.name.value);
+        let case = compile(suite, name, file, rc, &request, &expect, &vars)?;
+        out.append(&mut expand_generate(rc, case, file, opts)?);
+    }
+    Ok(out)
+}
+
+fn expand_generate(
+    rc: &RawCase,
+    case: Case,
+    file: &Arc<PathBuf>,
+    opts: &LoadOptions,
+) -> Result<Vec<Case>, LoadError> {
+    match &rc.generate {
+        None => Ok(vec![case]),
+        Some(g) if g.value == "boundaries" => {
+            let loc = Location::from_yaml(file, &g.referenced);
+            generate::boundaries(&case, &opts.schema_dir, &loc)
+        }
+        Some(g) => Err(LoadError::new(
+            Location::from_yaml(file, &g.referenced),
+            format!("unknown generator `{}`", g.value),
+        )
+        .label(match did_you_mean(&g.value, ["boundaries"]) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "the only generator is `boundaries`".into(),
+        })),
+    }
+}
+
+fn check_name(name: &str, loc: &Location) -> Result<(), LoadError> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(
+            LoadError::new(loc.clone(), format!("invalid case name `{name}`"))
+                .label("use letters, digits, `_` and `-` (it becomes a test name)"),
+        );
+    }
+    Ok(())
+}
+
+fn each_values(c: &Compiler, n: &Node) -> Result<Vec<String>, LoadError> {
+    let scalar = |n: &Node| -> Result<String, LoadError> {
+        match c.value(n)? {
+            serde_json::Value::String(s) => Ok(s),
+            serde_json::Value::Number(x) => Ok(x.to_string()),
+            _ => Err(c.expected(n, "a number or a string")),
+        }
+    };
+    let mut out = Vec::new();
+    let items: Vec<String> = match &n.value {
+        NodeValue::Seq(items) => items.iter().map(scalar).collect::<Result<_, _>>()?,
+        _ => scalar(n)?
+            .split(|ch: char| ch == ',' || ch.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    for item in items {
+        if let Some((a, b)) = item.split_once("..=") {
+            let (Ok(a), Ok(b)) = (a.trim().parse::<i64>(), b.trim().parse::<i64>()) else {
+                return Err(c.expected(n, "values like `101..=110`"));
+            };
+            if b < a || b - a > 100_000 {
+                return Err(LoadError::new(
+                    c.loc(&n.loc),
+                    format!("range `{item}` is empty or too large"),
+                )
+                .label("use `low..=high` with at most 100000 values"));
+            }
+            out.extend((a..=b).map(|i| i.to_string()));
+        } else {
+            out.push(item);
+        }
+    }
+    Ok(out)
+}
+
+fn merge_request(base: &RawRequest, over: &RawRequest) -> RawRequest {
+    let headers = match (&base.headers, &over.headers) {
+        (
+            Some(Node {
+                value: NodeValue::Map(a),
+                loc,
+            }),
+            Some(Node {
+                value: NodeValue::Map(b),
+                ..
+            }),
+        ) => {
+            let mut merged: Vec<(Spanned<String>, Node)> = a
+                .iter()
+                .filter(|(k, _)| {
+                    !b.iter()
+                        .any(|(k2, _)| k2.value.eq_ignore_ascii_case(&k.value))
+                })
+                .cloned()
+                .collect();
+            merged.extend(b.iter().cloned());
+            Some(Node {
+                value: NodeValue::Map(merged),
+                loc: *loc,
+            })
+        }
+        (a, b) => b.clone().or_else(|| a.clone()),
+    };
+    // A case that gives any body kind replaces the default body entirely.
+    let case_has_body = over.query.is_some() || over.body.is_some() || over.raw_body.is_some();
+    let pick =
+        |a: &Option<Node>, b: &Option<Node>| if case_has_body { b.clone() } else { a.clone() };
+    RawRequest {
+        method: over.method.clone().or_else(|| base.method.clone()),
+        path: over.path.clone().or_else(|| base.path.clone()),
+        headers,
+        auth: over.auth.clone().or_else(|| base.auth.clone()),
+        query: pick(&base.query, &over.query),
+        body: pick(&base.body, &over.body),
+        raw_body: if case_has_body {
+            over.raw_body.clone()
+        } else {
+            base.raw_body.clone()
+        },
+    }
+}
+
+fn merge_expect(base: &RawExpect, over: &RawExpect) -> RawExpect {
+    RawExpect {
+        status: over.status.clone().or_else(|| base.status.clone()),
+        json: over.json.clone().or_else(|| base.json.clone()),
+        schema: over.schema.clone().or_else(|| base.schema.clone()),
+        body: over.body.clone().or_else(|| base.body.clone()),
+        match_mode: over.match_mode.clone().or_else(|| base.match_mode.clone()),
+        rules: over.rules.clone().or_else(|| base.rules.clone()),
+    }
+}
+
+fn compile(
+    suite: &str,
+    name: String,
+    file: &Arc<PathBuf>,
+    rc: &RawCase,
+    req: &RawRequest,
+    exp: &RawExpect,
+    vars: &Vars,
+) -> Result<Case, LoadError> {
+    let c = Compiler { file, vars };
+    let source = Location::from_yaml(file, &rc.name.referenced);
+    let text = |s: &Spanned<String>| -> Result<String, LoadError> {
+        match vars.expand(&s.value, &c.loc(&s.referenced))? {
+            Expanded::Typed(v) => Ok(v.to_string()),
+            Expanded::Text(t) => Ok(t),
+        }
+    };
+    let method = match &req.method {
+        Some(m) => text(m)?.to_ascii_uppercase(),
+        None => {
+            return Err(LoadError::new(source, "the case has no `request.method`")
+                .label("set `method:` here or in the folder's _defaults.yaml"))
+        }
+    };
+    let path = match &req.path {
+        Some(p) => text(p)?,
+        None => {
+            return Err(LoadError::new(source, "the case has no `request.path`")
+                .label("set `path:` here or in the folder's _defaults.yaml"))
+        }
+    };
+    let mut headers = Vec::new();
+    if let Some(h) = &req.headers {
+        let NodeValue::Map(entries) = &h.value else {
+            return Err(c.expected(h, "a mapping of header names to values"));
+        };
+        for (k, v) in entries {
+            if k.value.eq_ignore_ascii_case("authorization") {
+                return Err(LoadError::new(
+                    c.loc(&k.referenced),
+                    "Authorization cannot be set in a case file",
+                )
+                .label(
+                    "use `auth:` (signed, none, blank, garbled, ...); keys come from CMS_AK/CMS_SK",
+                ));
+            }
+            match &v.value {
+                NodeValue::Null => {}
+                NodeValue::Str(_) | NodeValue::Int(_) => {
+                    let val = match c.value(v)? {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    headers.push((k.value.clone(), val));
+                }
+                _ => return Err(c.expected(v, "a header value (string) or `~` to remove it")),
+            }
+        }
+    }
+    let kinds = [
+        req.query.is_some(),
+        req.body.is_some(),
+        req.raw_body.is_some(),
+    ];
+    if kinds.iter().filter(|k| **k).count() > 1 {
+        return Err(
+            LoadError::new(source, "a request has one of `query`, `body` or `raw_body`")
+                .label("keep only one"),
+        );
+    }
+    let body = if let Some(q) = &req.query {
+        match c.value(q)? {
+            serde_json::Value::Object(m) => Body::Query(m),
+            _ => return Err(c.expected(q, "a mapping of Table 2 fields (ccId, vdn, agentId)")),
+        }
+    } else if let Some(b) = &req.body {
+        Body::Json(c.value(b)?)
+    } else if let Some(r) = &req.raw_body {
+        Body::Raw(text(r)?)
+    } else {
+        Body::Empty
+    };
+    let auth = match &req.auth {
+        None => AuthMode::Signed,
+        Some(a) => AuthMode::ALL
+            .iter()
+            .find(|(n, _)| *n == a.value)
+            .map(|(_, m)| *m)
+            .ok_or_else(|| {
+                unknown_word(&c, a, "auth mode", AuthMode::ALL.iter().map(|(n, _)| *n))
+            })?,
+    };
+    let status_source = exp
+        .status
+        .as_ref()
+        .map_or(source.clone(), |n| c.loc(&n.loc));
+    let status = match &exp.status {
+        None => vec![200],
+        Some(n) => status_list(&c, n)?,
+    };
+    let exact = match &exp.match_mode {
+        None => false,
+        Some(m) if m.value == "subset" => false,
+        Some(m) if m.value == "exact" => true,
+        Some(m) => return Err(unknown_word(&c, m, "match mode", ["subset", "exact"])),
+    };
+    let body_matcher = exp.body.as_ref().map(|b| c.matcher(b, exact)).transpose()?;
+    let mut rules = Vec::new();
+    for r in exp.rules.iter().flatten() {
+        let rule = Rule::ALL
+            .iter()
+            .find(|(n, _)| *n == r.value)
+            .map(|(_, x)| *x)
+            .ok_or_else(|| unknown_word(&c, r, "rule", Rule::ALL.iter().map(|(n, _)| *n)))?;
+        rules.push((rule, c.loc(&r.referenced)));
+    }
+    let tags = rc.tags.iter().map(|t| t.value.clone()).collect();
+    Ok(Case {
+        suite: suite.to_string(),
+        name,
+        description: rc.description.clone(),
+        tags,
+        source,
+        request: Request {
+            method,
+            path,
+            headers,
+            body,
+            auth,
+        },
+        expect: Expect {
+            status,
+            status_source,
+            json: exp.json.as_ref().is_some_and(|j| j.value),
+            schema: exp
+                .schema
+                .as_ref()
+                .map(|s| (s.value.clone(), c.loc(&s.referenced))),
+            body: body_matcher,
+            rules,
+        },
+    })
+}
+
+fn status_list(c: &Compiler, n: &Node) -> Result<Vec<u16>, LoadError> {
+    let one = |n: &Node| match &n.value {
+        NodeValue::Int(i) if (100..=599).contains(i) => Ok(*i as u16),
+        _ => Err(c.expected(n, "an HTTP status code (100-599)")),
+    };
+    match &n.value {
+        NodeValue::Seq(items) if !items.is_empty() => items.iter().map(one).collect(),
+        _ => Ok(vec![one(n)?]),
+    }
+}
+
+fn unknown_word<'a>(
+    c: &Compiler,
+    s: &Spanned<String>,
+    what: &str,
+    choices: impl IntoIterator<Item = &'a str> + Clone,
+) -> LoadError {
+    let all: Vec<&str> = choices.clone().into_iter().collect();
+    let e = LoadError::new(
+        c.loc(&s.referenced),
+        format!("unknown {what} `{}`", s.value),
+    );
+    match did_you_mean(&s.value, choices) {
+        Some(m) => e.label(format!("did you mean `{m}`?")),
+        None => e.label(format!("not a {what}")),
+    }
+    .help(format!("{what}s: {}", all.join(", ")))
+}
+
+fn check_unique(cases: &[Case], errors: &mut Vec<LoadError>) {
+    let mut seen: BTreeMap<String, &Location> = BTreeMap::new();
+    for c in cases {
+        let id = c.id();
+        if let Some(first) = seen.get(&id) {
+            errors.push(
+                LoadError::new(c.source.clone(), format!("duplicate case `{id}`"))
+                    .label(format!("first defined at {first}"))
+                    .help("case names must be unique within a suite (folder)"),
+            );
+        } else {
+            seen.insert(id, &c.source);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn tmp(tag: &str) -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("cms-contract-load-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn defaults_and_variables_apply() {
+        let d = tmp("defaults");
+        write(&d, "s/_defaults.yaml", "request:\n  method: POST\n  path: /p\n  headers:\n    Content-Type: application/json\nexpect:\n  status: 200\n  rules: [echo_work_no]\n");
+        write(&d, "s/a.yaml", "cases:\n  - name: one\n    request:\n      query: {ccId: 1, vdn: 1, agentId: \"${agent}\"}\n    expect:\n      body:\n        resultCode: \"0100000\"\n        resultDesc: {workNo: $integer, status: {$gte: 0, $lte: 8}}\n");
+        let mut vars = Vars::new();
+        vars.set("agent", "101", "test");
+        let cases = load_paths(
+            &[d.join("s")],
+            &LoadOptions {
+                vars,
+                schema_dir: PathBuf::new(),
+            },
+        )
+        .unwrap();
+        assert_eq!(cases.len(), 1);
+        let c = &cases[0];
+        assert_eq!(c.id(), "s::one");
+        assert_eq!(c.request.method, "POST");
+        assert_eq!(
+            c.request.headers,
+            vec![("Content-Type".to_string(), "application/json".to_string())]
+        );
+        let Body::Query(q) = &c.request.body else {
+            panic!("query body expected")
+        };
+        assert_eq!(q["agentId"], serde_json::json!(101));
+        assert_eq!(c.expect.rules[0].0, Rule::EchoWorkNo);
+        assert_eq!(c.source.line, 2);
+    }
+
+    #[test]
+    fn unknown_key_is_located_with_a_suggestion() {
+        let d = tmp("unknown");
+        let f = write(
+            &d,
+            "s/a.yaml",
+            "cases:\n  - name: one\n    expcet:\n      status: 200\n",
+        );
+        let errs = load_paths(&[f], &LoadOptions::default()).unwrap_err();
+        let e = &errs.0[0];
+        assert_eq!(e.message, "unknown field `expcet`");
+        assert_eq!((e.location.line, e.location.column), (3, 5));
+        assert_eq!(e.label.as_deref(), Some("did you mean `expect`?"));
+    }
+
+    #[test]
+    fn empty_folder_and_empty_file_fail() {
+        let d = tmp("empty");
+        std::fs::create_dir_all(d.join("none")).unwrap();
+        let errs = load_paths(&[d.join("none")], &LoadOptions::default()).unwrap_err();
+        assert!(errs.0[0].message.starts_with("no case files"), "{errs:?}");
+        let f = write(&d, "s/a.yaml", "cases: []\n");
+        let errs = load_paths(&[f], &LoadOptions::default()).unwrap_err();
+        assert_eq!(errs.0[0].message, "the file holds no cases");
+    }
+
+    #[test]
+    fn each_expands_lists_and_ranges() {
+        let d = tmp("each");
+        let f = write(&d, "s/a.yaml", "cases:\n  - name: inv\n    each: {var: a, values: \"101..=103, 201\"}\n    request: {method: POST, path: /p, query: {agentId: \"${a}\"}}\n");
+        let cases = load_paths(&[f], &LoadOptions::default()).unwrap();
+        let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
+        assert_eq!(
+            names,
+            ["inv::a_101", "inv::a_102", "inv::a_103", "inv::a_201"]
+        );
+    }
+
+    #[test]
+    fn duplicate_names_and_bad_markers_are_errors() {
+        let d = tmp("dup");
+        let f = write(&d, "s/a.yaml", "cases:\n  - name: x\n    request: {method: POST, path: /p}\n  - name: x\n    request: {method: POST, path: /p}\n");
+        let errs = load_paths(&[f], &LoadOptions::default()).unwrap_err();
+        assert_eq!(errs.0[0].message, "duplicate case `s::x`");
+        assert_eq!(errs.0[0].location.line, 4);
+        let f = write(&d, "t/a.yaml", "cases:\n  - name: x\n    request: {method: POST, path: /p}\n    expect:\n      body: {a: $intger}\n");
+        let errs = load_paths(&[f], &LoadOptions::default()).unwrap_err();
+        assert_eq!(errs.0[0].message, "unknown marker `$intger`");
+        assert_eq!(errs.0[0].label.as_deref(), Some("did you mean `$integer`?"));
+    }
+}

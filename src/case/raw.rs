@@ -1,0 +1,85 @@
+//! The serde shape of case files and `_defaults.yaml`. Unknown keys are errors.
+
+use super::node::Node;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// A case file: `cases:` and nothing else.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFile {
+    pub cases: Vec<RawCase>,
+}
+
+/// `_defaults.yaml`: request and expect parts shared by the cases of a folder.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDefaults {
+    #[serde(default)]
+    pub request: RawRequest,
+    #[serde(default)]
+    pub expect: RawExpect,
+}
+
+/// One entry of `cases:`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCase {
+    pub name: Spanned<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub request: RawRequest,
+    #[serde(default)]
+    pub expect: RawExpect,
+    /// `boundaries`: derive Table 2 boundary cases from the request schema.
+    pub generate: Option<Spanned<String>>,
+    /// Run the case once per value of a variable.
+    pub each: Option<RawEach>,
+}
+
+/// `request:`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRequest {
+    pub method: Option<Spanned<String>>,
+    pub path: Option<Spanned<String>>,
+    /// Mapping of header name to value; `~` removes a default header.
+    pub headers: Option<Node>,
+    pub auth: Option<Spanned<String>>,
+    /// Table 2 fields, shaped per the target profile.
+    pub query: Option<Node>,
+    /// Literal JSON body.
+    pub body: Option<Node>,
+    /// Literal text body.
+    pub raw_body: Option<Spanned<String>>,
+}
+
+/// `expect:`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawExpect {
+    /// An integer or a list of integers.
+    pub status: Option<Node>,
+    /// Require a JSON Content-Type.
+    pub json: Option<Spanned<bool>>,
+    pub schema: Option<Spanned<String>>,
+    pub body: Option<Node>,
+    /// `subset` (default) or `exact`.
+    #[serde(rename = "match")]
+    pub match_mode: Option<Spanned<String>>,
+    pub rules: Option<Vec<Spanned<String>>>,
+}
+
+/// `each: {var: agent, values: [...] | "101..=110, 201"}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEach {
+    pub var: Spanned<String>,
+    pub values: Node,
+}
+
+/// Keys of each mapping, for "did you mean" and help lines.
+pub(crate) const FILE_KEYS: &[&str] = &["cases"];
+pub(crate) const DEFAULTS_KEYS: &[&str] = &["request", "expect"];

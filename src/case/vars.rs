@@ -1,0 +1,172 @@
+//! `${name}` variables: from the target profile, `--var name=value` and
+//! `CMS_VAR_<NAME>` (later sources win). An undefined variable is an error.
+
+use super::error::{did_you_mean, LoadError};
+use crate::location::Location;
+use std::collections::BTreeMap;
+
+/// Variable values and where each came from.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    values: BTreeMap<String, (String, String)>,
+}
+
+/// The result of expanding one string.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expanded {
+    /// The string was exactly `${name}` and the value reads as JSON
+    /// (number, boolean, null): the typed value.
+    Typed(serde_json::Value),
+    /// Anything else: the string with every `${name}` replaced.
+    Text(String),
+}
+
+impl Vars {
+    /// No variables.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Set `name` to `value`; `origin` says where it came from ("profile", "--var", "env").
+    pub fn set(&mut self, name: &str, value: &str, origin: &str) {
+        self.values
+            .insert(name.to_owned(), (value.to_owned(), origin.to_owned()));
+    }
+
+    /// Read `CMS_VAR_<NAME>` variables from an environment listing. The name
+    /// keeps its spelling after the prefix: `CMS_VAR_agentId=5` sets `agentId`.
+    pub fn set_from_env(&mut self, env: impl IntoIterator<Item = (String, String)>) {
+        for (k, v) in env {
+            if let Some(name) = k.strip_prefix("CMS_VAR_") {
+                if !name.is_empty() {
+                    self.set(name, &v, "env");
+                }
+            }
+        }
+    }
+
+    /// Parse a `name=value` command-line pair.
+    pub fn set_pair(&mut self, pair: &str) -> Result<(), String> {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("`--var {pair}` is not name=value"))?;
+        if !valid_name(k) {
+            return Err(format!(
+                "`{k}` is not a variable name (letters, digits, `_`, `-`)"
+            ));
+        }
+        self.set(k, v, "--var");
+        Ok(())
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(|(v, _)| v.as_str())
+    }
+
+    /// All names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
+    /// Expand `${name}` in `s`, written at `loc`.
+    pub fn expand(&self, s: &str, loc: &Location) -> Result<Expanded, LoadError> {
+        if !s.contains("${") {
+            return Ok(Expanded::Text(s.to_owned()));
+        }
+        let mut out = String::new();
+        let mut rest = s;
+        let mut whole: Option<&str> = None;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find('}').ok_or_else(|| {
+                LoadError::new(loc.clone(), format!("unclosed variable in `{s}`"))
+                    .label("add the closing `}`")
+            })?;
+            let name = &after[..end];
+            let value = self.get(name).ok_or_else(|| self.undefined(name, loc))?;
+            if start == 0 && end + 3 == rest.len() && out.is_empty() {
+                whole = Some(value);
+            }
+            out.push_str(value);
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        if let Some(v) = whole {
+            if let Ok(json) = serde_json::from_str::<serde_json::Value>(v) {
+                if json.is_number() || json.is_boolean() || json.is_null() {
+                    return Ok(Expanded::Typed(json));
+                }
+            }
+        }
+        Ok(Expanded::Text(out))
+    }
+
+    fn undefined(&self, name: &str, loc: &Location) -> LoadError {
+        let mut e = LoadError::new(loc.clone(), format!("undefined variable `{name}`"));
+        e = match did_you_mean(name, self.names()) {
+            Some(s) => e.label(format!("did you mean `{s}`?")),
+            None => e.label("not defined by the profile, --var or CMS_VAR_*"),
+        };
+        e.help(format!(
+            "define it: `--var {name}=VALUE`, `CMS_VAR_{name}=VALUE`, or `vars:` in the target profile"
+        ))
+    }
+}
+
+fn valid_name(k: &str) -> bool {
+    !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    fn loc() -> Location {
+        Location::new(Arc::new(PathBuf::from("c.yaml")), 2, 3)
+    }
+
+    #[test]
+    fn whole_value_keeps_its_json_type_and_embedded_is_text() {
+        let mut v = Vars::new();
+        v.set("agent", "101", "test");
+        v.set("who", "HW", "test");
+        assert_eq!(
+            v.expand("${agent}", &loc()).unwrap(),
+            Expanded::Typed(serde_json::json!(101))
+        );
+        assert_eq!(
+            v.expand("id-${agent}-${who}", &loc()).unwrap(),
+            Expanded::Text("id-101-HW".into())
+        );
+        assert_eq!(
+            v.expand("${who}", &loc()).unwrap(),
+            Expanded::Text("HW".into())
+        );
+    }
+
+    #[test]
+    fn undefined_variable_is_a_located_error_with_a_suggestion() {
+        let mut v = Vars::new();
+        v.set("agentId", "101", "test");
+        let e = v.expand("${agentid}", &loc()).unwrap_err();
+        assert_eq!(e.message, "undefined variable `agentid`");
+        assert_eq!(e.label.as_deref(), Some("did you mean `agentId`?"));
+        assert_eq!(e.location.line, 2);
+    }
+
+    #[test]
+    fn env_and_pairs() {
+        let mut v = Vars::new();
+        v.set_from_env([("CMS_VAR_vdn".to_string(), "2".to_string())]);
+        v.set_pair("ccId=1").unwrap();
+        assert!(v.set_pair("novalue").is_err());
+        assert_eq!(v.get("vdn"), Some("2"));
+        assert_eq!(v.get("ccId"), Some("1"));
+    }
+}
