@@ -69,20 +69,60 @@ pub struct StatusRow {
 /// Table 5, in row order. Status 9 (pre-rest) is not in this page's table;
 /// see [`Status9`].
 pub const TABLE5: [StatusRow; 9] = [
-    StatusRow { status: 0, meaning: "unknown", cti: &[9] },
-    StatusRow { status: 1, meaning: "signed in (not used)", cti: &[] },
-    StatusRow { status: 2, meaning: "signed out", cti: &[0] },
-    StatusRow { status: 3, meaning: "busy", cti: &[7] },
-    StatusRow { status: 4, meaning: "idle", cti: &[1] },
-    StatusRow { status: 5, meaning: "wrap-up", cti: &[6] },
-    StatusRow { status: 6, meaning: "same as idle (not used)", cti: &[] },
-    StatusRow { status: 7, meaning: "talking", cti: &[2, 3, 4, 5] },
-    StatusRow { status: 8, meaning: "rest", cti: &[8] },
+    StatusRow {
+        status: 0,
+        meaning: "unknown",
+        cti: &[9],
+    },
+    StatusRow {
+        status: 1,
+        meaning: "signed in (not used)",
+        cti: &[],
+    },
+    StatusRow {
+        status: 2,
+        meaning: "signed out",
+        cti: &[0],
+    },
+    StatusRow {
+        status: 3,
+        meaning: "busy",
+        cti: &[7],
+    },
+    StatusRow {
+        status: 4,
+        meaning: "idle",
+        cti: &[1],
+    },
+    StatusRow {
+        status: 5,
+        meaning: "wrap-up",
+        cti: &[6],
+    },
+    StatusRow {
+        status: 6,
+        meaning: "same as idle (not used)",
+        cti: &[],
+    },
+    StatusRow {
+        status: 7,
+        meaning: "talking",
+        cti: &[2, 3, 4, 5],
+    },
+    StatusRow {
+        status: 8,
+        meaning: "rest",
+        cti: &[8],
+    },
 ];
 
 /// The vendor appendix's status 9 "pre-rest" row (open question 5). Its CTI
 /// state is not documented; rest (8) is the nearest and what we accept.
-pub const STATUS9_ROW: StatusRow = StatusRow { status: 9, meaning: "pre-rest", cti: &[8] };
+pub const STATUS9_ROW: StatusRow = StatusRow {
+    status: 9,
+    meaning: "pre-rest",
+    cti: &[8],
+};
 
 /// Table 5 row for a status, honouring the status-9 choice.
 pub fn status_row(status: i64, status9: Status9) -> Option<StatusRow> {
