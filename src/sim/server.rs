@@ -1,0 +1,264 @@
+//! The [`Simulator`] HTTP server: hyper 1, HTTP/1.1 with keep-alive, one
+//! tokio task per connection. It reads at most [`MAX_BODY_BYTES`] of a body,
+//! converts the request to a [`SimRequest`], and sends back what
+//! [`respond`] decides.
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::respond::{too_large, unreadable};
+use super::{respond, SimConfig, SimRequest, SimResponse, MAX_BODY_BYTES};
+use crate::auth::Timestamp;
+
+/// How long [`Simulator::shutdown`] lets open connections finish.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// A running simulator. Dropping it stops it at once; [`Simulator::shutdown`]
+/// stops it gracefully.
+#[derive(Debug)]
+pub struct Simulator {
+    addr: SocketAddr,
+    hits: Arc<AtomicU64>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Start on `127.0.0.1` with an ephemeral port.
+    pub async fn start(cfg: SimConfig) -> std::io::Result<Simulator> {
+        Self::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), cfg).await
+    }
+
+    /// Start on `addr`. Must be called inside a tokio runtime.
+    pub async fn bind(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<Simulator> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let hits = Arc::new(AtomicU64::new(0));
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, Arc::new(cfg), hits.clone(), stopped));
+        Ok(Simulator {
+            addr,
+            hits,
+            stop,
+            task: Some(task),
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://IP:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// How many requests have been answered so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    /// Stop accepting, let open connections finish their current request
+    /// (up to 5 s), then stop.
+    pub async fn shutdown(mut self) {
+        // Receivers are gone only if the accept task already ended.
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            // Aborting drops the task's JoinSet, which aborts every connection.
+            task.abort();
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    cfg: Arc<SimConfig>,
+    hits: Arc<AtomicU64>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            res = listener.accept() => match res {
+                Ok((stream, _)) => {
+                    conns.spawn(connection(stream, cfg.clone(), hits.clone(), stopped.clone()));
+                }
+                // Out of file descriptors and the like: back off, keep serving.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            _ = stopped.changed() => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let drained =
+        tokio::time::timeout(GRACE, async { while conns.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        conns.abort_all();
+    }
+}
+
+async fn connection(
+    stream: TcpStream,
+    cfg: Arc<SimConfig>,
+    hits: Arc<AtomicU64>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let service = service_fn(move |req| {
+        let cfg = cfg.clone();
+        let hits = hits.clone();
+        async move { Ok::<_, Infallible>(handle(req, &cfg, &hits).await) }
+    });
+    let mut builder = http1::Builder::new();
+    // No Date header, so answers are byte-for-byte deterministic. The timer
+    // enables hyper's default 30 s header-read timeout against idle half-requests.
+    builder
+        .keep_alive(true)
+        .auto_date_header(false)
+        .timer(TokioTimer::new());
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stopped.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    cfg: &SimConfig,
+    hits: &AtomicU64,
+) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let declared_too_large = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64);
+    let answer = if declared_too_large {
+        too_large(cfg)
+    } else {
+        match Limited::new(body, MAX_BODY_BYTES).collect().await {
+            Ok(collected) => {
+                let sim_req = SimRequest {
+                    method: parts.method.as_str().to_owned(),
+                    path: parts.uri.path().to_owned(),
+                    query: parts.uri.query().map(decode_query).unwrap_or_default(),
+                    headers: parts
+                        .headers
+                        .iter()
+                        .map(|(n, v)| {
+                            (
+                                n.as_str().to_owned(),
+                                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                            )
+                        })
+                        .collect(),
+                    body: collected.to_bytes().to_vec(),
+                };
+                respond(cfg, &sim_req, Timestamp::now())
+            }
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => too_large(cfg),
+            Err(_) => unreadable(cfg),
+        }
+    };
+    hits.fetch_add(1, Ordering::SeqCst);
+    to_hyper(answer)
+}
+
+fn to_hyper(answer: SimResponse) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(answer.body)));
+    // Every status `respond` produces is valid; 500 is the unreachable fallback.
+    *resp.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in answer.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            resp.headers_mut().append(n, v);
+        }
+    }
+    resp
+}
+
+/// Split a raw query into percent-decoded pairs (`+` stays `+`; a pair
+/// without `=` has an empty value; empty segments are skipped).
+fn decode_query(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|seg| !seg.is_empty())
+        .map(|seg| {
+            let (k, v) = seg.split_once('=').unwrap_or((seg, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |j: usize| b.get(j).and_then(|c| char::from(*c).to_digit(16));
+        match (b[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                // Two hex digits fit in a byte.
+                out.push(u8::try_from(h * 16 + l).unwrap_or(0));
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_decoding() {
+        assert_eq!(
+            decode_query("a=%7B1%7D&&b&c=x+y&d=%zz%4"),
+            vec![
+                ("a".to_owned(), "{1}".to_owned()),
+                ("b".to_owned(), String::new()),
+                ("c".to_owned(), "x+y".to_owned()),
+                ("d".to_owned(), "%zz%4".to_owned()),
+            ]
+        );
+        assert_eq!(percent_decode("%C3%A9%ff"), "é\u{fffd}");
+    }
+}
