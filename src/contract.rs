@@ -223,3 +223,47 @@ impl Status9 {
         }
     }
 }
+
+/// The spec table and row a JSON pointer into a reply refers to, e.g.
+/// `/resultDesc/status` → "Table 4 row 2.9 status". Legacy lower-case keys
+/// (8.13 twin endpoint) map to the same rows.
+pub fn table_row(pointer: &str) -> Option<String> {
+    let mut parts = pointer.trim_start_matches('/').split('/');
+    let top = parts.next()?;
+    let envelope = match top {
+        "result" => "Table 3 row 1 result",
+        "resultCode" => "Table 3 row 2 resultCode",
+        "resultDatas" => "Table 3 row 3 resultDatas",
+        "resultDesc" => "Table 3 row 4 resultDesc",
+        _ => return None,
+    };
+    match parts.next() {
+        None | Some("") => Some(envelope.to_string()),
+        Some(key) => TABLE4_KEYS
+            .iter()
+            .position(|k| k.eq_ignore_ascii_case(key))
+            .map(|i| format!("Table 4 row 2.{} {}", i + 1, TABLE4_KEYS[i]))
+            .or_else(|| Some(envelope.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_map_to_table_rows() {
+        assert_eq!(table_row("/resultDesc/status").as_deref(), Some("Table 4 row 2.9 status"));
+        assert_eq!(table_row("/resultDatas/workno").as_deref(), Some("Table 4 row 2.1 workNo"));
+        assert_eq!(table_row("/resultCode").as_deref(), Some("Table 3 row 2 resultCode"));
+        assert_eq!(table_row("/other"), None);
+    }
+
+    #[test]
+    fn status_rows_follow_table5_and_the_status9_choice() {
+        assert_eq!(status_row(7, Status9::Rejected).unwrap().cti, &[2, 3, 4, 5]);
+        assert!(status_row(9, Status9::Rejected).is_none());
+        assert_eq!(status_row(9, Status9::Allowed).unwrap().cti, &[8]);
+        assert!(is_media_type(0) && is_media_type(55) && !is_media_type(30));
+    }
+}

@@ -3,7 +3,12 @@
 
 pub mod auth;
 pub mod case;
+pub mod check;
 pub mod contract;
 pub mod location;
+pub mod profile;
+pub mod report;
+pub mod run;
 pub mod schema;
 pub mod sim;
+pub mod target;

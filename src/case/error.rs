@@ -15,6 +15,8 @@ pub struct LoadError {
     pub label: Option<String>,
     /// A closing `= help:` line.
     pub help: Option<String>,
+    /// Whether to quote the source line (off when it may hold a secret).
+    pub snippet: bool,
 }
 
 impl LoadError {
@@ -25,6 +27,7 @@ impl LoadError {
             message: message.into(),
             label: None,
             help: None,
+            snippet: true,
         }
     }
 
@@ -40,9 +43,19 @@ impl LoadError {
         self
     }
 
+    /// Do not quote the source line (it may hold a secret).
+    pub fn without_snippet(mut self) -> Self {
+        self.snippet = false;
+        self
+    }
+
     /// Render with the source line read from the file.
     pub fn render(&self) -> String {
-        let source = std::fs::read_to_string(&*self.location.file).ok();
+        let source = if self.snippet {
+            std::fs::read_to_string(&*self.location.file).ok()
+        } else {
+            None
+        };
         self.render_with_source(source.as_deref())
     }
 
@@ -126,7 +139,7 @@ pub fn did_you_mean<'a>(
     candidates
         .into_iter()
         .map(|c| (levenshtein(&word_l, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) + 2) / 3)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

@@ -13,7 +13,8 @@ mod raw;
 mod vars;
 
 pub use error::{did_you_mean, LoadError, LoadErrors};
-pub use load::{load_paths, LoadOptions};
+pub use load::{load_paths, LoadOptions, DEFAULTS_FILE};
+pub(crate) use load::parse_yaml;
 pub use matcher::{JsonType, Matcher, MatcherKind};
 pub use node::{Node, NodeValue};
 pub use vars::Vars;

@@ -1,0 +1,13 @@
+//! Checks: one file per assertion kind, each a pure function from the reply
+//! (and the case) to a list of [`Failure`](crate::run::Failure)s.
+
+pub mod body;
+pub mod content_type;
+pub mod rules;
+pub mod schema;
+pub mod status;
+
+/// Append a JSON-pointer token, escaping `~` and `/` (RFC 6901).
+pub fn pointer_push(base: &str, token: &str) -> String {
+    format!("{base}/{}", token.replace('~', "~0").replace('/', "~1"))
+}

@@ -1,0 +1,124 @@
+//! Human-readable reports: the request, a diff at the failing paths, then
+//! every failure with its case line and spec table/row.
+
+use super::{diff, Style};
+use crate::run::{CaseResult, Outcome};
+use std::fmt::Write;
+
+/// The full report for one case (what a failing trial shows).
+pub fn render(r: &CaseResult, style: Style) -> String {
+    let mut out = String::new();
+    let head = match r.outcome() {
+        Outcome::Pass => style.paint("32", "PASS"),
+        Outcome::Fail => style.paint("31;1", "FAIL"),
+        Outcome::Error => style.paint("35;1", "ERROR"),
+    };
+    let _ = writeln!(out, "{head} {}  ({})", r.id, r.source);
+    if let Some(d) = &r.description {
+        let _ = writeln!(out, "  {d}");
+    }
+    let _ = writeln!(out, "\n  request:");
+    let _ = writeln!(out, "    {} {}", r.request.method, r.request.url);
+    for (k, v) in &r.request.headers {
+        let _ = writeln!(out, "    {k}: {v}");
+    }
+    if !r.request.body.is_empty() {
+        let _ = writeln!(out, "    {}", truncate(&r.request.body, 2000));
+    }
+    if let Some(resp) = &r.response {
+        let ct = resp.header("content-type").unwrap_or("no content-type");
+        let _ = writeln!(out, "\n  response: {} ({ct}), {} ms", resp.status, r.duration.as_millis());
+        let _ = writeln!(out, "    {}", truncate(&resp.body_text, 2000));
+    }
+    if r.retries > 0 {
+        let _ = writeln!(out, "  ({} connect retr{})", r.retries, if r.retries == 1 { "y" } else { "ies" });
+    }
+    if let Some((expected, actual)) = diff::documents(r) {
+        let _ = writeln!(out, "\n  diff at the failing paths ({} expected, {} actual):", style.paint("31", "-"), style.paint("32", "+"));
+        for line in diff::unified(&expected, &actual, style).lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+    if !r.failures.is_empty() {
+        let _ = writeln!(out, "\n  failures:");
+        for (i, f) in r.failures.iter().enumerate() {
+            let _ = writeln!(out, "    {}. [{}] {}", i + 1, f.kind.label(), f.message);
+            let _ = writeln!(out, "       --> {}", f.source);
+            if let Some(rule) = &f.rule {
+                let _ = writeln!(out, "       = spec: {rule}");
+            }
+        }
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(out, "\n  warnings:");
+        for w in &r.warnings {
+            let _ = writeln!(out, "    - {} ({})", w.message, w.source);
+        }
+    }
+    out
+}
+
+/// One line per case, for progress output.
+pub fn line(r: &CaseResult, style: Style) -> String {
+    let (word, code) = match r.outcome() {
+        Outcome::Pass => ("ok", "32"),
+        Outcome::Fail => ("FAILED", "31;1"),
+        Outcome::Error => ("ERROR", "35;1"),
+    };
+    let warn = if r.warnings.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} warning{})", r.warnings.len(), if r.warnings.len() == 1 { "" } else { "s" })
+    };
+    format!("case {} ... {}{warn}", r.id, style.paint(code, word))
+}
+
+/// Totals over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Cases that passed.
+    pub passed: usize,
+    /// Cases with failed checks.
+    pub failed: usize,
+    /// Cases with transport errors.
+    pub errors: usize,
+    /// Warnings over all cases.
+    pub warnings: usize,
+}
+
+impl Summary {
+    /// Count `results`.
+    pub fn of(results: &[CaseResult]) -> Self {
+        let mut s = Summary::default();
+        for r in results {
+            match r.outcome() {
+                Outcome::Pass => s.passed += 1,
+                Outcome::Fail => s.failed += 1,
+                Outcome::Error => s.errors += 1,
+            }
+            s.warnings += r.warnings.len();
+        }
+        s
+    }
+
+    /// `N passed, N failed` (the plain closing line), with errors and warnings after.
+    pub fn line(&self) -> String {
+        let mut s = format!("{} passed, {} failed", self.passed, self.failed + self.errors);
+        if self.errors > 0 {
+            s.push_str(&format!(" ({} transport error{})", self.errors, if self.errors == 1 { "" } else { "s" }));
+        }
+        if self.warnings > 0 {
+            s.push_str(&format!("; {} warning{}", self.warnings, if self.warnings == 1 { "" } else { "s" }));
+        }
+        s
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}… ({} bytes in all)", s.len())
+    }
+}

@@ -1,0 +1,220 @@
+//! Running cases: one shared HTTP client per target, bounded concurrency,
+//! a timeout per request, optional rate limit. Returns [`CaseResult`]s and
+//! never prints.
+
+mod client;
+pub mod request;
+mod result;
+
+pub use client::{build_client, ClientError};
+pub use request::{prepare, PreparedRequest};
+pub use result::{
+    CaseResult, Failure, FailureKind, Outcome, ReceivedResponse, SentRequest, TransportError, Warning,
+};
+
+use crate::auth::Timestamp;
+use crate::case::Case;
+use crate::check;
+use crate::schema::SchemaSet;
+use crate::target::Target;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, Semaphore};
+
+/// Runs cases against one target. Cheap to clone; clones share the client.
+#[derive(Clone)]
+pub struct Runner {
+    client: reqwest::Client,
+    target: Arc<Target>,
+    schemas: Arc<SchemaSet>,
+    pacer: Option<Arc<Pacer>>,
+}
+
+impl Runner {
+    /// A runner for `target`, validating with `schemas`.
+    pub fn new(target: Target, schemas: Arc<SchemaSet>) -> Result<Self, ClientError> {
+        let client = build_client(&target)?;
+        let pacer = target.rate_per_sec.map(|r| Arc::new(Pacer::new(r)));
+        Ok(Self { client, target: Arc::new(target), schemas, pacer })
+    }
+
+    /// The target this runner talks to.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Run one case: send, then run every check and collect every failure.
+    pub async fn run_case(&self, case: &Case) -> CaseResult {
+        let started = Instant::now();
+        let prepared = prepare(case, &self.target, Timestamp::now());
+        if let Some(p) = &self.pacer {
+            p.wait().await;
+        }
+        let (reply, retries) = client::send(&self.client, &self.target, &prepared).await;
+        let mut failures = Vec::new();
+        let mut warnings = Vec::new();
+        let response = match reply {
+            Err((kind, cause)) => {
+                failures.push(Failure {
+                    kind: FailureKind::Transport(kind),
+                    pointer: None,
+                    message: cause,
+                    expected: None,
+                    actual: None,
+                    source: case.source.clone(),
+                    rule: None,
+                });
+                None
+            }
+            Ok(r) => {
+                self.check(case, &r, &mut failures, &mut warnings);
+                Some(r)
+            }
+        };
+        CaseResult {
+            id: case.id(),
+            description: case.description.clone(),
+            source: case.source.clone(),
+            request: prepared.redacted(),
+            response,
+            failures,
+            warnings,
+            duration: started.elapsed(),
+            retries,
+        }
+    }
+
+    fn check(&self, case: &Case, r: &ReceivedResponse, failures: &mut Vec<Failure>, warnings: &mut Vec<Warning>) {
+        let e = &case.expect;
+        failures.extend(check::status::check(e, r.status));
+        if e.json {
+            failures.extend(check::content_type::check(r.header("content-type"), &e.status_source));
+        }
+        let needs_json = e.json || e.schema.is_some() || e.body.is_some();
+        let Some(json) = &r.json else {
+            if needs_json {
+                failures.push(not_json(r, case));
+            }
+            return;
+        };
+        if let Some((name, loc)) = &e.schema {
+            failures.extend(check::schema::check(&self.schemas, name, json, loc));
+        }
+        if let Some(m) = &e.body {
+            failures.extend(check::body::check(m, json));
+        }
+        let requested = request::requested_fields(case);
+        let (f, w) = check::rules::check(&e.rules, requested.as_ref(), json);
+        failures.extend(f);
+        warnings.extend(w);
+    }
+
+    /// Run `cases` with at most `jobs` in flight; `on_result` sees each result
+    /// as it completes (for progress). Results come back in input order.
+    pub async fn run_all(
+        &self,
+        cases: &[Case],
+        jobs: usize,
+        mut on_result: impl FnMut(&CaseResult),
+    ) -> Vec<CaseResult> {
+        let sem = Arc::new(Semaphore::new(jobs.max(1)));
+        let mut set = tokio::task::JoinSet::new();
+        let mut slots: Vec<Option<CaseResult>> = vec![None; cases.len()];
+        let mut store = |joined: Result<(usize, CaseResult), tokio::task::JoinError>| {
+            if let Ok((i, r)) = joined {
+                on_result(&r);
+                slots[i] = Some(r);
+            }
+        };
+        for (i, case) in cases.iter().enumerate() {
+            // The semaphore is never closed, so acquiring cannot fail.
+            let Ok(permit) = sem.clone().acquire_owned().await else {
+                break;
+            };
+            let runner = self.clone();
+            let case = case.clone();
+            set.spawn(async move {
+                let _permit = permit;
+                (i, runner.run_case(&case).await)
+            });
+            while let Some(joined) = set.try_join_next() {
+                store(joined);
+            }
+        }
+        while let Some(joined) = set.join_next().await {
+            store(joined);
+        }
+        slots
+            .into_iter()
+            .zip(cases)
+            .map(|(slot, case)| slot.unwrap_or_else(|| lost(case)))
+            .collect()
+    }
+}
+
+/// A result for a case whose task died: counted as an error, never dropped.
+fn lost(case: &Case) -> CaseResult {
+    CaseResult {
+        id: case.id(),
+        description: case.description.clone(),
+        source: case.source.clone(),
+        request: SentRequest::default(),
+        response: None,
+        failures: vec![Failure {
+            kind: FailureKind::Transport(TransportError::Request),
+            pointer: None,
+            message: "internal error: the case's task did not complete (please report this)".into(),
+            expected: None,
+            actual: None,
+            source: case.source.clone(),
+            rule: None,
+        }],
+        warnings: vec![],
+        duration: Duration::ZERO,
+        retries: 0,
+    }
+}
+
+fn not_json(r: &ReceivedResponse, case: &Case) -> Failure {
+    let preview: String = r.body_text.chars().take(120).collect();
+    let why = if r.body_text.contains('\u{FFFD}') {
+        "the body is not valid UTF-8 JSON"
+    } else if r.body_text.trim().is_empty() {
+        "the body is empty, expected JSON"
+    } else {
+        "the body is not JSON"
+    };
+    Failure {
+        kind: FailureKind::NotJson,
+        pointer: None,
+        message: format!("{why}: {preview:?}"),
+        expected: None,
+        actual: None,
+        source: case.expect.status_source.clone(),
+        rule: Some("Table 3 (response is JSON)".into()),
+    }
+}
+
+/// Spaces requests evenly to at most `rate` per second across all tasks.
+struct Pacer {
+    interval: Duration,
+    next: Mutex<Instant>,
+}
+
+impl Pacer {
+    fn new(rate: f64) -> Self {
+        let rate = if rate.is_finite() && rate > 0.0 { rate } else { 1.0 };
+        Self { interval: Duration::from_secs_f64(1.0 / rate), next: Mutex::new(Instant::now()) }
+    }
+
+    async fn wait(&self) {
+        let at = {
+            let mut next = self.next.lock().await;
+            let now = Instant::now();
+            let at = (*next).max(now);
+            *next = at + self.interval;
+            at
+        };
+        tokio::time::sleep_until(at.into()).await;
+    }
+}

@@ -1,0 +1,240 @@
+//! Turning a [`Case`] into the exact bytes to send: body shape (open
+//! question 1), headers, and the auth-v2 signature (or a deliberate fault in
+//! it, for negative cases).
+
+use super::result::SentRequest;
+use crate::auth::{self, CanonicalInput, Credentials, Timestamp};
+use crate::case::{AuthMode, Body, Case};
+use crate::contract::BodyShape;
+use crate::target::Target;
+use serde_json::{Map, Value};
+
+/// A request ready to send. Holds the real Authorization: never print it;
+/// print [`PreparedRequest::redacted`].
+#[derive(Clone)]
+pub struct PreparedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Full URL.
+    pub url: String,
+    /// Headers to send, including Authorization when signed.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for PreparedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.redacted(), f)
+    }
+}
+
+impl PreparedRequest {
+    /// The request with Authorization redacted, safe for any output.
+    pub fn redacted(&self) -> SentRequest {
+        SentRequest {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    if k.eq_ignore_ascii_case("authorization") {
+                        (k.clone(), auth::redact(v))
+                    } else {
+                        (k.clone(), v.clone())
+                    }
+                })
+                .collect(),
+            body: String::from_utf8_lossy(&self.body).into_owned(),
+        }
+    }
+}
+
+/// Serialise the Table 2 fields in the target's body shape.
+pub fn query_body(fields: &Map<String, Value>, shape: BodyShape) -> Value {
+    match shape {
+        BodyShape::Wrapped => {
+            let mut m = Map::new();
+            m.insert("queryParam".into(), Value::Object(fields.clone()));
+            Value::Object(m)
+        }
+        BodyShape::Flat => Value::Object(fields.clone()),
+    }
+}
+
+/// The Table 2 fields a case sent, for the echo rules.
+pub fn requested_fields(case: &Case) -> Option<Map<String, Value>> {
+    match &case.request.body {
+        Body::Query(m) => Some(m.clone()),
+        Body::Json(Value::Object(o)) => match o.get("queryParam") {
+            Some(Value::Object(q)) => Some(q.clone()),
+            _ => Some(o.clone()),
+        },
+        _ => None,
+    }
+}
+
+/// How long ago a `stale_timestamp` case claims to have signed: two hours,
+/// well past the 15 minutes other products of the vendor allow.
+pub const STALE_BY_SECS: u64 = 2 * 60 * 60;
+
+/// Build the request for `case` against `target`, signed at `now`.
+pub fn prepare(case: &Case, target: &Target, now: Timestamp) -> PreparedRequest {
+    let req = &case.request;
+    let body: Vec<u8> = match &req.body {
+        Body::Empty => Vec::new(),
+        Body::Query(m) => query_body(m, target.body_shape).to_string().into_bytes(),
+        Body::Json(v) => v.to_string().into_bytes(),
+        Body::Raw(s) => s.clone().into_bytes(),
+    };
+    let url = format!("{}{}", target.base_url, req.path);
+    let mut headers = req.headers.clone();
+    if let Some(h) = &target.host {
+        headers.retain(|(k, _)| !k.eq_ignore_ascii_case("host"));
+        headers.push(("Host".into(), h.clone()));
+    }
+    let authorization = match (req.auth, &target.credentials) {
+        (AuthMode::Blank, _) => Some(String::new()),
+        (AuthMode::Garbled, _) => Some("Basic not-an-auth-v2-signature".into()),
+        (AuthMode::None, _) | (_, None) => None,
+        (mode, Some(creds)) => {
+            let (creds, ts) = match mode {
+                AuthMode::WrongSignature => {
+                    (Credentials::new(creds.ak.clone(), format!("{}-wrong", creds.sk())), now)
+                }
+                AuthMode::StaleTimestamp => (creds.clone(), Timestamp(now.0.saturating_sub(STALE_BY_SECS))),
+                _ => (creds.clone(), now),
+            };
+            Some(sign(&creds, ts, target, &req.method, &req.path, &headers, &body))
+        }
+    };
+    let mut body = body;
+    if req.auth == AuthMode::TamperedBody {
+        // Same meaning, different bytes: only a server that checks the body signature notices.
+        body.push(b' ');
+    }
+    if let Some(a) = authorization {
+        headers.push(("Authorization".into(), a));
+    }
+    PreparedRequest { method: req.method.clone(), url, headers, body }
+}
+
+/// The auth-v2 Authorization value for a request to `target`.
+pub fn sign(
+    creds: &Credentials,
+    ts: Timestamp,
+    target: &Target,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> String {
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let query: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    let signed: Vec<(String, String)> = target
+        .signed_headers
+        .iter()
+        .map(|name| {
+            let value = match name.as_str() {
+                "host" => target.host.clone().unwrap_or_else(|| target.authority().to_string()),
+                "content-length" => body.len().to_string(),
+                other => headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(other))
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default(),
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    let input = CanonicalInput { method, path, query: &query, headers: &signed, body };
+    auth::authorization(creds, ts, &input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::location::Location;
+    use serde_json::json;
+
+    fn case(auth: AuthMode) -> Case {
+        let src = Location::file_only(std::path::Path::new("c.yaml"));
+        Case {
+            suite: "s".into(),
+            name: "n".into(),
+            description: None,
+            tags: vec![],
+            source: src.clone(),
+            request: crate::case::Request {
+                method: "POST".into(),
+                path: crate::contract::ENDPOINT_PATH.into(),
+                headers: vec![("Content-Type".into(), "application/json;charset=UTF-8".into())],
+                body: Body::Query(json!({"ccId": 1, "vdn": 1, "agentId": 101}).as_object().unwrap().clone()),
+                auth,
+            },
+            expect: crate::case::Expect {
+                status: vec![200],
+                status_source: src,
+                json: true,
+                schema: None,
+                body: None,
+                rules: vec![],
+            },
+        }
+    }
+
+    fn target() -> Target {
+        let mut t = Target::new("https://10.22.26.181:28080/");
+        t.credentials = Some(Credentials::new("globalaktest", "example-secret-key"));
+        t
+    }
+
+    #[test]
+    fn signed_request_matches_the_spec_vector_and_is_redacted() {
+        let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
+        let p = prepare(&case(AuthMode::Signed), &target(), ts);
+        assert_eq!(p.body, br#"{"queryParam":{"ccId":1,"vdn":1,"agentId":101}}"#);
+        let auth = &p.headers.iter().find(|(k, _)| k == "Authorization").unwrap().1;
+        assert_eq!(
+            auth,
+            "auth-v2/globalaktest/2024-01-01T00:00:00Z/host/2da95fd4bf39ceb59782ffe762256861457efda80e2a2701cca0b565f27f894b"
+        );
+        let shown = format!("{p:?}");
+        assert!(!shown.contains("2da95fd4") && !shown.contains("example-secret-key"), "{shown}");
+    }
+
+    #[test]
+    fn three_header_vector_and_flat_shape() {
+        let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
+        let mut t = target();
+        t.signed_headers = vec!["content-length".into(), "content-type".into(), "host".into()];
+        let p = prepare(&case(AuthMode::Signed), &t, ts);
+        let auth = &p.headers.iter().find(|(k, _)| k == "Authorization").unwrap().1;
+        assert!(auth.ends_with("7066b2be902b5abaf611d7eab3235587250d7ef0048d6790aaa2458c4da31a9e"), "{auth}");
+        t.body_shape = BodyShape::Flat;
+        assert_eq!(prepare(&case(AuthMode::Signed), &t, ts).body, br#"{"ccId":1,"vdn":1,"agentId":101}"#);
+    }
+
+    #[test]
+    fn negative_auth_modes_differ_from_the_good_signature() {
+        let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
+        let good = prepare(&case(AuthMode::Signed), &target(), ts);
+        let get = |p: &PreparedRequest| p.headers.iter().find(|(k, _)| k == "Authorization").map(|(_, v)| v.clone());
+        assert_eq!(get(&prepare(&case(AuthMode::None), &target(), ts)), None);
+        assert_eq!(get(&prepare(&case(AuthMode::Blank), &target(), ts)).as_deref(), Some(""));
+        assert_ne!(get(&prepare(&case(AuthMode::WrongSignature), &target(), ts)), get(&good));
+        let stale = get(&prepare(&case(AuthMode::StaleTimestamp), &target(), ts)).unwrap();
+        assert!(stale.contains("2023-12-31T22:00:00Z"), "{stale}");
+        let tampered = prepare(&case(AuthMode::TamperedBody), &target(), ts);
+        assert_eq!(get(&tampered), get(&good));
+        assert_ne!(tampered.body, good.body);
+    }
+}

@@ -1,0 +1,187 @@
+//! What running a case produces. Reporters read these; nothing here prints.
+
+use crate::location::Location;
+use serde_json::Value;
+use std::time::Duration;
+
+/// The outcome of one case.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// `<suite>::<case>`.
+    pub id: String,
+    /// The case's description, if any.
+    pub description: Option<String>,
+    /// Where the case was written.
+    pub source: Location,
+    /// What was sent (Authorization redacted).
+    pub request: SentRequest,
+    /// What came back, if anything did.
+    pub response: Option<ReceivedResponse>,
+    /// Every failed check, in check order.
+    pub failures: Vec<Failure>,
+    /// Allowed deviations worth knowing about (e.g. an extra field).
+    pub warnings: Vec<Warning>,
+    /// Wall time of the exchange and checks.
+    pub duration: Duration,
+    /// Connect retries that were needed.
+    pub retries: u32,
+}
+
+/// Pass, fail, or could not get an answer at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every check held.
+    Pass,
+    /// At least one check failed.
+    Fail,
+    /// No usable reply (connect, TLS, timeout, size): a transport error.
+    Error,
+}
+
+impl Outcome {
+    /// Lower-case word for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+impl CaseResult {
+    /// Pass / Fail / Error.
+    pub fn outcome(&self) -> Outcome {
+        if self.failures.is_empty() {
+            Outcome::Pass
+        } else if self
+            .failures
+            .iter()
+            .any(|f| matches!(f.kind, FailureKind::Transport(_)))
+        {
+            Outcome::Error
+        } else {
+            Outcome::Fail
+        }
+    }
+}
+
+/// The request as sent, safe to print.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SentRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Full URL.
+    pub url: String,
+    /// Headers as sent, Authorization redacted.
+    pub headers: Vec<(String, String)>,
+    /// Body as text (lossy UTF-8).
+    pub body: String,
+}
+
+/// The reply, as far as it was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// Body as text (lossy UTF-8, cut at 64 KiB for display).
+    pub body_text: String,
+    /// Body as JSON, when it parsed.
+    pub json: Option<Value>,
+}
+
+impl ReceivedResponse {
+    /// A header's value (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One failed check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// What kind of check failed.
+    pub kind: FailureKind,
+    /// JSON pointer into the reply body, when the failure is about a value.
+    pub pointer: Option<String>,
+    /// What is wrong, as a lowercase fragment.
+    pub message: String,
+    /// What was expected, for display.
+    pub expected: Option<Value>,
+    /// What was found, for display.
+    pub actual: Option<Value>,
+    /// Where the expectation was written (case line).
+    pub source: Location,
+    /// The spec table/row the check comes from.
+    pub rule: Option<String>,
+}
+
+/// Failure kinds: a transport error is not an assertion mismatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureKind {
+    /// No usable reply.
+    Transport(TransportError),
+    /// HTTP status not among those expected.
+    Status,
+    /// A 5xx answer to any request: never allowed.
+    ServerError,
+    /// Content-Type is not JSON.
+    ContentType,
+    /// The body is not JSON (or not UTF-8).
+    NotJson,
+    /// JSON Schema violation.
+    Schema,
+    /// A body matcher did not hold.
+    Body,
+    /// A cross-field rule did not hold.
+    Rule,
+}
+
+impl FailureKind {
+    /// Short label for reports.
+    pub fn label(&self) -> &'static str {
+        match self {
+            FailureKind::Transport(_) => "transport",
+            FailureKind::Status => "status",
+            FailureKind::ServerError => "server error",
+            FailureKind::ContentType => "content type",
+            FailureKind::NotJson => "not json",
+            FailureKind::Schema => "schema",
+            FailureKind::Body => "body",
+            FailureKind::Rule => "rule",
+        }
+    }
+}
+
+/// Why no usable reply came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportError {
+    /// Could not connect (refused, unreachable, DNS).
+    Connect,
+    /// TLS handshake or certificate problem.
+    Tls,
+    /// No complete reply within the per-request timeout.
+    Timeout,
+    /// The reply body was larger than the cap.
+    TooLarge,
+    /// The connection broke mid-reply, or the reply was not HTTP.
+    Protocol,
+    /// The request could not be built (bad URL, bad header).
+    Request,
+}
+
+/// An allowed deviation worth reporting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// JSON pointer, if about a value.
+    pub pointer: Option<String>,
+    /// What was noticed.
+    pub message: String,
+    /// Where the check was asked for.
+    pub source: Location,
+}
