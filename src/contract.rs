@@ -253,9 +253,18 @@ mod tests {
 
     #[test]
     fn pointers_map_to_table_rows() {
-        assert_eq!(table_row("/resultDesc/status").as_deref(), Some("Table 4 row 2.9 status"));
-        assert_eq!(table_row("/resultDatas/workno").as_deref(), Some("Table 4 row 2.1 workNo"));
-        assert_eq!(table_row("/resultCode").as_deref(), Some("Table 3 row 2 resultCode"));
+        assert_eq!(
+            table_row("/resultDesc/status").as_deref(),
+            Some("Table 4 row 2.9 status")
+        );
+        assert_eq!(
+            table_row("/resultDatas/workno").as_deref(),
+            Some("Table 4 row 2.1 workNo")
+        );
+        assert_eq!(
+            table_row("/resultCode").as_deref(),
+            Some("Table 3 row 2 resultCode")
+        );
         assert_eq!(table_row("/other"), None);
     }
 

@@ -99,17 +99,26 @@ impl Profile {
         let rel = |s: &Spanned<String>| dir.join(&s.value);
         for (key, v) in [("ak", &raw.ak), ("sk", &raw.sk)] {
             if let Some(v) = v {
-                return Err(LoadError::new(loc(&v.referenced), format!("`{key}` cannot be set in a profile"))
-                    .label("remove it")
-                    .help("secrets come only from the environment: set CMS_AK and CMS_SK")
-                    .without_snippet());
+                return Err(LoadError::new(
+                    loc(&v.referenced),
+                    format!("`{key}` cannot be set in a profile"),
+                )
+                .label("remove it")
+                .help("secrets come only from the environment: set CMS_AK and CMS_SK")
+                .without_snippet());
             }
         }
-        let mut p = Profile { path: path.to_path_buf(), ..Profile::default() };
+        let mut p = Profile {
+            path: path.to_path_buf(),
+            ..Profile::default()
+        };
         if let Some(u) = &raw.base_url {
             if !(u.value.starts_with("http://") || u.value.starts_with("https://")) {
-                return Err(LoadError::new(loc(&u.referenced), format!("`{}` is not an http(s) URL", u.value))
-                    .label("write it like https://cms-host:28080"));
+                return Err(LoadError::new(
+                    loc(&u.referenced),
+                    format!("`{}` is not an http(s) URL", u.value),
+                )
+                .label("write it like https://cms-host:28080"));
             }
             p.base_url = Some(u.value.clone());
         }
@@ -119,7 +128,10 @@ impl Profile {
             for h in list {
                 let n = h.value.to_ascii_lowercase();
                 if !SIGNABLE.contains(&n.as_str()) {
-                    let e = LoadError::new(loc(&h.referenced), format!("cannot sign header `{}`", h.value));
+                    let e = LoadError::new(
+                        loc(&h.referenced),
+                        format!("cannot sign header `{}`", h.value),
+                    );
                     return Err(match did_you_mean(&n, SIGNABLE) {
                         Some(s) => e.label(format!("did you mean `{s}`?")),
                         None => e.label("not a header this tool sends"),
@@ -129,18 +141,34 @@ impl Profile {
                 names.push(n);
             }
             if names.is_empty() {
-                return Err(LoadError::new(Location::file_only(path), "`signed_headers` is empty")
-                    .help("sign at least `host` (the vendor sample)"));
+                return Err(
+                    LoadError::new(Location::file_only(path), "`signed_headers` is empty")
+                        .help("sign at least `host` (the vendor sample)"),
+                );
             }
             names.sort();
             names.dedup();
             p.signed_headers = Some(names);
         }
         if let Some(s) = &raw.body_shape {
-            p.body_shape = Some(BodyShape::parse(&s.value).ok_or_else(|| choice(&loc(&s.referenced), "body_shape", &s.value, &["wrapped", "flat"]))?);
+            p.body_shape = Some(BodyShape::parse(&s.value).ok_or_else(|| {
+                choice(
+                    &loc(&s.referenced),
+                    "body_shape",
+                    &s.value,
+                    &["wrapped", "flat"],
+                )
+            })?);
         }
         if let Some(s) = &raw.status9 {
-            p.status9 = Some(Status9::parse(&s.value).ok_or_else(|| choice(&loc(&s.referenced), "status9", &s.value, &["rejected", "allowed"]))?);
+            p.status9 = Some(Status9::parse(&s.value).ok_or_else(|| {
+                choice(
+                    &loc(&s.referenced),
+                    "status9",
+                    &s.value,
+                    &["rejected", "allowed"],
+                )
+            })?);
         }
         let secs = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<Duration>, LoadError> {
             match v {
@@ -148,34 +176,49 @@ impl Profile {
                 Some(s) if s.value.is_finite() && s.value > 0.0 && s.value <= 3600.0 => {
                     Ok(Some(Duration::from_secs_f64(s.value)))
                 }
-                Some(s) => Err(LoadError::new(loc(&s.referenced), format!("`{key}` must be between 0 and 3600 seconds"))
-                    .label("a timeout of zero or less would never let a request finish")),
+                Some(s) => Err(LoadError::new(
+                    loc(&s.referenced),
+                    format!("`{key}` must be between 0 and 3600 seconds"),
+                )
+                .label("a timeout of zero or less would never let a request finish")),
             }
         };
         p.timeout = secs(&raw.timeout_secs, "timeout_secs")?;
         p.connect_timeout = secs(&raw.connect_timeout_secs, "connect_timeout_secs")?;
         if let Some(m) = &raw.max_response_bytes {
             if m.value < 1024 {
-                return Err(LoadError::new(loc(&m.referenced), "`max_response_bytes` must be at least 1024")
-                    .label("a CMS reply is a few hundred bytes; leave room"));
+                return Err(LoadError::new(
+                    loc(&m.referenced),
+                    "`max_response_bytes` must be at least 1024",
+                )
+                .label("a CMS reply is a few hundred bytes; leave room"));
             }
             p.max_response_bytes = Some(usize::try_from(m.value).unwrap_or(usize::MAX));
         }
         if let Some(r) = &raw.rate {
             if !(r.value.is_finite() && r.value > 0.0) {
-                return Err(LoadError::new(loc(&r.referenced), "`rate` must be a positive number of requests per second"));
+                return Err(LoadError::new(
+                    loc(&r.referenced),
+                    "`rate` must be a positive number of requests per second",
+                ));
             }
             p.rate = Some(r.value);
         }
         if let Some(j) = &raw.jobs {
             if j.value == 0 || j.value > 1024 {
-                return Err(LoadError::new(loc(&j.referenced), "`jobs` must be between 1 and 1024"));
+                return Err(LoadError::new(
+                    loc(&j.referenced),
+                    "`jobs` must be between 1 and 1024",
+                ));
             }
             p.jobs = Some(j.value as usize);
         }
         if let Some(r) = &raw.connect_retries {
             if r.value > 10 {
-                return Err(LoadError::new(loc(&r.referenced), "`connect_retries` must be at most 10"));
+                return Err(LoadError::new(
+                    loc(&r.referenced),
+                    "`connect_retries` must be at most 10",
+                ));
             }
             p.connect_retries = Some(r.value);
         }
@@ -187,7 +230,10 @@ impl Profile {
         }
         if let Some(v) = &raw.vars {
             let NodeValue::Map(entries) = &v.value else {
-                return Err(LoadError::new(loc(&v.loc), "`vars` must be a mapping of names to values"));
+                return Err(LoadError::new(
+                    loc(&v.loc),
+                    "`vars` must be a mapping of names to values",
+                ));
             };
             for (k, val) in entries {
                 let text = match &val.value {
@@ -206,7 +252,10 @@ impl Profile {
                         .collect::<Vec<_>>()
                         .join(","),
                     NodeValue::Map(_) => {
-                        return Err(LoadError::new(loc(&val.loc), format!("variable `{}` must be a scalar or a list", k.value)))
+                        return Err(LoadError::new(
+                            loc(&val.loc),
+                            format!("variable `{}` must be a scalar or a list", k.value),
+                        ))
                     }
                 };
                 p.vars.push((k.value.clone(), text));
@@ -219,7 +268,10 @@ impl Profile {
     /// Apply the profile's settings to `target`.
     pub fn apply(&self, target: &mut Target) {
         if let Some(u) = &self.base_url {
-            *target = Target { base_url: u.trim_end_matches('/').to_string(), ..target.clone() };
+            *target = Target {
+                base_url: u.trim_end_matches('/').to_string(),
+                ..target.clone()
+            };
         }
         if self.host.is_some() {
             target.host = self.host.clone();
@@ -302,7 +354,13 @@ mod tests {
         assert_eq!(t.status9, Status9::Allowed);
         assert_eq!(t.timeout, Duration::from_secs(3));
         assert_eq!(t.tls.cacert, Some(p.parent().unwrap().join("ca.pem")));
-        assert_eq!(prof.vars, [("ccId".to_string(), "1".to_string()), ("known_agents".to_string(), "1001,1002".to_string())]);
+        assert_eq!(
+            prof.vars,
+            [
+                ("ccId".to_string(), "1".to_string()),
+                ("known_agents".to_string(), "1001,1002".to_string())
+            ]
+        );
     }
 
     #[test]
@@ -311,7 +369,8 @@ mod tests {
         assert_eq!(e.message, "invalid `body_shape` value `flatt`");
         assert_eq!(e.label.as_deref(), Some("did you mean `flat`?"));
         assert_eq!(e.location.line, 1);
-        let e = Profile::load(&write("b2.yaml", "base_url: http://x\nsk: s3cr3t-value\n")).unwrap_err();
+        let e =
+            Profile::load(&write("b2.yaml", "base_url: http://x\nsk: s3cr3t-value\n")).unwrap_err();
         assert_eq!(e.message, "`sk` cannot be set in a profile");
         assert_eq!(e.location.line, 2);
         assert!(!e.render().contains("s3cr3t"), "{}", e.render());

@@ -435,6 +435,7 @@ fn merge_expect(base: &RawExpect, over: &RawExpect) -> RawExpect {
         body: over.body.clone().or_else(|| base.body.clone()),
         match_mode: over.match_mode.clone().or_else(|| base.match_mode.clone()),
         rules: over.rules.clone().or_else(|| base.rules.clone()),
+        rejected: over.rejected.clone().or_else(|| base.rejected.clone()),
     }
 }
 
@@ -572,12 +573,19 @@ fn compile(
             status,
             status_source,
             json: exp.json.as_ref().is_some_and(|j| j.value),
+            // `schema: none` switches off a folder default.
             schema: exp
                 .schema
                 .as_ref()
+                .filter(|s| s.value != "none")
                 .map(|s| (s.value.clone(), c.loc(&s.referenced))),
             body: body_matcher,
             rules,
+            rejected: exp
+                .rejected
+                .as_ref()
+                .filter(|r| r.value)
+                .map(|r| c.loc(&r.referenced)),
         },
     })
 }

@@ -13,8 +13,8 @@ mod raw;
 mod vars;
 
 pub use error::{did_you_mean, LoadError, LoadErrors};
-pub use load::{load_paths, LoadOptions, DEFAULTS_FILE};
 pub(crate) use load::parse_yaml;
+pub use load::{load_paths, LoadOptions, DEFAULTS_FILE};
 pub use matcher::{JsonType, Matcher, MatcherKind};
 pub use node::{Node, NodeValue};
 pub use vars::Vars;
@@ -125,6 +125,10 @@ pub struct Expect {
     pub body: Option<Matcher>,
     /// Cross-field rules to apply.
     pub rules: Vec<(Rule, Location)>,
+    /// The request must be refused: a 4xx, or HTTP 200 with a non-success
+    /// `resultCode` and no agent object (for methods, content types and other
+    /// inputs where the spec does not fix the exact answer).
+    pub rejected: Option<Location>,
 }
 
 /// Cross-field rules the spec needs and JSON Schema cannot say.

@@ -70,6 +70,8 @@ pub(crate) struct RawExpect {
     #[serde(rename = "match")]
     pub match_mode: Option<Spanned<String>>,
     pub rules: Option<Vec<Spanned<String>>>,
+    /// `true`: the request must be refused (4xx or a non-success answer).
+    pub rejected: Option<Spanned<bool>>,
 }
 
 /// `each: {var: agent, values: [...] | "101..=110, 201"}`.

@@ -43,17 +43,34 @@ fn show(ptr: &str) -> &str {
 
 fn walk(m: &Matcher, actual: Option<&Value>, ptr: &str, out: &mut Vec<Failure>) {
     let Some(a) = actual else {
-        if !matches!(m.kind, MatcherKind::Absent) {
+        let absence_ok = match &m.kind {
+            MatcherKind::Absent => true,
+            MatcherKind::OneOf(alts) => alts.iter().any(|alt| matches(alt, None)),
+            _ => false,
+        };
+        if !absence_ok {
             fail(m, ptr, format!("{} is missing", show(ptr)), None, out);
         }
         return;
     };
     match &m.kind {
-        MatcherKind::Absent => fail(m, ptr, format!("{} must be absent", show(ptr)), Some(a), out),
+        MatcherKind::Absent => fail(
+            m,
+            ptr,
+            format!("{} must be absent", show(ptr)),
+            Some(a),
+            out,
+        ),
         MatcherKind::Any => {}
         MatcherKind::Literal(want) => {
             if !json_eq(want, a) {
-                fail(m, ptr, format!("{} is {a}, expected {want}", show(ptr)), Some(a), out);
+                fail(
+                    m,
+                    ptr,
+                    format!("{} is {a}, expected {want}", show(ptr)),
+                    Some(a),
+                    out,
+                );
             }
         }
         MatcherKind::Type(types) => {
@@ -70,7 +87,17 @@ fn walk(m: &Matcher, actual: Option<&Value>, ptr: &str, out: &mut Vec<Failure>) 
         }
         MatcherKind::Regex(re) => match a.as_str() {
             Some(s) if re.is_match(s) => {}
-            _ => fail(m, ptr, format!("{} is {a}, expected a string that {}", show(ptr), m.kind.describe()), Some(a), out),
+            _ => fail(
+                m,
+                ptr,
+                format!(
+                    "{} is {a}, expected a string that {}",
+                    show(ptr),
+                    m.kind.describe()
+                ),
+                Some(a),
+                out,
+            ),
         },
         MatcherKind::Range { min, max } => {
             let ok = a.as_f64().is_some_and(|x| {
@@ -78,22 +105,50 @@ fn walk(m: &Matcher, actual: Option<&Value>, ptr: &str, out: &mut Vec<Failure>) 
                     && max.is_none_or(|(v, inc)| if inc { x <= v } else { x < v })
             });
             if !ok {
-                fail(m, ptr, format!("{} is {a}, expected {}", show(ptr), m.kind.describe()), Some(a), out);
+                fail(
+                    m,
+                    ptr,
+                    format!("{} is {a}, expected {}", show(ptr), m.kind.describe()),
+                    Some(a),
+                    out,
+                );
             }
         }
         MatcherKind::Not(inner) => {
             if matches(inner, Some(a)) {
-                fail(m, ptr, format!("{} is {a}, expected {}", show(ptr), m.kind.describe()), Some(a), out);
+                fail(
+                    m,
+                    ptr,
+                    format!("{} is {a}, expected {}", show(ptr), m.kind.describe()),
+                    Some(a),
+                    out,
+                );
             }
         }
         MatcherKind::OneOf(alts) => {
             if !alts.iter().any(|alt| matches(alt, Some(a))) {
-                fail(m, ptr, format!("{} is {a}, expected one of {}", show(ptr), m.kind.describe()), Some(a), out);
+                fail(
+                    m,
+                    ptr,
+                    format!(
+                        "{} is {a}, expected one of {}",
+                        show(ptr),
+                        m.kind.describe()
+                    ),
+                    Some(a),
+                    out,
+                );
             }
         }
         MatcherKind::Object { entries, exact } => {
             let Some(obj) = a.as_object() else {
-                fail(m, ptr, format!("{} is {a}, expected an object", show(ptr)), Some(a), out);
+                fail(
+                    m,
+                    ptr,
+                    format!("{} is {a}, expected an object", show(ptr)),
+                    Some(a),
+                    out,
+                );
                 return;
             };
             for (k, sub) in entries {
@@ -103,21 +158,38 @@ fn walk(m: &Matcher, actual: Option<&Value>, ptr: &str, out: &mut Vec<Failure>) 
                 for (k, v) in obj {
                     if !entries.iter().any(|(ek, _)| ek == k) {
                         let p = pointer_push(ptr, k);
-                        fail(m, &p, format!("{p} is not expected (exact match)"), Some(v), out);
+                        fail(
+                            m,
+                            &p,
+                            format!("{p} is not expected (exact match)"),
+                            Some(v),
+                            out,
+                        );
                     }
                 }
             }
         }
         MatcherKind::Array(items) => {
             let Some(arr) = a.as_array() else {
-                fail(m, ptr, format!("{} is {a}, expected an array", show(ptr)), Some(a), out);
+                fail(
+                    m,
+                    ptr,
+                    format!("{} is {a}, expected an array", show(ptr)),
+                    Some(a),
+                    out,
+                );
                 return;
             };
             if arr.len() != items.len() {
                 fail(
                     m,
                     ptr,
-                    format!("{} has {} items, expected {}", show(ptr), arr.len(), items.len()),
+                    format!(
+                        "{} has {} items, expected {}",
+                        show(ptr),
+                        arr.len(),
+                        items.len()
+                    ),
                     Some(a),
                     out,
                 );
@@ -151,10 +223,19 @@ mod tests {
     use std::sync::Arc;
 
     fn m(kind: MatcherKind) -> Matcher {
-        Matcher { kind, source: Location::new(Arc::new(PathBuf::from("c.yaml")), 7, 9) }
+        Matcher {
+            kind,
+            source: Location::new(Arc::new(PathBuf::from("c.yaml")), 7, 9),
+        }
     }
     fn obj(entries: Vec<(&str, Matcher)>, exact: bool) -> Matcher {
-        m(MatcherKind::Object { entries: entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), exact })
+        m(MatcherKind::Object {
+            entries: entries
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            exact,
+        })
     }
 
     #[test]
@@ -167,8 +248,17 @@ mod tests {
                     obj(
                         vec![
                             ("workNo", m(MatcherKind::Type(vec![JsonType::Integer]))),
-                            ("status", m(MatcherKind::Range { min: Some((0.0, true)), max: Some((8.0, true)) })),
-                            ("name", m(MatcherKind::Regex(regex::Regex::new("^HW").unwrap()))),
+                            (
+                                "status",
+                                m(MatcherKind::Range {
+                                    min: Some((0.0, true)),
+                                    max: Some((8.0, true)),
+                                }),
+                            ),
+                            (
+                                "name",
+                                m(MatcherKind::Regex(regex::Regex::new("^HW").unwrap())),
+                            ),
                             ("gone", m(MatcherKind::Absent)),
                         ],
                         false,
@@ -180,10 +270,16 @@ mod tests {
         let actual = json!({"resultCode": "0100002", "resultDesc": {"workNo": "101", "status": 11, "name": "HW1", "extra": 1}});
         let f = check(&want, &actual);
         let ptrs: Vec<_> = f.iter().map(|f| f.pointer.clone().unwrap()).collect();
-        assert_eq!(ptrs, ["/resultCode", "/resultDesc/workNo", "/resultDesc/status"]);
+        assert_eq!(
+            ptrs,
+            ["/resultCode", "/resultDesc/workNo", "/resultDesc/status"]
+        );
         assert_eq!(f[2].rule.as_deref(), Some("Table 4 row 2.9 status"));
         assert_eq!(f[0].source.line, 7);
-        assert_eq!(f[1].message, "/resultDesc/workNo is string, expected integer");
+        assert_eq!(
+            f[1].message,
+            "/resultDesc/workNo is string, expected integer"
+        );
     }
 
     #[test]
@@ -197,10 +293,15 @@ mod tests {
 
     #[test]
     fn not_one_of_and_absent() {
-        let ne = m(MatcherKind::Not(Box::new(m(MatcherKind::Literal(json!("0"))))));
+        let ne = m(MatcherKind::Not(Box::new(m(MatcherKind::Literal(json!(
+            "0"
+        ))))));
         assert!(matches(&ne, Some(&json!("1"))));
         assert!(!matches(&ne, Some(&json!("0"))));
-        let alt = m(MatcherKind::OneOf(vec![m(MatcherKind::Type(vec![JsonType::Null])), m(MatcherKind::Type(vec![JsonType::String]))]));
+        let alt = m(MatcherKind::OneOf(vec![
+            m(MatcherKind::Type(vec![JsonType::Null])),
+            m(MatcherKind::Type(vec![JsonType::String])),
+        ]));
         assert!(matches(&alt, Some(&json!(null))) && matches(&alt, Some(&json!("x"))));
         assert!(!matches(&alt, Some(&json!(1))));
         let absent = obj(vec![("resultDatas", m(MatcherKind::Absent))], false);

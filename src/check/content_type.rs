@@ -16,7 +16,9 @@ pub fn is_json(value: &str) -> bool {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
         let k = k.trim();
         let v = v.trim().trim_matches('"');
-        !k.eq_ignore_ascii_case("charset") || v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("utf8")
+        !k.eq_ignore_ascii_case("charset")
+            || v.eq_ignore_ascii_case("utf-8")
+            || v.eq_ignore_ascii_case("utf8")
     })
 }
 
@@ -53,7 +55,12 @@ mod tests {
         ] {
             assert!(is_json(ok), "{ok}");
         }
-        for bad in ["text/plain", "application/json; charset=ISO-8859-1", "text/html;charset=UTF-8", ""] {
+        for bad in [
+            "text/plain",
+            "application/json; charset=ISO-8859-1",
+            "text/html;charset=UTF-8",
+            "",
+        ] {
             assert!(!is_json(bad), "{bad}");
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod content_type;
+pub mod rejected;
 pub mod rules;
 pub mod schema;
 pub mod status;

@@ -17,17 +17,18 @@ pub fn check(
     let mut failures = Vec::new();
     let mut warnings = Vec::new();
     for (rule, source) in rules {
-        let mut fail = |pointer: &str, message: String, expected: Option<Value>, actual: Option<Value>| {
-            failures.push(Failure {
-                kind: FailureKind::Rule,
-                pointer: Some(pointer.to_string()),
-                message,
-                expected,
-                actual,
-                source: source.clone(),
-                rule: Some(rule.source().to_string()),
-            });
-        };
+        let mut fail =
+            |pointer: &str, message: String, expected: Option<Value>, actual: Option<Value>| {
+                failures.push(Failure {
+                    kind: FailureKind::Rule,
+                    pointer: Some(pointer.to_string()),
+                    message,
+                    expected,
+                    actual,
+                    source: source.clone(),
+                    rule: Some(rule.source().to_string()),
+                });
+            };
         let desc = body.get("resultDesc");
         let datas = body.get("resultDatas");
         let agent = desc.filter(|d| d.is_object());
@@ -110,9 +111,13 @@ pub fn check(
 fn json_eq_deep(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq_deep(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq_deep(v, w)))
         }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_eq_deep(v, w)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_eq_deep(v, w))
+        }
         _ => json_eq(a, b),
     }
 }
@@ -140,7 +145,8 @@ mod tests {
         let body = json!({"result": "0", "resultCode": "0100000", "resultDatas": agent(101, 1), "resultDesc": agent(101, 1)});
         let (f, w) = check(&all(), req.as_object(), &body);
         assert!(f.is_empty() && w.is_empty(), "{f:?} {w:?}");
-        let err = json!({"result": "1", "resultCode": "0100002", "resultDesc": "invalid parameter"});
+        let err =
+            json!({"result": "1", "resultCode": "0100002", "resultDesc": "invalid parameter"});
         assert!(check(&all(), req.as_object(), &err).0.is_empty());
     }
 
@@ -151,7 +157,15 @@ mod tests {
         body["resultDesc"]["skill"] = json!(1);
         let (f, w) = check(&all(), req.as_object(), &body);
         let ptrs: Vec<_> = f.iter().map(|f| f.pointer.clone().unwrap()).collect();
-        assert_eq!(ptrs, ["/resultDatas", "/resultDesc/workNo", "/resultDesc/vdnId", "/result"]);
+        assert_eq!(
+            ptrs,
+            [
+                "/resultDatas",
+                "/resultDesc/workNo",
+                "/resultDesc/vdnId",
+                "/result"
+            ]
+        );
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].pointer.as_deref(), Some("/resultDesc/skill"));
         let missing = json!({"result": "0", "resultCode": "0100000", "resultDesc": agent(101, 1)});

@@ -18,7 +18,11 @@ pub fn check(schemas: &SchemaSet, name: &str, body: &Value, source: &Location) -
                 pointer: Some(v.instance_path.clone()),
                 message: format!(
                     "{}: {} (schema {name}#{})",
-                    if v.instance_path.is_empty() { "the body" } else { &v.instance_path },
+                    if v.instance_path.is_empty() {
+                        "the body"
+                    } else {
+                        &v.instance_path
+                    },
                     v.message,
                     v.schema_path
                 ),

@@ -11,7 +11,9 @@ pub fn check(expect: &Expect, status: u16) -> Vec<Failure> {
         out.push(Failure {
             kind: FailureKind::ServerError,
             pointer: None,
-            message: format!("server error {status}: a CMS must never answer 5xx, even to bad input"),
+            message: format!(
+                "server error {status}: a CMS must never answer 5xx, even to bad input"
+            ),
             expected: Some(json!(expect.status)),
             actual: Some(json!(status)),
             source: expect.status_source.clone(),

@@ -22,7 +22,10 @@ pub fn documents(result: &CaseResult) -> Option<(Value, Value)> {
             ))),
             _ => None,
         };
-        let got = actual_body.and_then(|b| b.pointer(ptr)).cloned().or_else(|| f.actual.clone());
+        let got = actual_body
+            .and_then(|b| b.pointer(ptr))
+            .cloned()
+            .or_else(|| f.actual.clone());
         if ptr.is_empty() {
             if let Some(w) = want {
                 expected = w;
@@ -61,7 +64,9 @@ fn insert(doc: &mut Value, ptr: &str, v: Value) {
             m.entry(t.clone()).or_insert(v);
             return;
         }
-        cur = m.entry(t.clone()).or_insert_with(|| Value::Object(Map::new()));
+        cur = m
+            .entry(t.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
     }
 }
 
@@ -71,7 +76,12 @@ pub fn unified(expected: &Value, actual: &Value, style: Style) -> String {
     let b = pretty(actual);
     let diff = similar::TextDiff::from_lines(&a, &b);
     let mut out = String::new();
-    for hunk in diff.unified_diff().context_radius(3).header("expected", "actual").iter_hunks() {
+    for hunk in diff
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .iter_hunks()
+    {
         out.push_str(&style.paint("36", &hunk.header().to_string()));
         out.push('\n');
         for change in hunk.iter_changes() {

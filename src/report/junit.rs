@@ -70,7 +70,11 @@ pub fn render(results: &[CaseResult]) -> String {
             }
             out.push_str(">\n");
             if outcome != Outcome::Pass {
-                let tag = if outcome == Outcome::Error { "error" } else { "failure" };
+                let tag = if outcome == Outcome::Error {
+                    "error"
+                } else {
+                    "failure"
+                };
                 let first = r.failures.first().map(|f| f.message.as_str()).unwrap_or("");
                 let kind = r.failures.first().map(|f| f.kind.label()).unwrap_or("");
                 let _ = writeln!(
@@ -82,8 +86,16 @@ pub fn render(results: &[CaseResult]) -> String {
                 );
             }
             if !r.warnings.is_empty() {
-                let w: Vec<String> = r.warnings.iter().map(|w| format!("warning: {} ({})", w.message, w.source)).collect();
-                let _ = writeln!(out, "      <system-out>{}</system-out>", escape(&w.join("\n")));
+                let w: Vec<String> = r
+                    .warnings
+                    .iter()
+                    .map(|w| format!("warning: {} ({})", w.message, w.source))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "      <system-out>{}</system-out>",
+                    escape(&w.join("\n"))
+                );
             }
             out.push_str("    </testcase>\n");
         }

@@ -19,7 +19,9 @@ impl Style {
     pub fn detect(stream_is_tty: bool) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let force = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
-        Self { color: !no_color && (force || stream_is_tty) }
+        Self {
+            color: !no_color && (force || stream_is_tty),
+        }
     }
 
     /// Wrap `s` in an ANSI colour code when colours are on.

@@ -27,14 +27,29 @@ pub fn render(r: &CaseResult, style: Style) -> String {
     }
     if let Some(resp) = &r.response {
         let ct = resp.header("content-type").unwrap_or("no content-type");
-        let _ = writeln!(out, "\n  response: {} ({ct}), {} ms", resp.status, r.duration.as_millis());
+        let _ = writeln!(
+            out,
+            "\n  response: {} ({ct}), {} ms",
+            resp.status,
+            r.duration.as_millis()
+        );
         let _ = writeln!(out, "    {}", truncate(&resp.body_text, 2000));
     }
     if r.retries > 0 {
-        let _ = writeln!(out, "  ({} connect retr{})", r.retries, if r.retries == 1 { "y" } else { "ies" });
+        let _ = writeln!(
+            out,
+            "  ({} connect retr{})",
+            r.retries,
+            if r.retries == 1 { "y" } else { "ies" }
+        );
     }
     if let Some((expected, actual)) = diff::documents(r) {
-        let _ = writeln!(out, "\n  diff at the failing paths ({} expected, {} actual):", style.paint("31", "-"), style.paint("32", "+"));
+        let _ = writeln!(
+            out,
+            "\n  diff at the failing paths ({} expected, {} actual):",
+            style.paint("31", "-"),
+            style.paint("32", "+")
+        );
         for line in diff::unified(&expected, &actual, style).lines() {
             let _ = writeln!(out, "    {line}");
         }
@@ -68,7 +83,11 @@ pub fn line(r: &CaseResult, style: Style) -> String {
     let warn = if r.warnings.is_empty() {
         String::new()
     } else {
-        format!(" ({} warning{})", r.warnings.len(), if r.warnings.len() == 1 { "" } else { "s" })
+        format!(
+            " ({} warning{})",
+            r.warnings.len(),
+            if r.warnings.len() == 1 { "" } else { "s" }
+        )
     };
     format!("case {} ... {}{warn}", r.id, style.paint(code, word))
 }
@@ -103,12 +122,24 @@ impl Summary {
 
     /// `N passed, N failed` (the plain closing line), with errors and warnings after.
     pub fn line(&self) -> String {
-        let mut s = format!("{} passed, {} failed", self.passed, self.failed + self.errors);
+        let mut s = format!(
+            "{} passed, {} failed",
+            self.passed,
+            self.failed + self.errors
+        );
         if self.errors > 0 {
-            s.push_str(&format!(" ({} transport error{})", self.errors, if self.errors == 1 { "" } else { "s" }));
+            s.push_str(&format!(
+                " ({} transport error{})",
+                self.errors,
+                if self.errors == 1 { "" } else { "s" }
+            ));
         }
         if self.warnings > 0 {
-            s.push_str(&format!("; {} warning{}", self.warnings, if self.warnings == 1 { "" } else { "s" }));
+            s.push_str(&format!(
+                "; {} warning{}",
+                self.warnings,
+                if self.warnings == 1 { "" } else { "s" }
+            ));
         }
         s
     }

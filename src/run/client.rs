@@ -45,7 +45,11 @@ pub fn build_client(target: &Target) -> Result<reqwest::Client, ClientError> {
         .user_agent(concat!("cms-contract/", env!("CARGO_PKG_VERSION")))
         .no_proxy();
     let read = |what: &'static str, p: &std::path::Path| {
-        std::fs::read(p).map_err(|source| ClientError::Read { what, path: p.display().to_string(), source })
+        std::fs::read(p).map_err(|source| ClientError::Read {
+            what,
+            path: p.display().to_string(),
+            source,
+        })
     };
     if let Some(ca) = &target.tls.cacert {
         let pem = read("CA certificate", ca)?;
@@ -109,8 +113,12 @@ async fn send_once(
     target: &Target,
     req: &PreparedRequest,
 ) -> Result<ReceivedResponse, (TransportError, String)> {
-    let method = reqwest::Method::from_bytes(req.method.as_bytes())
-        .map_err(|_| (TransportError::Request, format!("`{}` is not an HTTP method", req.method)))?;
+    let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
+        (
+            TransportError::Request,
+            format!("`{}` is not an HTTP method", req.method),
+        )
+    })?;
     let mut rb = client.request(method, &req.url).body(req.body.clone());
     for (k, v) in &req.headers {
         rb = rb.header(k.as_str(), v.as_str());
@@ -121,13 +129,21 @@ async fn send_once(
     let headers = resp
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let cap = target.max_response_bytes;
     if resp.content_length().is_some_and(|n| n > cap as u64) {
         return Err((
             TransportError::TooLarge,
-            format!("reply of {} bytes is over the {cap}-byte cap (raise --max-response-bytes)", resp.content_length().unwrap_or(0)),
+            format!(
+                "reply of {} bytes is over the {cap}-byte cap (raise --max-response-bytes)",
+                resp.content_length().unwrap_or(0)
+            ),
         ));
     }
     let mut body = Vec::new();
@@ -156,7 +172,12 @@ async fn send_once(
         body_text.truncate(cut);
         body_text.push_str("… (cut)");
     }
-    Ok(ReceivedResponse { status, headers, body_text, json })
+    Ok(ReceivedResponse {
+        status,
+        headers,
+        body_text,
+        json,
+    })
 }
 
 /// One line: the error and its causes, joined by ": ".
@@ -179,7 +200,10 @@ fn classify(e: &reqwest::Error, host: &str, target: &Target) -> (TransportError,
     if e.is_timeout() {
         return (
             TransportError::Timeout,
-            format!("no complete reply from {host} within {:?} (raise --timeout if the target is slow)", target.timeout),
+            format!(
+                "no complete reply from {host} within {:?} (raise --timeout if the target is slow)",
+                target.timeout
+            ),
         );
     }
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
@@ -188,18 +212,35 @@ fn classify(e: &reqwest::Error, host: &str, target: &Target) -> (TransportError,
         } else {
             "pass the CA that signed it with --cacert FILE (or, for a throwaway test, --insecure)"
         };
-        return (TransportError::Tls, format!("TLS error talking to {host}: {full}; {fix}"));
+        return (
+            TransportError::Tls,
+            format!("TLS error talking to {host}: {full}; {fix}"),
+        );
     }
     if e.is_connect() {
-        let hint = if lower.contains("dns") || lower.contains("failed to lookup") || lower.contains("name or service") {
+        let hint = if lower.contains("dns")
+            || lower.contains("failed to lookup")
+            || lower.contains("name or service")
+        {
             "check the host name"
         } else {
             "check that the CMS is running and the URL/port are right"
         };
-        return (TransportError::Connect, format!("cannot connect to {host}: {full}; {hint}"));
+        return (
+            TransportError::Connect,
+            format!("cannot connect to {host}: {full}; {hint}"),
+        );
     }
-    if e.is_builder() || e.is_request() && !e.is_body() && !e.is_decode() && lower.contains("builder") {
-        return (TransportError::Request, format!("cannot build the request: {full}"));
+    if e.is_builder()
+        || e.is_request() && !e.is_body() && !e.is_decode() && lower.contains("builder")
+    {
+        return (
+            TransportError::Request,
+            format!("cannot build the request: {full}"),
+        );
     }
-    (TransportError::Protocol, format!("broken reply from {host}: {full}"))
+    (
+        TransportError::Protocol,
+        format!("broken reply from {host}: {full}"),
+    )
 }

@@ -9,7 +9,8 @@ mod result;
 pub use client::{build_client, ClientError};
 pub use request::{prepare, PreparedRequest};
 pub use result::{
-    CaseResult, Failure, FailureKind, Outcome, ReceivedResponse, SentRequest, TransportError, Warning,
+    CaseResult, Failure, FailureKind, Outcome, ReceivedResponse, SentRequest, TransportError,
+    Warning,
 };
 
 use crate::auth::Timestamp;
@@ -35,7 +36,12 @@ impl Runner {
     pub fn new(target: Target, schemas: Arc<SchemaSet>) -> Result<Self, ClientError> {
         let client = build_client(&target)?;
         let pacer = target.rate_per_sec.map(|r| Arc::new(Pacer::new(r)));
-        Ok(Self { client, target: Arc::new(target), schemas, pacer })
+        Ok(Self {
+            client,
+            target: Arc::new(target),
+            schemas,
+            pacer,
+        })
     }
 
     /// The target this runner talks to.
@@ -84,11 +90,23 @@ impl Runner {
         }
     }
 
-    fn check(&self, case: &Case, r: &ReceivedResponse, failures: &mut Vec<Failure>, warnings: &mut Vec<Warning>) {
+    fn check(
+        &self,
+        case: &Case,
+        r: &ReceivedResponse,
+        failures: &mut Vec<Failure>,
+        warnings: &mut Vec<Warning>,
+    ) {
         let e = &case.expect;
         failures.extend(check::status::check(e, r.status));
         if e.json {
-            failures.extend(check::content_type::check(r.header("content-type"), &e.status_source));
+            failures.extend(check::content_type::check(
+                r.header("content-type"),
+                &e.status_source,
+            ));
+        }
+        if let Some(loc) = &e.rejected {
+            failures.extend(check::rejected::check(r.status, r.json.as_ref(), loc));
         }
         let needs_json = e.json || e.schema.is_some() || e.body.is_some();
         let Some(json) = &r.json else {
@@ -203,8 +221,15 @@ struct Pacer {
 
 impl Pacer {
     fn new(rate: f64) -> Self {
-        let rate = if rate.is_finite() && rate > 0.0 { rate } else { 1.0 };
-        Self { interval: Duration::from_secs_f64(1.0 / rate), next: Mutex::new(Instant::now()) }
+        let rate = if rate.is_finite() && rate > 0.0 {
+            rate
+        } else {
+            1.0
+        };
+        Self {
+            interval: Duration::from_secs_f64(1.0 / rate),
+            next: Mutex::new(Instant::now()),
+        }
     }
 
     async fn wait(&self) {

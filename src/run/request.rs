@@ -100,13 +100,25 @@ pub fn prepare(case: &Case, target: &Target, now: Timestamp) -> PreparedRequest 
         (AuthMode::None, _) | (_, None) => None,
         (mode, Some(creds)) => {
             let (creds, ts) = match mode {
-                AuthMode::WrongSignature => {
-                    (Credentials::new(creds.ak.clone(), format!("{}-wrong", creds.sk())), now)
-                }
-                AuthMode::StaleTimestamp => (creds.clone(), Timestamp(now.0.saturating_sub(STALE_BY_SECS))),
+                AuthMode::WrongSignature => (
+                    Credentials::new(creds.ak.clone(), format!("{}-wrong", creds.sk())),
+                    now,
+                ),
+                AuthMode::StaleTimestamp => (
+                    creds.clone(),
+                    Timestamp(now.0.saturating_sub(STALE_BY_SECS)),
+                ),
                 _ => (creds.clone(), now),
             };
-            Some(sign(&creds, ts, target, &req.method, &req.path, &headers, &body))
+            Some(sign(
+                &creds,
+                ts,
+                target,
+                &req.method,
+                &req.path,
+                &headers,
+                &body,
+            ))
         }
     };
     let mut body = body;
@@ -117,7 +129,12 @@ pub fn prepare(case: &Case, target: &Target, now: Timestamp) -> PreparedRequest 
     if let Some(a) = authorization {
         headers.push(("Authorization".into(), a));
     }
-    PreparedRequest { method: req.method.clone(), url, headers, body }
+    PreparedRequest {
+        method: req.method.clone(),
+        url,
+        headers,
+        body,
+    }
 }
 
 /// The auth-v2 Authorization value for a request to `target`.
@@ -130,7 +147,9 @@ pub fn sign(
     headers: &[(String, String)],
     body: &[u8],
 ) -> String {
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
     let query: Vec<(String, String)> = query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -144,7 +163,10 @@ pub fn sign(
         .iter()
         .map(|name| {
             let value = match name.as_str() {
-                "host" => target.host.clone().unwrap_or_else(|| target.authority().to_string()),
+                "host" => target
+                    .host
+                    .clone()
+                    .unwrap_or_else(|| target.authority().to_string()),
                 "content-length" => body.len().to_string(),
                 other => headers
                     .iter()
@@ -155,7 +177,13 @@ pub fn sign(
             (name.clone(), value)
         })
         .collect();
-    let input = CanonicalInput { method, path, query: &query, headers: &signed, body };
+    let input = CanonicalInput {
+        method,
+        path,
+        query: &query,
+        headers: &signed,
+        body,
+    };
     auth::authorization(creds, ts, &input)
 }
 
@@ -176,8 +204,16 @@ mod tests {
             request: crate::case::Request {
                 method: "POST".into(),
                 path: crate::contract::ENDPOINT_PATH.into(),
-                headers: vec![("Content-Type".into(), "application/json;charset=UTF-8".into())],
-                body: Body::Query(json!({"ccId": 1, "vdn": 1, "agentId": 101}).as_object().unwrap().clone()),
+                headers: vec![(
+                    "Content-Type".into(),
+                    "application/json;charset=UTF-8".into(),
+                )],
+                body: Body::Query(
+                    json!({"ccId": 1, "vdn": 1, "agentId": 101})
+                        .as_object()
+                        .unwrap()
+                        .clone(),
+                ),
                 auth,
             },
             expect: crate::case::Expect {
@@ -187,6 +223,7 @@ mod tests {
                 schema: None,
                 body: None,
                 rules: vec![],
+                rejected: None,
             },
         }
     }
@@ -201,36 +238,73 @@ mod tests {
     fn signed_request_matches_the_spec_vector_and_is_redacted() {
         let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
         let p = prepare(&case(AuthMode::Signed), &target(), ts);
-        assert_eq!(p.body, br#"{"queryParam":{"ccId":1,"vdn":1,"agentId":101}}"#);
-        let auth = &p.headers.iter().find(|(k, _)| k == "Authorization").unwrap().1;
+        assert_eq!(
+            p.body,
+            br#"{"queryParam":{"ccId":1,"vdn":1,"agentId":101}}"#
+        );
+        let auth = &p
+            .headers
+            .iter()
+            .find(|(k, _)| k == "Authorization")
+            .unwrap()
+            .1;
         assert_eq!(
             auth,
             "auth-v2/globalaktest/2024-01-01T00:00:00Z/host/2da95fd4bf39ceb59782ffe762256861457efda80e2a2701cca0b565f27f894b"
         );
         let shown = format!("{p:?}");
-        assert!(!shown.contains("2da95fd4") && !shown.contains("example-secret-key"), "{shown}");
+        assert!(
+            !shown.contains("2da95fd4") && !shown.contains("example-secret-key"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn three_header_vector_and_flat_shape() {
         let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
         let mut t = target();
-        t.signed_headers = vec!["content-length".into(), "content-type".into(), "host".into()];
+        t.signed_headers = vec![
+            "content-length".into(),
+            "content-type".into(),
+            "host".into(),
+        ];
         let p = prepare(&case(AuthMode::Signed), &t, ts);
-        let auth = &p.headers.iter().find(|(k, _)| k == "Authorization").unwrap().1;
-        assert!(auth.ends_with("7066b2be902b5abaf611d7eab3235587250d7ef0048d6790aaa2458c4da31a9e"), "{auth}");
+        let auth = &p
+            .headers
+            .iter()
+            .find(|(k, _)| k == "Authorization")
+            .unwrap()
+            .1;
+        assert!(
+            auth.ends_with("7066b2be902b5abaf611d7eab3235587250d7ef0048d6790aaa2458c4da31a9e"),
+            "{auth}"
+        );
         t.body_shape = BodyShape::Flat;
-        assert_eq!(prepare(&case(AuthMode::Signed), &t, ts).body, br#"{"ccId":1,"vdn":1,"agentId":101}"#);
+        assert_eq!(
+            prepare(&case(AuthMode::Signed), &t, ts).body,
+            br#"{"ccId":1,"vdn":1,"agentId":101}"#
+        );
     }
 
     #[test]
     fn negative_auth_modes_differ_from_the_good_signature() {
         let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
         let good = prepare(&case(AuthMode::Signed), &target(), ts);
-        let get = |p: &PreparedRequest| p.headers.iter().find(|(k, _)| k == "Authorization").map(|(_, v)| v.clone());
+        let get = |p: &PreparedRequest| {
+            p.headers
+                .iter()
+                .find(|(k, _)| k == "Authorization")
+                .map(|(_, v)| v.clone())
+        };
         assert_eq!(get(&prepare(&case(AuthMode::None), &target(), ts)), None);
-        assert_eq!(get(&prepare(&case(AuthMode::Blank), &target(), ts)).as_deref(), Some(""));
-        assert_ne!(get(&prepare(&case(AuthMode::WrongSignature), &target(), ts)), get(&good));
+        assert_eq!(
+            get(&prepare(&case(AuthMode::Blank), &target(), ts)).as_deref(),
+            Some("")
+        );
+        assert_ne!(
+            get(&prepare(&case(AuthMode::WrongSignature), &target(), ts)),
+            get(&good)
+        );
         let stale = get(&prepare(&case(AuthMode::StaleTimestamp), &target(), ts)).unwrap();
         assert!(stale.contains("2023-12-31T22:00:00Z"), "{stale}");
         let tampered = prepare(&case(AuthMode::TamperedBody), &target(), ts);

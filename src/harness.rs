@@ -1,0 +1,85 @@
+//! `cargo test` / `cargo nextest` glue: every case becomes a libtest-mimic
+//! trial named `<suite>::<case>`; a failure shows the rendered report.
+//!
+//! Target selection is the CLI's: `CMS_BASE_URL` / `CMS_PROFILE` /
+//! `CMS_VAR_*` / `CMS_AK` / `CMS_SK`; with none, the embedded simulator.
+
+use crate::case::{load_paths, Case, LoadOptions};
+use crate::report::{text, Style};
+use crate::run::Outcome;
+use crate::setup::{self, Options};
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Run the suite under `root` (which holds `cases/` and `schemas/`) as trials.
+pub fn main(root: &Path) -> ExitCode {
+    let args = Arguments::from_args();
+    let env = setup::process_env();
+    let plan = match setup::plan(&Options::default(), &env) {
+        Ok(p) => p,
+        Err(e) => return setup_failed(&e.to_string()),
+    };
+    let schema_dir = root.join("schemas/agentbyworkno");
+    let opts = LoadOptions {
+        vars: plan.vars.clone(),
+        schema_dir: schema_dir.clone(),
+    };
+    let cases = match load_paths(&[root.join("cases")], &opts) {
+        Ok(c) => c,
+        Err(e) => return setup_failed(&e.render()),
+    };
+    let cases: Vec<Case> = cases
+        .into_iter()
+        .filter(|c| !c.tags.iter().any(|t| plan.exclude_tags.contains(t)))
+        .collect();
+    if args.list {
+        let trials = cases
+            .iter()
+            .map(|c| Trial::test(c.id(), || Ok(())))
+            .collect();
+        return libtest_mimic::run(&args, trials).exit_code();
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => Arc::new(rt),
+        Err(e) => return setup_failed(&format!("error: cannot start the async runtime: {e}")),
+    };
+    for n in &plan.notices {
+        eprintln!("{n}");
+    }
+    let schemas = match setup::schemas(&schema_dir, &plan) {
+        Ok(s) => s,
+        Err(e) => return setup_failed(&e.to_string()),
+    };
+    let live = match runtime.block_on(setup::start(plan, schemas)) {
+        Ok(l) => Arc::new(l),
+        Err(e) => return setup_failed(&e.to_string()),
+    };
+    let style = Style::detect(std::io::stdout().is_terminal());
+    let trials = cases
+        .into_iter()
+        .map(|case| {
+            let (rt, live) = (runtime.clone(), live.clone());
+            Trial::test(case.id(), move || {
+                let r = rt.block_on(live.runner.run_case(&case));
+                match r.outcome() {
+                    Outcome::Pass => Ok(()),
+                    Outcome::Fail | Outcome::Error => Err(Failed::from(text::render(&r, style))),
+                }
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(live);
+    conclusion.exit_code()
+}
+
+fn setup_failed(msg: &str) -> ExitCode {
+    eprintln!("{msg}");
+    ExitCode::from(2)
+}
