@@ -1,1 +1,580 @@
-fn main() {}
+//! `cms-contract`: the command-line edge. Parses flags, calls the library,
+//! prints what the runner decided. Exit codes: 0 all pass, 1 a case failed,
+//! 2 usage, configuration or load error.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use cms_contract::auth::{Credentials, Timestamp};
+use cms_contract::case::{load_paths, Case, LoadOptions};
+use cms_contract::report::{json, junit, text, Style};
+use cms_contract::run::{prepare, CaseResult};
+use cms_contract::setup::{self, Options, Plan};
+use cms_contract::sim::{Fault, SimConfig, Simulator, Variant};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(
+    name = "cms-contract",
+    version,
+    about = "Contract tests for the Huawei CC-CMS agentbyworkno open API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run case files against a CMS (default: the embedded reference simulator).
+    Run(RunArgs),
+    /// List the cases that would run.
+    List(SelectArgs),
+    /// Validate case files and the profile without sending anything.
+    Check(SelectArgs),
+    /// Serve the embedded reference simulator.
+    Serve(ServeArgs),
+    /// Print the auth-v2 Authorization header for a request (AK/SK from CMS_AK/CMS_SK).
+    Sign(SignArgs),
+    /// Print the JSON Schema of the case-file format (for YAML language servers).
+    Schema,
+}
+
+#[derive(Args, Clone)]
+struct SelectArgs {
+    /// Case files or folders [default: cases]
+    paths: Vec<PathBuf>,
+    /// Target base URL, e.g. https://cms-host:28080 [env: CMS_BASE_URL]
+    #[arg(long)]
+    target: Option<String>,
+    /// Target profile (YAML) [env: CMS_PROFILE]
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Set a variable: --var name=value (repeatable; also CMS_VAR_<name>)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// Folder of the JSON Schemas
+    #[arg(long, default_value = "schemas/agentbyworkno")]
+    schemas: PathBuf,
+    /// Only cases whose id contains this text (repeatable: any of them)
+    #[arg(long)]
+    filter: Vec<String>,
+    /// Only cases with this tag (repeatable: any of them)
+    #[arg(long)]
+    tag: Vec<String>,
+    /// Leave out cases with this tag (repeatable)
+    #[arg(long)]
+    exclude_tag: Vec<String>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    select: SelectArgs,
+    /// Cases in flight at once
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// Write a JUnit XML report
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write a JSON report
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Per-request timeout in seconds [default: 10]
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Whole-run timeout in seconds; unfinished cases fail [default: 1800]
+    #[arg(long, value_name = "SECS", default_value_t = 1800.0)]
+    run_timeout: f64,
+    /// At most N requests per second (e.g. 5 or 5/s), for live contact centres
+    #[arg(long, value_name = "N/s")]
+    rate: Option<String>,
+    /// Retries for connect errors only, with back-off
+    #[arg(long)]
+    retries: Option<u32>,
+    /// Largest reply accepted, in bytes [default: 1048576]
+    #[arg(long, value_name = "BYTES")]
+    max_response_bytes: Option<usize>,
+    /// Extra trusted CA certificate (PEM)
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
+    /// Client certificate (PEM; may also hold the key)
+    #[arg(long, value_name = "FILE")]
+    cert: Option<PathBuf>,
+    /// Client key (PEM)
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// Do not verify TLS certificates (prints a warning)
+    #[arg(long)]
+    insecure: bool,
+    /// Print the requests (Authorization redacted) without sending them
+    #[arg(long)]
+    dry_run: bool,
+    /// Colour: auto, always, never (NO_COLOR is honoured)
+    #[arg(long, default_value = "auto")]
+    color: String,
+    /// Embedded simulator only: commit this contract violation (self-check)
+    #[arg(long, value_name = "NAME")]
+    sim_fault: Option<String>,
+    /// Embedded simulator only: take this conforming latitude
+    #[arg(long, value_name = "NAME")]
+    sim_variant: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Port to listen on (0: any free port)
+    #[arg(long, default_value_t = 28080)]
+    port: u16,
+    /// Address to bind
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// Commit one contract violation (see --list-faults)
+    #[arg(long)]
+    fault: Option<String>,
+    /// Take one conforming latitude
+    #[arg(long)]
+    variant: Option<String>,
+    /// Body shape: wrapped or flat (open question 1)
+    #[arg(long, default_value = "wrapped")]
+    body_shape: String,
+    /// Status 9: rejected or allowed (open question 5)
+    #[arg(long, default_value = "rejected")]
+    status9: String,
+    /// Clock-skew window for signatures, seconds (open question 3)
+    #[arg(long, default_value_t = 900)]
+    skew: u64,
+    /// List the fault modes and variants and exit
+    #[arg(long)]
+    list_faults: bool,
+}
+
+#[derive(Args)]
+struct SignArgs {
+    /// HTTP method
+    #[arg(long, default_value = "POST")]
+    method: String,
+    /// Path (and ?query)
+    #[arg(long, default_value = cms_contract::contract::ENDPOINT_PATH)]
+    path: String,
+    /// Body text, or @FILE
+    #[arg(long, default_value = "")]
+    body: String,
+    /// Host value to sign (host:port)
+    #[arg(long)]
+    host: String,
+    /// Headers to sign, comma-separated (host, content-type, content-length)
+    #[arg(long, default_value = "host")]
+    signed_headers: String,
+    /// Content-Type value, when signed
+    #[arg(long, default_value = "application/json;charset=UTF-8")]
+    content_type: String,
+    /// Timestamp YYYY-MM-DDTHH:MM:SSZ [default: now]
+    #[arg(long)]
+    timestamp: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => cmd_run(a),
+        Command::List(a) => cmd_list(a, false),
+        Command::Check(a) => cmd_list(a, true),
+        Command::Serve(a) => cmd_serve(a),
+        Command::Sign(a) => cmd_sign(a),
+        Command::Schema => {
+            println!("{}", cms_contract::case::case_file_schema());
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // Library errors render themselves (rustc style); anyhow adds context.
+            eprintln!("{e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A failure that already printed its located message.
+#[derive(Debug)]
+struct Printed(String);
+impl std::fmt::Display for Printed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.trim_end())
+    }
+}
+impl std::error::Error for Printed {}
+
+fn options(s: &SelectArgs) -> Options {
+    Options {
+        target: s.target.clone(),
+        profile: s.profile.clone(),
+        vars: s.vars.clone(),
+        ..Options::default()
+    }
+}
+
+fn load(s: &SelectArgs, plan: &Plan) -> anyhow::Result<Vec<Case>> {
+    let paths = if s.paths.is_empty() {
+        vec![PathBuf::from("cases")]
+    } else {
+        s.paths.clone()
+    };
+    let opts = LoadOptions {
+        vars: plan.vars.clone(),
+        schema_dir: s.schemas.clone(),
+    };
+    let cases = load_paths(&paths, &opts).map_err(|e| Printed(e.render()))?;
+    let mut excluded = plan.exclude_tags.clone();
+    excluded.extend(s.exclude_tag.iter().cloned());
+    let selected: Vec<Case> = cases
+        .into_iter()
+        .filter(|c| s.filter.is_empty() || s.filter.iter().any(|f| c.id().contains(f.as_str())))
+        .filter(|c| s.tag.is_empty() || c.tags.iter().any(|t| s.tag.contains(t)))
+        .filter(|c| !c.tags.iter().any(|t| excluded.contains(t)))
+        .collect();
+    if selected.is_empty() {
+        anyhow::bail!(
+            "error: no case matches the selection (--filter {:?}, --tag {:?}, excluded tags {:?}); an empty run is a failure",
+            s.filter,
+            s.tag,
+            excluded
+        );
+    }
+    Ok(selected)
+}
+
+fn cmd_list(s: SelectArgs, check_only: bool) -> anyhow::Result<ExitCode> {
+    let plan =
+        setup::plan(&options(&s), &setup::process_env()).map_err(|e| Printed(e.to_string()))?;
+    let cases = load(&s, &plan)?;
+    if check_only {
+        // Compile the schemas too, and make sure every schema a case names exists.
+        let schemas = setup::schemas(&s.schemas, &plan).map_err(|e| Printed(e.to_string()))?;
+        let known = schemas.names();
+        let mut bad = 0;
+        for c in &cases {
+            if let Some((name, loc)) = &c.expect.schema {
+                if !known.contains(name) {
+                    eprintln!(
+                        "error: unknown schema `{name}`\n --> {loc}\n  = help: known schemas: {}",
+                        known.join(", ")
+                    );
+                    bad += 1;
+                }
+            }
+        }
+        if bad > 0 {
+            return Ok(ExitCode::from(2));
+        }
+        println!(
+            "ok: {} cases, {} schemas, target {}",
+            cases.len(),
+            known.len(),
+            describe_target(&plan)
+        );
+    } else {
+        for c in &cases {
+            println!("{}  ({})", c.id(), c.source);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe_target(plan: &Plan) -> String {
+    if plan.embedded.is_some() {
+        "embedded simulator".into()
+    } else {
+        plan.target.base_url.clone()
+    }
+}
+
+fn parse_rate(s: &str) -> anyhow::Result<f64> {
+    let n = s.trim_end_matches("/s").trim();
+    match n.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => anyhow::bail!(
+            "error: --rate `{s}` is not a positive number of requests per second (e.g. 5 or 5/s)"
+        ),
+    }
+}
+
+fn secs(v: f64, flag: &str) -> anyhow::Result<Duration> {
+    if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        anyhow::bail!("error: {flag} must be between 0 and 86400 seconds")
+    }
+}
+
+fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
+    let mut opts = options(&a.select);
+    opts.cacert = a.cacert.clone();
+    opts.client_cert = a.cert.clone();
+    opts.client_key = a.key.clone();
+    opts.insecure = a.insecure;
+    opts.timeout = a.timeout.map(|t| secs(t, "--timeout")).transpose()?;
+    opts.rate = a.rate.as_deref().map(parse_rate).transpose()?;
+    opts.retries = a.retries;
+    opts.max_response_bytes = a.max_response_bytes;
+    opts.sim_fault = a
+        .sim_fault
+        .as_deref()
+        .map(|f| {
+            Fault::parse(f).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "error: unknown fault `{f}`; see `cms-contract serve --list-faults`"
+                )
+            })
+        })
+        .transpose()?;
+    opts.sim_variant = a
+        .sim_variant
+        .as_deref()
+        .map(|v| {
+            Variant::parse(v).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "error: unknown variant `{v}`; see `cms-contract serve --list-faults`"
+                )
+            })
+        })
+        .transpose()?;
+    let run_timeout = secs(a.run_timeout, "--run-timeout")?;
+    let style = match a.color.as_str() {
+        "auto" => Style::detect(std::io::stdout().is_terminal()),
+        "always" => Style { color: true },
+        "never" => Style { color: false },
+        other => anyhow::bail!("error: --color `{other}` must be auto, always or never"),
+    };
+    let plan = setup::plan(&opts, &setup::process_env()).map_err(|e| Printed(e.to_string()))?;
+    if (opts.sim_fault.is_some() || opts.sim_variant.is_some()) && plan.embedded.is_none() {
+        anyhow::bail!("error: --sim-fault/--sim-variant apply to the embedded simulator only; drop --target/CMS_BASE_URL");
+    }
+    let cases = load(&a.select, &plan)?;
+    for n in &plan.notices {
+        eprintln!("{n}");
+    }
+    if a.dry_run {
+        return dry_run(&cases, &plan);
+    }
+    let jobs = a.jobs.or(plan.jobs).unwrap_or(8).clamp(1, 1024);
+    let schemas = setup::schemas(&a.select.schemas, &plan).map_err(|e| Printed(e.to_string()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let target_name = describe_target(&plan);
+    let results = rt.block_on(async {
+        let live = setup::start(plan, schemas)
+            .await
+            .map_err(|e| Printed(e.to_string()))?;
+        let runner = live.runner.with_deadline(Instant::now() + run_timeout);
+        eprintln!(
+            "running {} cases against {target_name} ({jobs} at a time)",
+            cases.len()
+        );
+        let mut progress = Progress::new(cases.len(), style);
+        let results = runner.run_all(&cases, jobs, |r| progress.update(r)).await;
+        progress.finish();
+        anyhow::Ok(results)
+    })?;
+    report(&results, style, a.junit.as_deref(), a.json.as_deref())
+}
+
+fn report(
+    results: &[CaseResult],
+    style: Style,
+    junit_path: Option<&Path>,
+    json_path: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    for r in results.iter().filter(|r| !r.failures.is_empty()) {
+        writeln!(out, "\n{}", text::render(r, style))?;
+    }
+    let summary = text::Summary::of(results);
+    if let Some(p) = junit_path {
+        std::fs::write(p, junit::render(results))
+            .with_context(|| format!("cannot write the JUnit report to {}", p.display()))?;
+    }
+    if let Some(p) = json_path {
+        let doc = serde_json::to_string_pretty(&json::render(results))?;
+        std::fs::write(p, doc)
+            .with_context(|| format!("cannot write the JSON report to {}", p.display()))?;
+    }
+    writeln!(out, "\ncontract result: {}", summary.line())?;
+    Ok(if summary.failed + summary.errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn dry_run(cases: &[Case], plan: &Plan) -> anyhow::Result<ExitCode> {
+    let mut target = plan.target.clone();
+    if plan.embedded.is_some() {
+        target.base_url = "http://127.0.0.1:PORT".into();
+    }
+    let now = Timestamp::now();
+    let mut out = std::io::stdout().lock();
+    for c in cases {
+        let p = prepare(c, &target, now).redacted();
+        writeln!(out, "# {}  ({})\n{} {}", c.id(), c.source, p.method, p.url)?;
+        for (k, v) in &p.headers {
+            writeln!(out, "{k}: {v}")?;
+        }
+        writeln!(out, "\n{}\n", p.body)?;
+    }
+    writeln!(out, "dry run: {} requests printed, none sent", cases.len())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Progress: a rewritten counter line on a TTY, one plain line per case otherwise.
+struct Progress {
+    total: usize,
+    done: usize,
+    failed: usize,
+    tty: bool,
+    style: Style,
+}
+
+impl Progress {
+    fn new(total: usize, style: Style) -> Self {
+        let tty = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        Self {
+            total,
+            done: 0,
+            failed: 0,
+            tty,
+            style,
+        }
+    }
+
+    fn update(&mut self, r: &CaseResult) {
+        self.done += 1;
+        if !r.failures.is_empty() {
+            self.failed += 1;
+        }
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            let width = 30;
+            let filled = self.done * width / self.total.max(1);
+            let _ = write!(
+                err,
+                "\r[{}{}] {}/{} cases, {} failed ",
+                "=".repeat(filled),
+                " ".repeat(width - filled),
+                self.done,
+                self.total,
+                self.failed
+            );
+        } else {
+            let _ = writeln!(err, "{}", text::line(r, self.style));
+        }
+    }
+
+    fn finish(&self) {
+        if self.tty {
+            eprintln!();
+        }
+    }
+}
+
+fn cmd_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    if a.list_faults {
+        println!("fault modes (each one contract violation):");
+        for f in Fault::ALL {
+            println!("  {:<28} {}", f.name(), f.describe());
+        }
+        println!("conforming variants (allowed latitude):");
+        for v in Variant::ALL {
+            println!("  {:<28} {}", v.name(), v.describe());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut cfg = SimConfig::default();
+    if let Some(f) = &a.fault {
+        cfg.fault = Some(
+            Fault::parse(f)
+                .ok_or_else(|| anyhow::anyhow!("error: unknown fault `{f}`; see --list-faults"))?,
+        );
+    }
+    if let Some(v) = &a.variant {
+        cfg.variant =
+            Some(Variant::parse(v).ok_or_else(|| {
+                anyhow::anyhow!("error: unknown variant `{v}`; see --list-faults")
+            })?);
+    }
+    cfg.body_shape = cms_contract::contract::BodyShape::parse(&a.body_shape)
+        .ok_or_else(|| anyhow::anyhow!("error: --body-shape must be wrapped or flat"))?;
+    cfg.status9 = cms_contract::contract::Status9::parse(&a.status9)
+        .ok_or_else(|| anyhow::anyhow!("error: --status9 must be rejected or allowed"))?;
+    cfg.skew_secs = a.skew;
+    match (std::env::var("CMS_AK"), std::env::var("CMS_SK")) {
+        (Ok(ak), Ok(sk)) if !ak.is_empty() && !sk.is_empty() => {
+            cfg.credentials = Credentials::new(ak, sk)
+        }
+        _ => {}
+    }
+    let addr: std::net::SocketAddr = format!("{}:{}", a.bind, a.port)
+        .parse()
+        .with_context(|| format!("`{}:{}` is not an address to bind", a.bind, a.port))?;
+    let ak = cfg.credentials.ak.clone();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let sim = Simulator::bind(addr, cfg)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        eprintln!(
+            "cms-contract simulator listening on {} (AK {ak}; Ctrl-C stops)",
+            sim.base_url()
+        );
+        tokio::signal::ctrl_c().await.ok();
+        sim.shutdown().await;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_sign(a: SignArgs) -> anyhow::Result<ExitCode> {
+    let (Ok(ak), Ok(sk)) = (std::env::var("CMS_AK"), std::env::var("CMS_SK")) else {
+        anyhow::bail!("error: set CMS_AK and CMS_SK (secrets come only from the environment)");
+    };
+    let body = match a.body.strip_prefix('@') {
+        Some(file) => {
+            std::fs::read(file).with_context(|| format!("cannot read body file {file}"))?
+        }
+        None => a.body.into_bytes(),
+    };
+    let ts = match &a.timestamp {
+        Some(t) => Timestamp::parse(t).ok_or_else(|| {
+            anyhow::anyhow!("error: --timestamp `{t}` is not YYYY-MM-DDTHH:MM:SSZ")
+        })?,
+        None => Timestamp::now(),
+    };
+    let mut target = cms_contract::target::Target::new(format!("https://{}", a.host));
+    target.signed_headers = a
+        .signed_headers
+        .split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    target.signed_headers.sort();
+    let headers = vec![("Content-Type".to_string(), a.content_type.clone())];
+    let value = cms_contract::run::request::sign(
+        &Credentials::new(ak, sk),
+        ts,
+        &target,
+        &a.method,
+        &a.path,
+        &headers,
+        &body,
+    );
+    println!("Authorization: {value}");
+    Ok(ExitCode::SUCCESS)
+}

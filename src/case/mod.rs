@@ -22,6 +22,12 @@ pub use vars::Vars;
 use crate::location::Location;
 use serde_json::Value;
 
+/// The JSON Schema of the case-file format (draft-07, for YAML language
+/// servers); `definitions/defaults` describes `_defaults.yaml`.
+pub fn case_file_schema() -> &'static str {
+    include_str!("../../schemas/case-file.schema.json")
+}
+
 /// One contract check: a request and what must come back.
 #[derive(Debug, Clone)]
 pub struct Case {

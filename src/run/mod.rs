@@ -29,6 +29,7 @@ pub struct Runner {
     target: Arc<Target>,
     schemas: Arc<SchemaSet>,
     pacer: Option<Arc<Pacer>>,
+    deadline: Option<Instant>,
 }
 
 impl Runner {
@@ -41,7 +42,15 @@ impl Runner {
             target: Arc::new(target),
             schemas,
             pacer,
+            deadline: None,
         })
+    }
+
+    /// Stop the whole run at `deadline`: cases not finished by then fail
+    /// with a transport timeout instead of hanging the run.
+    pub fn with_deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
     }
 
     /// The target this runner talks to.
@@ -52,11 +61,23 @@ impl Runner {
     /// Run one case: send, then run every check and collect every failure.
     pub async fn run_case(&self, case: &Case) -> CaseResult {
         let started = Instant::now();
-        let prepared = prepare(case, &self.target, Timestamp::now());
-        if let Some(p) = &self.pacer {
-            p.wait().await;
-        }
-        let (reply, retries) = client::send(&self.client, &self.target, &prepared).await;
+        // Sign after pacing, so a long wait under --rate cannot make the signature stale.
+        let exchange = async {
+            if let Some(p) = &self.pacer {
+                p.wait().await;
+            }
+            let prepared = prepare(case, &self.target, Timestamp::now());
+            let (reply, retries) = client::send(&self.client, &self.target, &prepared).await;
+            (prepared, reply, retries)
+        };
+        let (prepared, reply, retries) = match self.deadline {
+            None => exchange.await,
+            Some(d) => tokio::time::timeout_at(d.into(), exchange).await.unwrap_or_else(|_| {
+                let msg = "the whole-run timeout was reached before this case finished (raise --run-timeout)";
+                let prepared = prepare(case, &self.target, Timestamp::now());
+                (prepared, Err((TransportError::Timeout, msg.to_string())), 0)
+            }),
+        };
         let mut failures = Vec::new();
         let mut warnings = Vec::new();
         let response = match reply {
