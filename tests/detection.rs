@@ -1,0 +1,185 @@
+//! Self-check of detection power: the shipped suite against the embedded
+//! simulator with each fault mode (one contract violation each) must turn
+//! red, and against each conforming variant must stay green.
+
+use cms_contract::case::{load_paths, Case, LoadOptions};
+use cms_contract::contract::{BodyShape, Status9};
+use cms_contract::report::{text, Style};
+use cms_contract::run::{CaseResult, Outcome};
+use cms_contract::setup::{self, Env, Options};
+use cms_contract::sim::{Fault, Variant};
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+async fn run_suite(opts: Options, profile_env: Env) -> Vec<CaseResult> {
+    let plan = setup::plan(&opts, &profile_env).expect("plan");
+    let schema_dir = root().join("schemas/agentbyworkno");
+    let lo = LoadOptions {
+        vars: plan.vars.clone(),
+        schema_dir: schema_dir.clone(),
+    };
+    let cases: Vec<Case> = load_paths(&[root().join("cases")], &lo).expect("shipped cases load");
+    let schemas = setup::schemas(&schema_dir, &plan).expect("schemas");
+    let live = setup::start(plan, schemas).await.expect("start");
+    live.runner.run_all(&cases, 8, |_| {}).await
+}
+
+fn failed(results: &[CaseResult]) -> Vec<&CaseResult> {
+    results
+        .iter()
+        .filter(|r| r.outcome() != Outcome::Pass)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_is_caught_by_the_shipped_suite() {
+    let mut missed = Vec::new();
+    let mut table = Vec::new();
+    for fault in Fault::ALL {
+        let results = run_suite(
+            Options {
+                sim_fault: Some(*fault),
+                ..Options::default()
+            },
+            Env::new(),
+        )
+        .await;
+        let red = failed(&results);
+        if red.is_empty() {
+            missed.push(fault.name());
+        }
+        table.push(format!(
+            "{:<28} {:>3} cases red, e.g. {}",
+            fault.name(),
+            red.len(),
+            red.first().map_or("-", |r| r.id.as_str())
+        ));
+    }
+    println!("{}", table.join("\n"));
+    assert!(
+        missed.is_empty(),
+        "faults the suite does not catch: {missed:?}"
+    );
+    assert!(
+        Fault::ALL.len() >= 20,
+        "the issue asks for at least 20 distinct faults"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conforming_variants_pass_with_zero_failures() {
+    for variant in Variant::ALL {
+        let results = run_suite(
+            Options {
+                sim_variant: Some(*variant),
+                ..Options::default()
+            },
+            Env::new(),
+        )
+        .await;
+        let red = failed(&results);
+        let shown: Vec<String> = red
+            .iter()
+            .map(|r| text::render(r, Style::default()))
+            .collect();
+        assert!(
+            red.is_empty(),
+            "variant {} fails a conforming check:\n{}",
+            variant.name(),
+            shown.join("\n")
+        );
+        assert!(results.len() > 50);
+        if *variant == Variant::ExtraField {
+            let warned = results.iter().filter(|r| !r.warnings.is_empty()).count();
+            assert!(warned > 0, "an extra field must be reported as a warning");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_question_choices_are_profile_options() {
+    let dir = std::env::temp_dir().join(format!("cms-contract-oq-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (shape, status9) in [
+        (BodyShape::Flat, Status9::Rejected),
+        (BodyShape::Wrapped, Status9::Allowed),
+    ] {
+        let p = dir.join(format!("{}-{}.yaml", shape.as_str(), status9.as_str()));
+        std::fs::write(
+            &p,
+            format!(
+                "body_shape: {}\nstatus9: {}\n",
+                shape.as_str(),
+                status9.as_str()
+            ),
+        )
+        .unwrap();
+        let opts = Options {
+            profile: Some(p),
+            ..Options::default()
+        };
+        let results = run_suite(opts.clone(), Env::new()).await;
+        let red = failed(&results);
+        let shown: Vec<String> = red
+            .iter()
+            .map(|r| text::render(r, Style::default()))
+            .collect();
+        assert!(
+            red.is_empty(),
+            "{shape:?}/{status9:?}:\n{}",
+            shown.join("\n")
+        );
+        if status9 == Status9::Allowed {
+            // Agent 120 answers status 9 (pre-rest) under this choice, and passes.
+            let r = results
+                .iter()
+                .find(|r| r.id == "agentbyworkno::known_agents::agent_120")
+                .expect("agent 120 case");
+            let status = r
+                .response
+                .as_ref()
+                .and_then(|x| x.json.as_ref())
+                .and_then(|j| j.pointer("/resultDesc/status"))
+                .cloned();
+            assert_eq!(status, Some(serde_json::json!(9)));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_field_turns_the_matching_cases_red_with_path_and_table_row() {
+    let results = run_suite(
+        Options {
+            sim_fault: Some(Fault::StatusCtiMismatch),
+            ..Options::default()
+        },
+        Env::new(),
+    )
+    .await;
+    let red = failed(&results);
+    let idle = red
+        .iter()
+        .find(|r| r.id == "agentbyworkno::idle_agent_102")
+        .expect("idle agent case is red");
+    let report = text::render(idle, Style::default());
+    assert!(report.contains("/resultDesc/citStatus"), "{report}");
+    assert!(report.contains("Table 5 row status 4 (idle)"), "{report}");
+    assert!(
+        report.contains("-    \"citStatus\""),
+        "diff shows the expected side:\n{report}"
+    );
+    assert!(
+        report.contains("+    \"citStatus\": 7"),
+        "diff shows the actual value:\n{report}"
+    );
+    assert!(
+        report.contains("cases/agentbyworkno/success.yaml:"),
+        "{report}"
+    );
+    // Agents in other states are not affected by this fault.
+    assert!(!red.iter().any(|r| r.id == "agentbyworkno::busy_agent_103"));
+    assert!(!report.contains("cms-contract-sk"));
+}
