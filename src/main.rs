@@ -29,7 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run case files against a CMS (default: the embedded reference simulator).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the cases that would run.
     List(SelectArgs),
     /// Validate case files and the profile without sending anything.
@@ -179,7 +179,7 @@ struct SignArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(a) => cmd_run(a),
+        Command::Run(a) => cmd_run(*a),
         Command::List(a) => cmd_list(a, false),
         Command::Check(a) => cmd_list(a, true),
         Command::Serve(a) => cmd_serve(a),

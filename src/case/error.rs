@@ -139,7 +139,7 @@ pub fn did_you_mean<'a>(
     candidates
         .into_iter()
         .map(|c| (levenshtein(&word_l, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) + 2) / 3)
+        .filter(|(d, c)| *d <= c.len().max(word.len()).div_ceil(3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

@@ -1,0 +1,257 @@
+//! The `cms-contract` binary end to end: exit codes, located load errors,
+//! reports, dry runs, signing, and that secrets never reach any output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cms-contract"));
+    c.current_dir(root()).args(args).env("NO_COLOR", "1");
+    for k in ["CMS_BASE_URL", "CMS_PROFILE", "CMS_AK", "CMS_SK"] {
+        c.env_remove(k);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run cms-contract")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn tmp(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("cms-contract-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn the_shipped_suite_passes_against_the_embedded_simulator() {
+    let o = cli(&["run"], &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains(" passed, 0 failed"), "{t}");
+}
+
+#[test]
+fn a_contract_violation_exits_1_with_path_row_and_diff() {
+    let o = cli(
+        &[
+            "run",
+            "--sim-fault",
+            "vdn-mismatch",
+            "--filter",
+            "agent_vdn3",
+        ],
+        &[],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("FAIL agentbyworkno::agent_vdn3"), "{t}");
+    assert!(t.contains("/resultDesc/vdnId"), "{t}");
+    assert!(t.contains("Table 4 row 2.2"), "{t}");
+    assert!(t.contains("-    \"vdnId\": 3"), "{t}");
+    assert!(t.contains("+    \"vdnId\": 4"), "{t}");
+    assert!(t.contains("0 passed, 1 failed"), "{t}");
+}
+
+#[test]
+fn a_malformed_case_file_gives_a_located_error_and_exit_2() {
+    let d = tmp("malformed");
+    std::fs::create_dir_all(d.join("s")).unwrap();
+    std::fs::write(d.join("s/bad.yaml"), "cases:\n  - name: one\n    request: {method: POST, path: /x}\n    expcet:\n      status: 200\n").unwrap();
+    let o = cli(&["run", d.join("s").to_str().unwrap()], &[]);
+    let t = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("error: unknown field `expcet`"), "{t}");
+    assert!(t.contains("bad.yaml:4:5"), "{t}");
+    assert!(t.contains("^ did you mean `expect`?"), "{t}");
+    std::fs::write(
+        d.join("s/bad.yaml"),
+        "cases:\n  - name: one\n    request: {method: POST, path: /x\n",
+    )
+    .unwrap();
+    let o = cli(&["check", d.join("s").to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("bad.yaml:"), "{}", text(&o));
+}
+
+#[test]
+fn an_empty_selection_or_folder_is_a_failure() {
+    let d = tmp("empty");
+    let o = cli(&["run", d.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no case files"), "{}", text(&o));
+    let o = cli(&["run", "--filter", "no-such-case"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no case matches"), "{}", text(&o));
+}
+
+#[test]
+fn undefined_variables_are_errors_against_a_real_target() {
+    let o = cli(&["check", "--target", "https://cms.invalid:28080"], &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("undefined variable"), "{t}");
+    assert!(t.contains("--var"), "{t}");
+}
+
+#[test]
+fn junit_and_json_reports_are_written() {
+    let d = tmp("reports");
+    let (junit, json) = (d.join("r.xml"), d.join("r.json"));
+    let o = cli(
+        &[
+            "run",
+            "--sim-fault",
+            "text-plain",
+            "--tag",
+            "sample",
+            "--junit",
+            junit.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testsuite name=\"agentbyworkno\" tests=\"1\" failures=\"1\""),
+        "{xml}"
+    );
+    assert!(xml.contains("<testcase name=\"sample_exchange\""), "{xml}");
+    assert!(xml.contains("<failure message="), "{xml}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["summary"]["failed"], 1);
+    assert_eq!(doc["cases"][0]["failures"][0]["kind"], "content type");
+}
+
+#[test]
+fn secrets_never_appear_in_output_or_reports() {
+    let d = tmp("secrets");
+    let junit = d.join("r.xml");
+    let env = [("CMS_AK", "my-ak"), ("CMS_SK", "very-secret-sk-value")];
+    for args in [
+        vec![
+            "run",
+            "--sim-fault",
+            "result-disagrees",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        vec!["run", "--dry-run"],
+    ] {
+        let o = cli(&args, &env);
+        let t = text(&o) + &std::fs::read_to_string(&junit).unwrap_or_default();
+        assert!(!t.contains("very-secret-sk-value"), "SK leaked");
+        assert!(
+            t.contains("auth-v2/my-ak/"),
+            "the AK and timestamp stay visible: {t}"
+        );
+        assert!(t.contains("/host/<redacted>"), "{t}");
+        // No 64-hex-digit signature anywhere.
+        let hex_run = t.as_bytes().windows(64).any(|w| {
+            w.iter()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        });
+        assert!(!hex_run, "a signature leaked");
+    }
+}
+
+#[test]
+fn sign_prints_the_spec_vector() {
+    let o = cli(
+        &[
+            "sign",
+            "--host",
+            "10.22.26.181:28080",
+            "--timestamp",
+            "2024-01-01T00:00:00Z",
+            "--body",
+            r#"{"queryParam":{"ccId":1,"vdn":1,"agentId":101}}"#,
+        ],
+        &[("CMS_AK", "globalaktest"), ("CMS_SK", "example-secret-key")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "Authorization: auth-v2/globalaktest/2024-01-01T00:00:00Z/host/2da95fd4bf39ceb59782ffe762256861457efda80e2a2701cca0b565f27f894b"
+    );
+    let o = cli(&["sign", "--host", "h:1"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("CMS_AK"));
+}
+
+#[test]
+fn an_unreachable_target_fails_the_cases_with_a_one_line_cause() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let url = format!("http://127.0.0.1:{port}");
+    let o = cli(
+        &[
+            "run",
+            "--target",
+            &url,
+            "--tag",
+            "sample",
+            "--var",
+            "ccId=1",
+            "--var",
+            "vdn=1",
+            "--var",
+            "agentId=101",
+            "--var",
+            "known_agents=101",
+            "--var",
+            "unknown_agent=555",
+        ],
+        &[("CMS_AK", "a"), ("CMS_SK", "b")],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("ERROR agentbyworkno::sample_exchange"), "{t}");
+    assert!(t.contains("cannot connect to 127.0.0.1"), "{t}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(cli(&["run", "--no-such-flag"], &[]).status.code(), Some(2));
+    assert_eq!(cli(&["run", "--rate", "fast"], &[]).status.code(), Some(2));
+    assert_eq!(
+        cli(&["run", "--target", "cms-host:28080"], &[])
+            .status
+            .code(),
+        Some(2)
+    );
+    let vars = [
+        "--var",
+        "ccId=1",
+        "--var",
+        "vdn=1",
+        "--var",
+        "agentId=101",
+        "--var",
+        "known_agents=101",
+        "--var",
+        "unknown_agent=5",
+    ];
+    let o = cli(
+        &[&["run", "--target", "https://x:1"][..], &vars[..]].concat(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("set CMS_AK and CMS_SK"), "{}", text(&o));
+}
