@@ -227,12 +227,29 @@ fn strip_location_suffix(s: &str) -> String {
     }
 }
 
+/// Load the cases of one case file given as text (`path` names it in errors
+/// and gives the suite), without folder defaults. For tools and fuzzing.
+pub fn load_str(path: &Path, text: &str, opts: &LoadOptions) -> Result<Vec<Case>, LoadErrors> {
+    let raw: RawFile =
+        parse_yaml_str(path, text, raw::FILE_KEYS).map_err(|e| LoadErrors(vec![e]))?;
+    build_file(path, raw, &RawDefaults::default(), opts).map_err(LoadErrors)
+}
+
 fn load_file(
     path: &Path,
     defaults: &RawDefaults,
     opts: &LoadOptions,
 ) -> Result<Vec<Case>, Vec<LoadError>> {
     let raw: RawFile = parse_yaml(path, raw::FILE_KEYS).map_err(|e| vec![e])?;
+    build_file(path, raw, defaults, opts)
+}
+
+fn build_file(
+    path: &Path,
+    raw: RawFile,
+    defaults: &RawDefaults,
+    opts: &LoadOptions,
+) -> Result<Vec<Case>, Vec<LoadError>> {
     let file = Arc::new(path.to_path_buf());
     if raw.cases.is_empty() {
         return Err(vec![LoadError::new(

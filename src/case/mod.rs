@@ -14,7 +14,7 @@ mod vars;
 
 pub use error::{did_you_mean, LoadError, LoadErrors};
 pub(crate) use load::parse_yaml;
-pub use load::{load_paths, LoadOptions, DEFAULTS_FILE};
+pub use load::{load_paths, load_str, LoadOptions, DEFAULTS_FILE};
 pub use matcher::{JsonType, Matcher, MatcherKind};
 pub use node::{Node, NodeValue};
 pub use vars::Vars;
