@@ -167,7 +167,7 @@ pub const TABLE4_KEYS: [&str; 9] = [
 ];
 
 /// Open question 1: how the Table 2 fields are carried in the body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum BodyShape {
     /// `{"queryParam":{"ccId":…,"vdn":…,"agentId":…}}`, as in the page's sample (default).
     #[default]
@@ -196,7 +196,7 @@ impl BodyShape {
 }
 
 /// Open question 5: may `status` 9 (pre-rest) appear on this endpoint?
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Status9 {
     /// Only this page's Table 5 (default): status 9 is a violation.
     #[default]
@@ -274,5 +274,76 @@ mod tests {
         assert!(status_row(9, Status9::Rejected).is_none());
         assert_eq!(status_row(9, Status9::Allowed).unwrap().cti, &[8]);
         assert!(is_media_type(0) && is_media_type(55) && !is_media_type(30));
+    }
+}
+
+/// A documented release of this page, whose contract the suite can expect
+/// (spec "Versions"). Schema overlays live in
+/// `schemas/agentbyworkno/releases/<name>/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Release {
+    /// The page updated 2024-08-02 (the seed contract; default).
+    #[default]
+    V2024_08,
+    /// The 2025-11 revision: agentId also 70000–999999.
+    V2025_11,
+    /// The legacy 8.13 form: the twin endpoint, `result` + `resultDatas`
+    /// only, lower-case agent keys.
+    V8_13,
+}
+
+impl Release {
+    /// Every release, oldest contract last.
+    pub const ALL: [Release; 3] = [Release::V2024_08, Release::V2025_11, Release::V8_13];
+
+    /// The spelling used in profiles, cases and overlay folders.
+    pub fn name(self) -> &'static str {
+        match self {
+            Release::V2024_08 => "2024-08",
+            Release::V2025_11 => "2025-11",
+            Release::V8_13 => "8.13",
+        }
+    }
+
+    /// Parse a release name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == s)
+    }
+
+    /// The endpoint path this release is served on.
+    pub fn endpoint(self) -> &'static str {
+        match self {
+            Release::V8_13 => LEGACY_ENDPOINT_PATH,
+            _ => ENDPOINT_PATH,
+        }
+    }
+
+    /// Whether replies use the legacy form (`result` + `resultDatas`, lower-case keys).
+    pub fn is_legacy(self) -> bool {
+        self == Release::V8_13
+    }
+
+    /// Table 2 as this release documents it.
+    pub fn table2(self) -> [RequestField; 3] {
+        let mut t = TABLE2;
+        if self == Release::V2025_11 {
+            t[2].ranges = AGENT_ID_RANGES_2025_11;
+        }
+        t
+    }
+
+    /// The key of a Table 4 field in this release's replies.
+    pub fn agent_key(self, table4_key: &str) -> String {
+        if self.is_legacy() {
+            table4_key.to_ascii_lowercase()
+        } else {
+            table4_key.to_string()
+        }
+    }
+}
+
+impl std::fmt::Display for Release {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }

@@ -26,6 +26,7 @@ pub fn main(root: &Path) -> ExitCode {
     let opts = LoadOptions {
         vars: plan.vars.clone(),
         schema_dir: schema_dir.clone(),
+        release: plan.release,
     };
     let cases = match load_paths(&[root.join("cases")], &opts) {
         Ok(c) => c,

@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use cms_contract::auth::{Credentials, Timestamp};
 use cms_contract::case::{load_paths, Case, LoadOptions};
+use cms_contract::contract::Release;
 use cms_contract::report::{json, junit, text, Style};
 use cms_contract::run::{prepare, CaseResult};
 use cms_contract::setup::{self, Options, Plan};
@@ -67,6 +68,9 @@ struct SelectArgs {
     /// Leave out cases with this tag (repeatable)
     #[arg(long)]
     exclude_tag: Vec<String>,
+    /// The release the suite expects: 2024-08, 2025-11 or 8.13 [profile: release]
+    #[arg(long, value_parser = parse_release)]
+    release: Option<Release>,
 }
 
 #[derive(Args)]
@@ -121,6 +125,9 @@ struct RunArgs {
     /// Embedded simulator only: take this conforming latitude
     #[arg(long, value_name = "NAME")]
     sim_variant: Option<String>,
+    /// Embedded simulator only: serve this release (default: the expected one)
+    #[arg(long, value_name = "RELEASE", value_parser = parse_release)]
+    sim_release: Option<Release>,
 }
 
 #[derive(Args)]
@@ -214,8 +221,16 @@ fn options(s: &SelectArgs) -> Options {
         target: s.target.clone(),
         profile: s.profile.clone(),
         vars: s.vars.clone(),
+        release: s.release,
         ..Options::default()
     }
+}
+
+fn parse_release(s: &str) -> Result<Release, String> {
+    Release::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Release::ALL.iter().map(|r| r.name()).collect();
+        format!("unknown release `{s}`; releases: {}", names.join(", "))
+    })
 }
 
 fn load(s: &SelectArgs, plan: &Plan) -> anyhow::Result<Vec<Case>> {
@@ -227,6 +242,7 @@ fn load(s: &SelectArgs, plan: &Plan) -> anyhow::Result<Vec<Case>> {
     let opts = LoadOptions {
         vars: plan.vars.clone(),
         schema_dir: s.schemas.clone(),
+        release: plan.release,
     };
     let cases = load_paths(&paths, &opts).map_err(|e| Printed(e.render()))?;
     let mut excluded = plan.exclude_tags.clone();
@@ -255,10 +271,10 @@ fn cmd_list(s: SelectArgs, check_only: bool) -> anyhow::Result<ExitCode> {
     if check_only {
         // Compile the schemas too, and make sure every schema a case names exists.
         let schemas = setup::schemas(&s.schemas, &plan).map_err(|e| Printed(e.to_string()))?;
-        let known = schemas.names();
         let mut bad = 0;
         for c in &cases {
             if let Some((name, loc)) = &c.expect.schema {
+                let known = schemas.get(c.expect.release).names();
                 if !known.contains(name) {
                     eprintln!(
                         "error: unknown schema `{name}`\n --> {loc}\n  = help: known schemas: {}",
@@ -272,9 +288,10 @@ fn cmd_list(s: SelectArgs, check_only: bool) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
         println!(
-            "ok: {} cases, {} schemas, target {}",
+            "ok: {} cases, {} schemas (release {}), target {}",
             cases.len(),
-            known.len(),
+            schemas.get(plan.release).names().len(),
+            plan.release,
             describe_target(&plan)
         );
     } else {
@@ -343,6 +360,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
             })
         })
         .transpose()?;
+    opts.sim_release = a.sim_release;
     let run_timeout = secs(a.run_timeout, "--run-timeout")?;
     let style = match a.color.as_str() {
         "auto" => Style::detect(std::io::stdout().is_terminal()),
@@ -351,8 +369,10 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
         other => anyhow::bail!("error: --color `{other}` must be auto, always or never"),
     };
     let plan = setup::plan(&opts, &setup::process_env()).map_err(|e| Printed(e.to_string()))?;
-    if (opts.sim_fault.is_some() || opts.sim_variant.is_some()) && plan.embedded.is_none() {
-        anyhow::bail!("error: --sim-fault/--sim-variant apply to the embedded simulator only; drop --target/CMS_BASE_URL");
+    if (opts.sim_fault.is_some() || opts.sim_variant.is_some() || opts.sim_release.is_some())
+        && plan.embedded.is_none()
+    {
+        anyhow::bail!("error: --sim-fault/--sim-variant/--sim-release apply to the embedded simulator only; drop --target/CMS_BASE_URL");
     }
     let cases = load(&a.select, &plan)?;
     for n in &plan.notices {

@@ -4,7 +4,7 @@
 //! Every invalid value is a located error, never ignored.
 
 use crate::case::{did_you_mean, LoadError, Node, NodeValue, Vars};
-use crate::contract::{BodyShape, Status9};
+use crate::contract::{BodyShape, Release, Status9};
 use crate::location::Location;
 use crate::target::Target;
 use serde::Deserialize;
@@ -21,6 +21,7 @@ struct RawProfile {
     signed_headers: Option<Vec<Spanned<String>>>,
     body_shape: Option<Spanned<String>>,
     status9: Option<Spanned<String>>,
+    release: Option<Spanned<String>>,
     timeout_secs: Option<Spanned<f64>>,
     connect_timeout_secs: Option<Spanned<f64>>,
     max_response_bytes: Option<Spanned<u64>>,
@@ -60,6 +61,8 @@ pub struct Profile {
     pub body_shape: Option<BodyShape>,
     /// `status9` (open question 5).
     pub status9: Option<Status9>,
+    /// `release`: the release whose contract the target is expected to keep.
+    pub release: Option<Release>,
     /// `timeout_secs`.
     pub timeout: Option<Duration>,
     /// `connect_timeout_secs`.
@@ -169,6 +172,10 @@ impl Profile {
                     &["rejected", "allowed"],
                 )
             })?);
+        }
+        if let Some(s) = &raw.release {
+            let names: Vec<&str> = Release::ALL.iter().map(|r| r.name()).collect();
+            p.release = Some(Release::parse(&s.value).ok_or_else(|| choice(&loc(&s.referenced), "release", &s.value, &names))?);
         }
         let secs = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<Duration>, LoadError> {
             match v {

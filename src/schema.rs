@@ -17,7 +17,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -25,7 +24,7 @@ use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, Registry, ValidationError, Validator};
 use serde_json::{json, Value};
 
-use crate::contract::{self, Status9, StatusRow};
+use crate::contract::{self, Release, Status9, StatusRow};
 
 /// Base URI of the schema files: each file's `$id` is this plus its file name,
 /// so `$ref`s between the files are plain relative file names.
@@ -34,19 +33,20 @@ pub const BASE_URI: &str = "https://cms-contract.local/schemas/agentbyworkno/";
 /// Name of the file that the status-9 option patches.
 const AGENT_SCHEMA: &str = "agent.json";
 
-/// Choices that change what the schemas accept (the spec's open questions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Choices that change what the schemas accept (the spec's open questions
+/// and the release whose contract is expected).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct SchemaOptions {
     /// Open question 5: whether `status` 9 (pre-rest) is accepted, with CTI state 8.
     pub status9: Status9,
+    /// The release: files in `releases/<name>/` replace the base files of the
+    /// same name (spec "Versions").
+    pub release: Release,
 }
 
-// Manual because `contract::Status9` does not derive `Hash`; `as_str` is
-// injective, so this agrees with the derived `Eq`.
-impl Hash for SchemaOptions {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.status9.as_str().hash(state);
-    }
+/// Folder of a release's overlay files, below the base schema folder.
+pub fn release_dir(dir: &Path, release: Release) -> PathBuf {
+    dir.join("releases").join(release.name())
 }
 
 /// The schema files of one directory, each compiled once, ready to validate.
@@ -168,6 +168,10 @@ impl SchemaSet {
     /// appended (see [`contract::STATUS9_ROW`]).
     pub fn load(dir: &Path, options: SchemaOptions) -> Result<SchemaSet, SchemaError> {
         let mut documents = read_documents(dir)?;
+        let overlay = release_dir(dir, options.release);
+        if overlay.is_dir() {
+            documents.extend(read_documents(&overlay)?);
+        }
         if options.status9 == Status9::Allowed {
             let path = dir.join(AGENT_SCHEMA);
             let agent = documents
@@ -294,6 +298,36 @@ impl SchemaSet {
                 message,
             })
             .collect())
+    }
+}
+
+/// One compiled [`SchemaSet`] per documented release, so each case is
+/// checked against the release it expects and a failure can say which other
+/// release the reply matches.
+#[derive(Debug, Clone)]
+pub struct SchemaCatalog {
+    sets: BTreeMap<Release, Arc<SchemaSet>>,
+}
+
+impl SchemaCatalog {
+    /// Load (once per process) the sets of every release under `dir`.
+    pub fn shared(dir: &Path, status9: Status9) -> Result<SchemaCatalog, SchemaError> {
+        let mut sets = BTreeMap::new();
+        for release in Release::ALL {
+            sets.insert(release, SchemaSet::shared(dir, SchemaOptions { status9, release })?);
+        }
+        Ok(SchemaCatalog { sets })
+    }
+
+    /// The set of `release`.
+    pub fn get(&self, release: Release) -> &SchemaSet {
+        // `shared` inserts every release, so the map is total.
+        &self.sets[&release]
+    }
+
+    /// Every release with its set.
+    pub fn iter(&self) -> impl Iterator<Item = (Release, &SchemaSet)> {
+        self.sets.iter().map(|(r, s)| (*r, s.as_ref()))
     }
 }
 
@@ -635,6 +669,7 @@ mod tests {
     fn set9() -> Arc<SchemaSet> {
         let options = SchemaOptions {
             status9: Status9::Allowed,
+            ..SchemaOptions::default()
         };
         SchemaSet::shared(&dir(), options).expect("schemas load")
     }
@@ -1140,6 +1175,7 @@ mod tests {
         tmp.write("a.json", r#"{"type":"object"}"#);
         let options = SchemaOptions {
             status9: Status9::Allowed,
+            ..SchemaOptions::default()
         };
         let error = SchemaSet::load(&tmp.0, options).expect_err("no agent.json");
         assert!(

@@ -7,7 +7,8 @@ use crate::auth::Credentials;
 use crate::case::{LoadError, Vars};
 use crate::profile::Profile;
 use crate::run::{ClientError, Runner};
-use crate::schema::{SchemaError, SchemaOptions, SchemaSet};
+use crate::contract::Release;
+use crate::schema::{SchemaCatalog, SchemaError, SchemaOptions};
 use crate::sim::{Fault, SimConfig, Simulator, Variant, DEFAULT_AK, DEFAULT_SK};
 use crate::target::Target;
 use std::path::PathBuf;
@@ -44,6 +45,10 @@ pub struct Options {
     pub sim_fault: Option<Fault>,
     /// A conforming variant for the embedded simulator.
     pub sim_variant: Option<Variant>,
+    /// `--release`: the release the suite expects.
+    pub release: Option<Release>,
+    /// The release the embedded simulator serves (default: the expected one).
+    pub sim_release: Option<Release>,
 }
 
 /// What a run will talk to and with which values.
@@ -61,6 +66,8 @@ pub struct Plan {
     pub embedded: Option<SimConfig>,
     /// Things the user should know (e.g. `--insecure`).
     pub notices: Vec<String>,
+    /// The release the suite expects (profile `release`, `--release`).
+    pub release: Release,
 }
 
 impl Plan {
@@ -68,6 +75,7 @@ impl Plan {
     pub fn schema_options(&self) -> SchemaOptions {
         SchemaOptions {
             status9: self.target.status9,
+            release: self.release,
         }
     }
 }
@@ -94,13 +102,12 @@ pub enum SetupError {
 
 /// Variables the embedded simulator's reference data satisfies. A real
 /// target gets its variables from its profile, `--var` or `CMS_VAR_*`.
-pub const REFERENCE_VARS: [(&str, &str); 6] = [
+pub const REFERENCE_VARS: [(&str, &str); 5] = [
     ("ccId", "1"),
     ("vdn", "1"),
     ("agentId", "101"),
     ("known_agents", "101..=120, 59999"),
     ("unknown_agent", "555"),
-    ("cms_release", "2024-08"),
 ];
 
 /// A snapshot of the environment variables a run reads.
@@ -139,6 +146,10 @@ pub fn plan(opts: &Options, env_vars: &Env) -> Result<Plan, SetupError> {
     }
     let mut target = Target::new(url.clone().unwrap_or_default());
     let mut vars = Vars::new();
+    // Defaults first, so a profile, --var or CMS_VAR_* can override them.
+    let release = opts.release.or(profile.as_ref().and_then(|p| p.release)).unwrap_or_default();
+    vars.set("release", release.name(), "release");
+    vars.set("endpoint", release.endpoint(), "release");
     if url.is_none() {
         for (k, v) in REFERENCE_VARS {
             vars.set(k, v, "simulator");
@@ -205,6 +216,7 @@ pub fn plan(opts: &Options, env_vars: &Env) -> Result<Plan, SetupError> {
             variant: opts.sim_variant,
             body_shape: target.body_shape,
             status9: target.status9,
+            release: opts.sim_release.unwrap_or(release),
             ..SimConfig::default()
         })
     } else {
@@ -221,6 +233,7 @@ pub fn plan(opts: &Options, env_vars: &Env) -> Result<Plan, SetupError> {
         jobs: profile.as_ref().and_then(|p| p.jobs),
         embedded,
         notices,
+        release,
     })
 }
 
@@ -234,7 +247,7 @@ pub struct Live {
 
 /// Start the simulator if needed and build the runner. Must run inside a
 /// tokio runtime.
-pub async fn start(mut plan: Plan, schemas: Arc<SchemaSet>) -> Result<Live, SetupError> {
+pub async fn start(mut plan: Plan, schemas: Arc<SchemaCatalog>) -> Result<Live, SetupError> {
     let simulator = match plan.embedded.take() {
         Some(cfg) => {
             let sim = Simulator::start(cfg).await.map_err(SetupError::Simulator)?;
@@ -253,7 +266,7 @@ pub async fn start(mut plan: Plan, schemas: Arc<SchemaSet>) -> Result<Live, Setu
     Ok(Live { runner, simulator })
 }
 
-/// Load the schemas a plan needs (compiled once per process).
-pub fn schemas(dir: &std::path::Path, plan: &Plan) -> Result<Arc<SchemaSet>, SetupError> {
-    Ok(SchemaSet::shared(dir, plan.schema_options())?)
+/// Load the schemas a plan needs: every release's set, compiled once per process.
+pub fn schemas(dir: &std::path::Path, plan: &Plan) -> Result<Arc<SchemaCatalog>, SetupError> {
+    Ok(Arc::new(SchemaCatalog::shared(dir, plan.target.status9)?))
 }

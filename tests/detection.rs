@@ -2,37 +2,13 @@
 //! simulator with each fault mode (one contract violation each) must turn
 //! red, and against each conforming variant must stay green.
 
-use cms_contract::case::{load_paths, Case, LoadOptions};
+mod common;
+
 use cms_contract::contract::{BodyShape, Status9};
 use cms_contract::report::{text, Style};
-use cms_contract::run::{CaseResult, Outcome};
-use cms_contract::setup::{self, Env, Options};
+use cms_contract::setup::Options;
 use cms_contract::sim::{Fault, Variant};
-use std::path::Path;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-async fn run_suite(opts: Options, profile_env: Env) -> Vec<CaseResult> {
-    let plan = setup::plan(&opts, &profile_env).expect("plan");
-    let schema_dir = root().join("schemas/agentbyworkno");
-    let lo = LoadOptions {
-        vars: plan.vars.clone(),
-        schema_dir: schema_dir.clone(),
-    };
-    let cases: Vec<Case> = load_paths(&[root().join("cases")], &lo).expect("shipped cases load");
-    let schemas = setup::schemas(&schema_dir, &plan).expect("schemas");
-    let live = setup::start(plan, schemas).await.expect("start");
-    live.runner.run_all(&cases, 8, |_| {}).await
-}
-
-fn failed(results: &[CaseResult]) -> Vec<&CaseResult> {
-    results
-        .iter()
-        .filter(|r| r.outcome() != Outcome::Pass)
-        .collect()
-}
+use common::{failed, run_suite};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_is_caught_by_the_shipped_suite() {
@@ -44,7 +20,6 @@ async fn every_fault_is_caught_by_the_shipped_suite() {
                 sim_fault: Some(*fault),
                 ..Options::default()
             },
-            Env::new(),
         )
         .await;
         let red = failed(&results);
@@ -77,7 +52,6 @@ async fn conforming_variants_pass_with_zero_failures() {
                 sim_variant: Some(*variant),
                 ..Options::default()
             },
-            Env::new(),
         )
         .await;
         let red = failed(&results);
@@ -121,7 +95,7 @@ async fn open_question_choices_are_profile_options() {
             profile: Some(p),
             ..Options::default()
         };
-        let results = run_suite(opts.clone(), Env::new()).await;
+        let results = run_suite(opts.clone()).await;
         let red = failed(&results);
         let shown: Vec<String> = red
             .iter()
@@ -156,7 +130,6 @@ async fn a_broken_field_turns_the_matching_cases_red_with_path_and_table_row() {
             sim_fault: Some(Fault::StatusCtiMismatch),
             ..Options::default()
         },
-        Env::new(),
     )
     .await;
     let red = failed(&results);

@@ -10,25 +10,30 @@
 use super::error::LoadError;
 use super::matcher::{Matcher, MatcherKind};
 use super::{Body, Case};
-use crate::contract::{RESULT_CODE_INVALID_PARAMETER, RESULT_CODE_SUCCESS};
+use crate::contract::{Release, RESULT_CODE_INVALID_PARAMETER, RESULT_CODE_SUCCESS};
 use crate::location::Location;
 use serde_json::{json, Value};
 use std::path::Path;
 
-/// One Table 2 field's documented range, as read from the schema.
+/// One Table 2 field's documented ranges, as read from the schema.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldRange {
     /// Field name.
     pub name: String,
-    /// `minimum`.
-    pub min: i64,
-    /// `maximum`.
-    pub max: i64,
+    /// Inclusive `(minimum, maximum)` pairs: one, or several under `anyOf`
+    /// (the 2025-11 agentId).
+    pub ranges: Vec<(i64, i64)>,
 }
 
-/// Read the field ranges from `<schema_dir>/request.json`.
-pub fn request_ranges(schema_dir: &Path, loc: &Location) -> Result<Vec<FieldRange>, LoadError> {
-    let path = schema_dir.join("request.json");
+fn bounds(p: &Value) -> Option<(i64, i64)> {
+    Some((p.get("minimum")?.as_i64()?, p.get("maximum")?.as_i64()?))
+}
+
+/// Read the field ranges from the release's `request.json` (its overlay if
+/// it has one, else the base file).
+pub fn request_ranges(schema_dir: &Path, release: Release, loc: &Location) -> Result<Vec<FieldRange>, LoadError> {
+    let overlay = crate::schema::release_dir(schema_dir, release).join("request.json");
+    let path = if overlay.is_file() { overlay } else { schema_dir.join("request.json") };
     let text = std::fs::read_to_string(&path).map_err(|e| {
         LoadError::new(
             loc.clone(),
@@ -54,22 +59,23 @@ pub fn request_ranges(schema_dir: &Path, loc: &Location) -> Result<Vec<FieldRang
         })?;
     let mut out = Vec::new();
     for (name, p) in props {
-        if let (Some(min), Some(max)) = (
-            p.get("minimum").and_then(Value::as_i64),
-            p.get("maximum").and_then(Value::as_i64),
-        ) {
-            out.push(FieldRange {
-                name: name.clone(),
-                min,
-                max,
-            });
+        let ranges: Vec<(i64, i64)> = match bounds(p) {
+            Some(b) => vec![b],
+            None => p
+                .get("anyOf")
+                .and_then(Value::as_array)
+                .map(|alts| alts.iter().filter_map(bounds).collect())
+                .unwrap_or_default(),
+        };
+        if !ranges.is_empty() {
+            out.push(FieldRange { name: name.clone(), ranges });
         }
     }
     Ok(out)
 }
 
 /// Expand `base` into its boundary cases.
-pub fn boundaries(base: &Case, schema_dir: &Path, loc: &Location) -> Result<Vec<Case>, LoadError> {
+pub fn boundaries(base: &Case, schema_dir: &Path, release: Release, loc: &Location) -> Result<Vec<Case>, LoadError> {
     let Body::Query(template) = &base.request.body else {
         return Err(LoadError::new(
             loc.clone(),
@@ -77,7 +83,7 @@ pub fn boundaries(base: &Case, schema_dir: &Path, loc: &Location) -> Result<Vec<
         )
         .label("give valid values for every Table 2 field in `request.query`"));
     };
-    let ranges = request_ranges(schema_dir, loc)?;
+    let ranges = request_ranges(schema_dir, release, loc)?;
     let mut out = Vec::new();
     for r in &ranges {
         let Some(valid) = template.get(&r.name).cloned() else {
@@ -101,10 +107,22 @@ pub fn boundaries(base: &Case, schema_dir: &Path, loc: &Location) -> Result<Vec<
                 expect,
             ));
         };
-        for v in [r.min, r.max] {
+        let inside = |v: i64| r.ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&v));
+        let mut accepted: Vec<i64> = r.ranges.iter().flat_map(|(lo, hi)| [*lo, *hi]).collect();
+        let mut rejected: Vec<i64> = r
+            .ranges
+            .iter()
+            .flat_map(|(lo, hi)| [lo.saturating_sub(1), hi.saturating_add(1)])
+            .filter(|v| !inside(*v))
+            .collect();
+        for list in [&mut accepted, &mut rejected] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        for v in accepted {
             variant(format!("{v}_accepted"), Some(json!(v)), Outcome::Accepted);
         }
-        for v in [r.min - 1, r.max + 1] {
+        for v in rejected {
             variant(format!("{v}_rejected"), Some(json!(v)), Outcome::OutOfRange);
         }
         let as_text = match &valid {
@@ -149,17 +167,23 @@ fn derive(
         kind,
         source: loc.clone(),
     };
+    // The 8.13 form carries the code in `result` (Table 3 row 1).
+    let code_key = if base.expect.release.is_legacy() { "result" } else { "resultCode" };
     let code = |kind| Matcher {
         kind: MatcherKind::Object {
-            entries: vec![("resultCode".into(), m(kind))],
+            entries: vec![(code_key.into(), m(kind))],
             exact: false,
         },
         source: loc.clone(),
     };
     match outcome {
         Outcome::Accepted => {
+            // Success, or a non-success "no such agent" answer; never "invalid parameter".
             c.expect.schema = Some(("response.json".into(), loc.clone()));
-            c.expect.body = None;
+            let not_invalid = MatcherKind::Not(Box::new(m(MatcherKind::Literal(json!(
+                RESULT_CODE_INVALID_PARAMETER
+            )))));
+            c.expect.body = Some(code(not_invalid));
         }
         Outcome::OutOfRange => {
             c.expect.schema = Some(("error.json".into(), loc.clone()));

@@ -8,6 +8,7 @@ use super::node::{Node, NodeValue};
 use super::raw::{self, RawCase, RawDefaults, RawExpect, RawFile, RawRequest};
 use super::vars::{Expanded, Vars};
 use super::{AuthMode, Body, Case, Expect, Request, Rule};
+use crate::contract::Release;
 use crate::location::Location;
 use serde_saphyr::Spanned;
 use std::collections::{BTreeMap, HashMap};
@@ -21,6 +22,8 @@ pub struct LoadOptions {
     pub vars: Vars,
     /// Folder of the request schema, for `generate: boundaries`.
     pub schema_dir: PathBuf,
+    /// The release cases expect unless their folder or they say otherwise.
+    pub release: Release,
 }
 
 /// Name of the per-folder defaults file.
@@ -146,6 +149,9 @@ fn defaults_for(
             }
         });
         if let Some(d) = entry {
+            if d.release.is_some() {
+                merged.release = d.release.clone();
+            }
             merged.request = merge_request(&merged.request, &d.request);
             merged.expect = merge_expect(&merged.expect, &d.expect);
         }
@@ -288,38 +294,48 @@ fn build_case(
     check_name(&rc.name.value, &name_loc)?;
     let request = merge_request(&defaults.request, &rc.request);
     let expect = merge_expect(&defaults.expect, &rc.expect);
+    let opts = &case_options(file, rc, defaults, opts)?;
     let Some(each) = &rc.each else {
-        let case = compile(
-            suite,
-            rc.name.value.clone(),
-            file,
-            rc,
-            &request,
-            &expect,
-            &opts.vars,
-        )?;
+        let name = rc.name.value.clone();
+        let case = compile(suite, name, file, rc, &request, &expect, opts)?;
         return expand_generate(rc, case, file, opts);
     };
-    let c = Compiler {
-        file,
-        vars: &opts.vars,
-    };
+    let c = Compiler { file, vars: &opts.vars };
     let var = each.var.value.clone();
     let values = each_values(&c, &each.values)?;
     if values.is_empty() {
-        return Err(
-            LoadError::new(c.loc(&each.values.loc), "`each.values` is empty")
-                .label("list at least one value"),
-        );
+        return Err(LoadError::new(c.loc(&each.values.loc), "`each.values` is empty")
+            .label("list at least one value"));
     }
     let mut out = Vec::new();
     for v in values {
-        let mut vars = opts.vars.clone();
-        vars.set(&var, &v, "each");
+        let mut one = opts.clone();
+        one.vars.set(&var, &v, "each");
         let name = format!("{}::{var}_{v}", rc.name.value);
-        let case = compile(suite, name, file, rc, &request, &expect, &vars)?;
-        out.append(&mut expand_generate(rc, case, file, opts)?);
+        let case = compile(suite, name, file, rc, &request, &expect, &one)?;
+        out.append(&mut expand_generate(rc, case, file, &one)?);
     }
+    Ok(out)
+}
+
+/// The release a case expects (case, then folder, then run) and the
+/// `release` / `endpoint` variables that go with it.
+fn case_options(
+    file: &Arc<PathBuf>,
+    rc: &RawCase,
+    defaults: &RawDefaults,
+    opts: &LoadOptions,
+) -> Result<LoadOptions, LoadError> {
+    let Some(r) = rc.release.as_ref().or(defaults.release.as_ref()) else {
+        return Ok(opts.clone());
+    };
+    let c = Compiler { file, vars: &opts.vars };
+    let names: Vec<&str> = Release::ALL.iter().map(|r| r.name()).collect();
+    let release = Release::parse(&r.value).ok_or_else(|| unknown_word(&c, r, "release", names.iter().copied()))?;
+    let mut out = opts.clone();
+    out.release = release;
+    out.vars.set("release", release.name(), "case release");
+    out.vars.set("endpoint", release.endpoint(), "case release");
     Ok(out)
 }
 
@@ -333,7 +349,7 @@ fn expand_generate(
         None => Ok(vec![case]),
         Some(g) if g.value == "boundaries" => {
             let loc = Location::from_yaml(file, &g.referenced);
-            generate::boundaries(&case, &opts.schema_dir, &loc)
+            generate::boundaries(&case, &opts.schema_dir, opts.release, &loc)
         }
         Some(g) => Err(LoadError::new(
             Location::from_yaml(file, &g.referenced),
@@ -463,8 +479,9 @@ fn compile(
     rc: &RawCase,
     req: &RawRequest,
     exp: &RawExpect,
-    vars: &Vars,
+    opts: &LoadOptions,
 ) -> Result<Case, LoadError> {
+    let (vars, release) = (&opts.vars, opts.release);
     let c = Compiler { file, vars };
     let source = Location::from_yaml(file, &rc.name.referenced);
     let text = |s: &Spanned<String>| -> Result<String, LoadError> {
@@ -598,6 +615,7 @@ fn compile(
                 .map(|s| (s.value.clone(), c.loc(&s.referenced))),
             body: body_matcher,
             rules,
+            release,
             rejected: exp
                 .rejected
                 .as_ref()
@@ -682,7 +700,7 @@ mod tests {
             &[d.join("s")],
             &LoadOptions {
                 vars,
-                schema_dir: PathBuf::new(),
+                ..LoadOptions::default()
             },
         )
         .unwrap();

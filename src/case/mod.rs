@@ -19,6 +19,7 @@ pub use matcher::{JsonType, Matcher, MatcherKind};
 pub use node::{Node, NodeValue};
 pub use vars::Vars;
 
+use crate::contract::Release;
 use crate::location::Location;
 use serde_json::Value;
 
@@ -131,6 +132,8 @@ pub struct Expect {
     pub body: Option<Matcher>,
     /// Cross-field rules to apply.
     pub rules: Vec<(Rule, Location)>,
+    /// The release whose contract the reply must keep.
+    pub release: Release,
     /// The request must be refused: a 4xx, or HTTP 200 with a non-success
     /// `resultCode` and no agent object (for methods, content types and other
     /// inputs where the spec does not fix the exact answer).

@@ -15,6 +15,8 @@ pub(crate) struct RawFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawDefaults {
+    /// The release the folder's cases expect (`2024-08`, `2025-11`, `8.13`).
+    pub release: Option<Spanned<String>>,
     #[serde(default)]
     pub request: RawRequest,
     #[serde(default)]
@@ -37,6 +39,8 @@ pub(crate) struct RawCase {
     pub generate: Option<Spanned<String>>,
     /// Run the case once per value of a variable.
     pub each: Option<RawEach>,
+    /// The release this case expects; overrides the folder and the profile.
+    pub release: Option<Spanned<String>>,
 }
 
 /// `request:`.

@@ -3,7 +3,7 @@
 
 use super::body::json_eq;
 use crate::case::Rule;
-use crate::contract::{RESULT_CODE_SUCCESS, RESULT_SUCCESS, TABLE4_KEYS};
+use crate::contract::{Release, RESULT_CODE_SUCCESS, RESULT_SUCCESS, TABLE4_KEYS};
 use crate::location::Location;
 use crate::run::{Failure, FailureKind, Warning};
 use serde_json::{Map, Value};
@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 /// Apply `rules` to `body`; `requested` holds the Table 2 fields that were sent.
 pub fn check(
     rules: &[(Rule, Location)],
+    release: Release,
     requested: Option<&Map<String, Value>>,
     body: &Value,
 ) -> (Vec<Failure>, Vec<Warning>) {
@@ -31,8 +32,10 @@ pub fn check(
             };
         let desc = body.get("resultDesc");
         let datas = body.get("resultDatas");
-        let agent = desc.filter(|d| d.is_object());
+        // The 8.13 form carries the agent in resultDatas only (spec "Versions").
+        let agent = if release.is_legacy() { datas } else { desc }.filter(|d| d.is_object());
         match rule {
+            Rule::LegacyMirror if release.is_legacy() => {}
             Rule::LegacyMirror => match (agent, datas) {
                 (Some(d), Some(l)) if !json_eq_deep(d, l) => fail(
                     "/resultDatas",
@@ -55,17 +58,19 @@ pub fn check(
                 _ => {}
             },
             Rule::EchoWorkNo | Rule::EchoVdn => {
-                let (sent_key, got_key) = if *rule == Rule::EchoWorkNo {
+                let (sent_key, table4_key) = if *rule == Rule::EchoWorkNo {
                     ("agentId", "workNo")
                 } else {
                     ("vdn", "vdnId")
                 };
+                let got_key = &release.agent_key(table4_key);
+                let envelope = if release.is_legacy() { "resultDatas" } else { "resultDesc" };
                 let sent = requested.and_then(|r| r.get(sent_key)).filter(|v| v.is_i64());
                 if let (Some(sent), Some(a)) = (sent, agent) {
                     let got = a.get(got_key);
                     if !got.is_some_and(|g| json_eq(g, sent)) {
                         fail(
-                            &format!("/resultDesc/{got_key}"),
+                            &format!("/{envelope}/{got_key}"),
                             format!(
                                 "{got_key} is {}, expected the requested {sent_key} {sent}",
                                 got.map_or("missing".into(), Value::to_string)
@@ -91,9 +96,11 @@ pub fn check(
                 }
             }
             Rule::UnknownFields => {
-                for (key, obj) in [("resultDesc", agent), ("resultDatas", datas.filter(|d| d.is_object()))] {
+                let known: Vec<String> = TABLE4_KEYS.iter().map(|k| release.agent_key(k)).collect();
+                let desc_obj = desc.filter(|d| d.is_object() && !release.is_legacy());
+                for (key, obj) in [("resultDesc", desc_obj), ("resultDatas", datas.filter(|d| d.is_object()))] {
                     let Some(Value::Object(o)) = obj else { continue };
-                    for k in o.keys().filter(|k| !TABLE4_KEYS.contains(&k.as_str())) {
+                    for k in o.keys().filter(|k| !known.contains(k)) {
                         warnings.push(Warning {
                             pointer: Some(format!("/{key}/{k}")),
                             message: format!("extra field `{k}` in {key} (not in Table 4; allowed)"),
@@ -143,11 +150,11 @@ mod tests {
     fn conforming_reply_passes_every_rule() {
         let req = json!({"ccId": 1, "vdn": 1, "agentId": 101});
         let body = json!({"result": "0", "resultCode": "0100000", "resultDatas": agent(101, 1), "resultDesc": agent(101, 1)});
-        let (f, w) = check(&all(), req.as_object(), &body);
+        let (f, w) = check(&all(), Release::V2024_08, req.as_object(), &body);
         assert!(f.is_empty() && w.is_empty(), "{f:?} {w:?}");
         let err =
             json!({"result": "1", "resultCode": "0100002", "resultDesc": "invalid parameter"});
-        assert!(check(&all(), req.as_object(), &err).0.is_empty());
+        assert!(check(&all(), Release::V2024_08, req.as_object(), &err).0.is_empty());
     }
 
     #[test]
@@ -155,7 +162,7 @@ mod tests {
         let req = json!({"ccId": 1, "vdn": 1, "agentId": 101});
         let mut body = json!({"result": "1", "resultCode": "0100000", "resultDatas": agent(101, 1), "resultDesc": agent(102, 2)});
         body["resultDesc"]["skill"] = json!(1);
-        let (f, w) = check(&all(), req.as_object(), &body);
+        let (f, w) = check(&all(), Release::V2024_08, req.as_object(), &body);
         let ptrs: Vec<_> = f.iter().map(|f| f.pointer.clone().unwrap()).collect();
         assert_eq!(
             ptrs,
@@ -169,6 +176,6 @@ mod tests {
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].pointer.as_deref(), Some("/resultDesc/skill"));
         let missing = json!({"result": "0", "resultCode": "0100000", "resultDesc": agent(101, 1)});
-        assert_eq!(check(&all(), req.as_object(), &missing).0.len(), 1);
+        assert_eq!(check(&all(), Release::V2024_08, req.as_object(), &missing).0.len(), 1);
     }
 }

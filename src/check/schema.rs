@@ -4,12 +4,44 @@
 use crate::contract::table_row;
 use crate::location::Location;
 use crate::run::{Failure, FailureKind};
-use crate::schema::SchemaSet;
+use crate::contract::Release;
+use crate::schema::SchemaCatalog;
 use serde_json::Value;
 
-/// Validate `body` against schema `name`.
-pub fn check(schemas: &SchemaSet, name: &str, body: &Value, source: &Location) -> Vec<Failure> {
-    match schemas.validate(name, body) {
+/// Validate `body` against schema `name` of `release`. When it fails and
+/// another release's schema of the same name accepts it, say so.
+pub fn check(catalog: &SchemaCatalog, release: Release, name: &str, body: &Value, source: &Location) -> Vec<Failure> {
+    let mut out = violations(catalog, release, name, body, source);
+    if out.is_empty() {
+        return out;
+    }
+    let like: Vec<&str> = catalog
+        .iter()
+        .filter(|(r, set)| *r != release && set.validate(name, body).is_ok_and(|v| v.is_empty()))
+        .map(|(r, _)| r.name())
+        .collect();
+    if !like.is_empty() {
+        out.insert(
+            0,
+            Failure {
+                kind: FailureKind::Schema,
+                pointer: None,
+                message: format!(
+                    "server behaves like release {}, suite expects {release} (the reply matches that release's {name})",
+                    like.join(" or ")
+                ),
+                expected: None,
+                actual: None,
+                source: source.clone(),
+                rule: Some("spec \"Versions\"".into()),
+            },
+        );
+    }
+    out
+}
+
+fn violations(catalog: &SchemaCatalog, release: Release, name: &str, body: &Value, source: &Location) -> Vec<Failure> {
+    match catalog.get(release).validate(name, body) {
         Ok(violations) => violations
             .into_iter()
             .map(|v| Failure {

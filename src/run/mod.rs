@@ -16,7 +16,7 @@ pub use result::{
 use crate::auth::Timestamp;
 use crate::case::Case;
 use crate::check;
-use crate::schema::SchemaSet;
+use crate::schema::SchemaCatalog;
 use crate::target::Target;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,14 +27,14 @@ use tokio::sync::{Mutex, Semaphore};
 pub struct Runner {
     client: reqwest::Client,
     target: Arc<Target>,
-    schemas: Arc<SchemaSet>,
+    schemas: Arc<SchemaCatalog>,
     pacer: Option<Arc<Pacer>>,
     deadline: Option<Instant>,
 }
 
 impl Runner {
     /// A runner for `target`, validating with `schemas`.
-    pub fn new(target: Target, schemas: Arc<SchemaSet>) -> Result<Self, ClientError> {
+    pub fn new(target: Target, schemas: Arc<SchemaCatalog>) -> Result<Self, ClientError> {
         let client = build_client(&target)?;
         let pacer = target.rate_per_sec.map(|r| Arc::new(Pacer::new(r)));
         Ok(Self {
@@ -137,13 +137,13 @@ impl Runner {
             return;
         };
         if let Some((name, loc)) = &e.schema {
-            failures.extend(check::schema::check(&self.schemas, name, json, loc));
+            failures.extend(check::schema::check(&self.schemas, e.release, name, json, loc));
         }
         if let Some(m) = &e.body {
             failures.extend(check::body::check(m, json));
         }
         let requested = request::requested_fields(case);
-        let (f, w) = check::rules::check(&e.rules, requested.as_ref(), json);
+        let (f, w) = check::rules::check(&e.rules, e.release, requested.as_ref(), json);
         failures.extend(f);
         warnings.extend(w);
     }

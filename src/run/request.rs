@@ -223,6 +223,7 @@ mod tests {
                 schema: None,
                 body: None,
                 rules: vec![],
+                release: Default::default(),
                 rejected: None,
             },
         }

@@ -24,7 +24,7 @@ pub use respond::{respond, MAX_BODY_BYTES};
 pub use server::Simulator;
 
 use crate::auth::Credentials;
-use crate::contract::{BodyShape, Status9};
+use crate::contract::{BodyShape, Release, Status9};
 
 /// Access key the simulator accepts by default.
 pub const DEFAULT_AK: &str = "cms-contract-ak";
@@ -50,6 +50,10 @@ pub struct SimConfig {
     pub body_shape: BodyShape,
     /// Open question 5: whether agent 120 in VDN 1 is in status 9 (pre-rest).
     pub status9: Status9,
+    /// The release served (spec "Versions"): 2025-11 widens agentId, 8.13
+    /// answers the legacy form on the main endpoint too. The legacy twin
+    /// endpoint always answers the legacy form.
+    pub release: Release,
 }
 
 impl Default for SimConfig {
@@ -61,6 +65,7 @@ impl Default for SimConfig {
             variant: None,
             body_shape: BodyShape::Wrapped,
             status9: Status9::Rejected,
+            release: Release::default(),
         }
     }
 }

@@ -243,3 +243,39 @@ pub(crate) fn unknown_agent(cfg: &SimConfig, desc: &str, rec: AgentRecord) -> Si
     }
     error(cfg, 200, RESULT_CODE_FAILED, desc)
 }
+
+/// Rewrite a current-form answer into the legacy 8.13 form (spec
+/// "Versions"): `result` + `resultDatas` only, agent keys in lower case. On
+/// error `result` carries the error code (Table 3 row 1: "anything else:
+/// failure, see error codes"). Non-JSON answers (faults) pass unchanged.
+pub(crate) fn to_legacy(cfg: &SimConfig, resp: SimResponse) -> SimResponse {
+    let Ok(Value::Object(env)) = serde_json::from_slice::<Value>(&resp.body) else {
+        return resp;
+    };
+    let mut out = Map::new();
+    let success = env.get("resultCode").and_then(Value::as_str) == Some(RESULT_CODE_SUCCESS)
+        || (env.get("resultCode").is_none() && env.get("result").and_then(Value::as_str) == Some(RESULT_SUCCESS));
+    if success {
+        if let Some(r) = env.get("result") {
+            out.insert("result".into(), r.clone());
+        }
+        if let Some(Value::Object(agent)) = env.get("resultDatas") {
+            let lower = agent.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect();
+            out.insert("resultDatas".into(), Value::Object(lower));
+        }
+    } else {
+        let code = env
+            .get("resultCode")
+            .and_then(Value::as_str)
+            .unwrap_or(RESULT_CODE_FAILED);
+        out.insert("result".into(), code.into());
+    }
+    let mut legacy = json(cfg, resp.status, Value::Object(out));
+    // Keep every header but the body's own (Allow, Connection, ...).
+    legacy.headers.extend(
+        resp.headers
+            .into_iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("content-type")),
+    );
+    legacy
+}

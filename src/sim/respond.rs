@@ -9,7 +9,8 @@ use super::render;
 use super::{SimConfig, SimRequest, SimResponse};
 use crate::auth::{self, AuthError, Timestamp};
 use crate::contract::{
-    BodyShape, ENDPOINT_PATH, RESULT_CODE_FAILED, RESULT_CODE_INVALID_PARAMETER, TABLE2,
+    BodyShape, RequestField, ENDPOINT_PATH, LEGACY_ENDPOINT_PATH, RESULT_CODE_FAILED,
+    RESULT_CODE_INVALID_PARAMETER, TABLE2,
 };
 
 /// Largest request body read, in bytes; larger bodies get HTTP 413.
@@ -30,10 +31,22 @@ struct Query {
 /// method (405), `Content-Type`, body shape and types, Table 2 ranges (all
 /// three "0100002"), then agent lookup ("0100001" when absent).
 pub fn respond(cfg: &SimConfig, req: &SimRequest, now: Timestamp) -> SimResponse {
+    let legacy = req.path == LEGACY_ENDPOINT_PATH
+        || (req.path == ENDPOINT_PATH && cfg.release.is_legacy());
+    let resp = respond_current(cfg, req, now);
+    if legacy {
+        render::to_legacy(cfg, resp)
+    } else {
+        resp
+    }
+}
+
+/// The answer in the current (2024-08 / 2025-11) form.
+fn respond_current(cfg: &SimConfig, req: &SimRequest, now: Timestamp) -> SimResponse {
     if req.body.len() > MAX_BODY_BYTES {
         return too_large(cfg);
     }
-    if req.path != ENDPOINT_PATH {
+    if req.path != ENDPOINT_PATH && req.path != LEGACY_ENDPOINT_PATH {
         return render::error(cfg, 404, RESULT_CODE_FAILED, "no such endpoint");
     }
     if authenticate(cfg, req, now).is_err() {
@@ -57,7 +70,7 @@ pub fn respond(cfg: &SimConfig, req: &SimRequest, now: Timestamp) -> SimResponse
         Ok(f) => f,
         Err(desc) => return render::invalid_parameter(cfg, RESULT_CODE_INVALID_PARAMETER, &desc),
     };
-    let q = match check_ranges(fields) {
+    let q = match check_ranges(fields, &cfg.release.table2()) {
         Ok(q) => q,
         Err(desc) => {
             let [cc_id, vdn, agent_id] = fields;
@@ -228,8 +241,8 @@ fn parse_fields(shape: BodyShape, body: &[u8]) -> Result<[i64; 3], String> {
 }
 
 /// Check each field against its Table 2 range(s).
-fn check_ranges(fields: [i64; 3]) -> Result<Query, String> {
-    for (value, field) in fields.iter().zip(TABLE2.iter()) {
+fn check_ranges(fields: [i64; 3], table2: &[RequestField; 3]) -> Result<Query, String> {
+    for (value, field) in fields.iter().zip(table2.iter()) {
         if !field
             .ranges
             .iter()
