@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod case;
 pub mod check;
+pub mod compare;
 pub mod contract;
 pub mod harness;
 pub mod location;

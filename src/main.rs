@@ -39,6 +39,8 @@ enum Command {
     Serve(ServeArgs),
     /// Print the auth-v2 Authorization header for a request (AK/SK from CMS_AK/CMS_SK).
     Sign(SignArgs),
+    /// Send each case to a baseline and a candidate and classify every difference.
+    Compare(Box<CompareArgs>),
     /// Print the JSON Schema of the case-file format (for YAML language servers).
     Schema,
 }
@@ -131,6 +133,27 @@ struct RunArgs {
 }
 
 #[derive(Args)]
+struct CompareArgs {
+    #[command(flatten)]
+    select: SelectArgs,
+    /// Baseline: a URL, or `sim[:RELEASE[:FAULT-OR-VARIANT]]` for the embedded simulator
+    #[arg(long)]
+    baseline: String,
+    /// Candidate: a URL, or `sim[:RELEASE[:FAULT-OR-VARIANT]]`
+    #[arg(long)]
+    candidate: String,
+    /// Cases in flight at once, per side
+    #[arg(long, short = 'j', default_value_t = 8)]
+    jobs: usize,
+    /// Write the changes as JSON
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Also list data differences (info), not only contract changes
+    #[arg(long)]
+    verbose: bool,
+}
+
+#[derive(Args)]
 struct ServeArgs {
     /// Port to listen on (0: any free port)
     #[arg(long, default_value_t = 28080)]
@@ -191,6 +214,7 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd_list(a, true),
         Command::Serve(a) => cmd_serve(a),
         Command::Sign(a) => cmd_sign(a),
+        Command::Compare(a) => cmd_compare(*a),
         Command::Schema => {
             println!("{}", cms_contract::case::case_file_schema());
             Ok(ExitCode::SUCCESS)
@@ -597,4 +621,98 @@ fn cmd_sign(a: SignArgs) -> anyhow::Result<ExitCode> {
     );
     println!("Authorization: {value}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `sim`, `sim:RELEASE` or `sim:RELEASE:NAME` (a fault or variant), else a URL.
+fn side_options(base: &Options, spec: &str) -> anyhow::Result<Options> {
+    let mut o = base.clone();
+    let Some(rest) = spec.strip_prefix("sim") else {
+        o.target = Some(spec.to_string());
+        return Ok(o);
+    };
+    o.target = None;
+    let mut parts = rest
+        .trim_start_matches(':')
+        .split(':')
+        .filter(|p| !p.is_empty());
+    if let Some(r) = parts.next() {
+        o.sim_release = Some(parse_release(r).map_err(|e| anyhow::anyhow!("error: {spec}: {e}"))?);
+    }
+    if let Some(name) = parts.next() {
+        match (Fault::parse(name), Variant::parse(name)) {
+            (Some(f), _) => o.sim_fault = Some(f),
+            (None, Some(v)) => o.sim_variant = Some(v),
+            _ => anyhow::bail!("error: {spec}: `{name}` is neither a fault nor a variant (see `cms-contract serve --list-faults`)"),
+        }
+    }
+    Ok(o)
+}
+
+fn cmd_compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
+    if a.select.target.is_some() {
+        anyhow::bail!("error: compare takes --baseline and --candidate, not --target");
+    }
+    let base = options(&a.select);
+    let env = setup::process_env();
+    let plans = [
+        side_options(&base, &a.baseline)?,
+        side_options(&base, &a.candidate)?,
+    ]
+    .map(|o| setup::plan(&o, &env).map_err(|e| Printed(e.to_string())));
+    let [baseline, candidate] = plans;
+    let (baseline, candidate) = (baseline?, candidate?);
+    // One set of cases (the baseline's variables) so both sides get the same requests.
+    let cases = load(&a.select, &baseline)?;
+    let schemas =
+        setup::schemas(&a.select.schemas, &baseline).map_err(|e| Printed(e.to_string()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let jobs = a.jobs.clamp(1, 1024);
+    let (b, c) = rt.block_on(async {
+        let lb = setup::start(baseline, schemas.clone())
+            .await
+            .map_err(|e| Printed(e.to_string()))?;
+        let lc = setup::start(candidate, schemas)
+            .await
+            .map_err(|e| Printed(e.to_string()))?;
+        eprintln!(
+            "comparing {} cases: baseline {} vs candidate {}",
+            cases.len(),
+            a.baseline,
+            a.candidate
+        );
+        let (b, c) = tokio::join!(
+            lb.runner.run_all(&cases, jobs, |_| {}),
+            lc.runner.run_all(&cases, jobs, |_| {})
+        );
+        anyhow::Ok((b, c))
+    })?;
+    let mut cmp = cms_contract::compare::compare(&b, &c);
+    if let Some(p) = &a.json {
+        let doc: Vec<serde_json::Value> = cmp
+            .changes
+            .iter()
+            .map(|ch| {
+                serde_json::json!({
+                    "case": ch.case_id, "pointer": ch.pointer, "change": ch.kind.describe(),
+                    "class": ch.kind.severity().as_str(), "baseline": ch.baseline, "candidate": ch.candidate,
+                })
+            })
+            .collect();
+        std::fs::write(p, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    let breaking = cmp.is_breaking();
+    if !a.verbose {
+        cmp.changes.retain(|c| {
+            c.kind.severity() != cms_contract::compare::Severity::Info || c.case_id.is_none()
+        });
+    }
+    print!("{}", cms_contract::compare::render(&cmp));
+    Ok(if breaking {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -17,8 +17,16 @@ pub fn root() -> &'static Path {
 pub async fn run(opts: Options, paths: &[PathBuf]) -> Vec<CaseResult> {
     let plan = setup::plan(&opts, &Env::new()).expect("plan");
     let schema_dir = root().join("schemas/agentbyworkno");
-    let lo = LoadOptions { vars: plan.vars.clone(), schema_dir: schema_dir.clone(), release: plan.release };
-    let paths = if paths.is_empty() { vec![root().join("cases")] } else { paths.to_vec() };
+    let lo = LoadOptions {
+        vars: plan.vars.clone(),
+        schema_dir: schema_dir.clone(),
+        release: plan.release,
+    };
+    let paths = if paths.is_empty() {
+        vec![root().join("cases")]
+    } else {
+        paths.to_vec()
+    };
     let cases: Vec<Case> = load_paths(&paths, &lo).expect("cases load");
     let schemas = setup::schemas(&schema_dir, &plan).expect("schemas");
     let live = setup::start(plan, schemas).await.expect("start");
@@ -32,5 +40,8 @@ pub async fn run_suite(opts: Options) -> Vec<CaseResult> {
 
 /// The results that did not pass.
 pub fn failed(results: &[CaseResult]) -> Vec<&CaseResult> {
-    results.iter().filter(|r| r.outcome() != Outcome::Pass).collect()
+    results
+        .iter()
+        .filter(|r| r.outcome() != Outcome::Pass)
+        .collect()
 }

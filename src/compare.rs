@@ -1,0 +1,550 @@
+//! `compare`: the same cases against a baseline and a candidate deployment,
+//! classified per case and per JSON path as breaking or not.
+//!
+//! Classification (for replies, i.e. from a client's point of view):
+//! a removed field, a changed type, a changed HTTP status, a new value of an
+//! enum field (`status`, `citStatus`, `mediaType`, `result`, `resultCode`)
+//! and a reply missing on one side are **breaking**; an added field and an
+//! enum value no longer seen are **non-breaking**; other value differences
+//! (another agent state, another name) are **info**. Volatile fields are
+//! normalised first: `currentStateTime` always, `loginDate` unless one side
+//! is the 4294967295000 sentinel — they only count when their type changes.
+
+use crate::case::JsonType;
+use crate::check::pointer_push;
+use crate::contract::LOGIN_DATE_SENTINEL;
+use crate::run::CaseResult;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How much a change matters to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Clients written against the baseline may break.
+    Breaking,
+    /// Compatible for clients.
+    NonBreaking,
+    /// A data difference, not a contract change.
+    Info,
+}
+
+impl Severity {
+    /// Lower-case label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Breaking => "breaking",
+            Severity::NonBreaking => "non-breaking",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// What changed at one path.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ChangeKind {
+    /// Present in the baseline, absent in the candidate.
+    FieldRemoved,
+    /// Absent in the baseline, present in the candidate.
+    FieldAdded,
+    /// JSON type differs (e.g. integer → string).
+    TypeChanged {
+        /// Baseline type.
+        from: &'static str,
+        /// Candidate type.
+        to: &'static str,
+    },
+    /// An enum field shows a value the baseline never showed.
+    EnumValueAdded(String),
+    /// An enum field no longer shows a value the baseline showed.
+    EnumValueRemoved(String),
+    /// The HTTP status differs.
+    StatusChanged {
+        /// Baseline status.
+        from: u16,
+        /// Candidate status.
+        to: u16,
+    },
+    /// A value differs (same type).
+    ValueChanged,
+    /// One side gave no usable reply.
+    NoReply {
+        /// Which side: `baseline` or `candidate`.
+        side: &'static str,
+    },
+}
+
+impl ChangeKind {
+    /// The severity of this kind of change.
+    pub fn severity(&self) -> Severity {
+        match self {
+            ChangeKind::FieldRemoved
+            | ChangeKind::TypeChanged { .. }
+            | ChangeKind::EnumValueAdded(_)
+            | ChangeKind::StatusChanged { .. }
+            | ChangeKind::NoReply { .. } => Severity::Breaking,
+            ChangeKind::FieldAdded | ChangeKind::EnumValueRemoved(_) => Severity::NonBreaking,
+            ChangeKind::ValueChanged => Severity::Info,
+        }
+    }
+
+    /// A short label for the matrix ("field removed", "type changed", …).
+    pub fn label(&self) -> &'static str {
+        match self {
+            ChangeKind::FieldRemoved => "field removed",
+            ChangeKind::FieldAdded => "field added",
+            ChangeKind::TypeChanged { .. } => "type changed",
+            ChangeKind::EnumValueAdded(_) => "enum value added",
+            ChangeKind::EnumValueRemoved(_) => "enum value removed",
+            ChangeKind::StatusChanged { .. } => "status changed",
+            ChangeKind::ValueChanged => "value changed",
+            ChangeKind::NoReply { .. } => "no reply",
+        }
+    }
+
+    /// Label with details, e.g. "type changed: integer → string".
+    pub fn describe(&self) -> String {
+        match self {
+            ChangeKind::TypeChanged { from, to } => format!("type changed: {from} → {to}"),
+            ChangeKind::EnumValueAdded(v) => format!("enum value added: {v}"),
+            ChangeKind::EnumValueRemoved(v) => format!("enum value removed: {v}"),
+            ChangeKind::StatusChanged { from, to } => format!("status changed: {from} → {to}"),
+            ChangeKind::NoReply { side } => format!("no reply from the {side}"),
+            other => other.label().to_string(),
+        }
+    }
+}
+
+/// One change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The case (`<suite>::<case>`), or `None` for changes seen across cases (enums).
+    pub case_id: Option<String>,
+    /// JSON pointer in the reply (empty for status / no reply).
+    pub pointer: String,
+    /// What changed.
+    pub kind: ChangeKind,
+    /// Baseline value.
+    pub baseline: Option<Value>,
+    /// Candidate value.
+    pub candidate: Option<Value>,
+}
+
+/// All changes between two runs of the same cases.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Comparison {
+    /// Cases compared.
+    pub cases: usize,
+    /// Every change, per case then across cases.
+    pub changes: Vec<Change>,
+}
+
+impl Comparison {
+    /// Whether any change is breaking.
+    pub fn is_breaking(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| c.kind.severity() == Severity::Breaking)
+    }
+
+    /// `(path, kind label, severity) → number of cases`, for the summary matrix.
+    pub fn matrix(&self) -> BTreeMap<(String, &'static str, Severity), usize> {
+        let mut m = BTreeMap::new();
+        for c in &self.changes {
+            *m.entry((generalize(&c.pointer), c.kind.label(), c.kind.severity()))
+                .or_insert(0) += 1;
+        }
+        m
+    }
+}
+
+/// Fields whose values form an enum in the contract (Table 3, Table 4 rows 2.3, 2.8, 2.9).
+const ENUM_KEYS: [&str; 5] = ["result", "resultcode", "citstatus", "mediatype", "status"];
+
+fn last_token(ptr: &str) -> String {
+    ptr.rsplit('/').next().unwrap_or("").to_ascii_lowercase()
+}
+
+fn is_enum(ptr: &str) -> bool {
+    ENUM_KEYS.contains(&last_token(ptr).as_str())
+}
+
+/// Array indices replaced by `*`, so paths aggregate across agents.
+fn generalize(ptr: &str) -> String {
+    ptr.split('/')
+        .map(|t| {
+            if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+                "*"
+            } else {
+                t
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Compare results of the same cases (matched by id).
+pub fn compare(baseline: &[CaseResult], candidate: &[CaseResult]) -> Comparison {
+    let cand: BTreeMap<&str, &CaseResult> = candidate.iter().map(|r| (r.id.as_str(), r)).collect();
+    let mut out = Comparison::default();
+    let mut enums: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for b in baseline {
+        let Some(c) = cand.get(b.id.as_str()) else {
+            continue;
+        };
+        out.cases += 1;
+        let mut push =
+            |pointer: &str, kind, baseline: Option<&Value>, candidate: Option<&Value>| {
+                out.changes.push(Change {
+                    case_id: Some(b.id.clone()),
+                    pointer: pointer.to_string(),
+                    kind,
+                    baseline: baseline.cloned(),
+                    candidate: candidate.cloned(),
+                })
+            };
+        let (Some(br), Some(cr)) = (&b.response, &c.response) else {
+            if b.response.is_none() {
+                push("", ChangeKind::NoReply { side: "baseline" }, None, None);
+            }
+            if c.response.is_none() {
+                push("", ChangeKind::NoReply { side: "candidate" }, None, None);
+            }
+            continue;
+        };
+        if br.status != cr.status {
+            push(
+                "",
+                ChangeKind::StatusChanged {
+                    from: br.status,
+                    to: cr.status,
+                },
+                None,
+                None,
+            );
+            continue;
+        }
+        match (&br.json, &cr.json) {
+            (Some(bj), Some(cj)) => {
+                let mut local = Vec::new();
+                walk("", Some(bj), Some(cj), &mut local, &mut enums);
+                for (ptr, kind, bv, cv) in local {
+                    push(&ptr, kind, bv.as_ref(), cv.as_ref());
+                }
+            }
+            (Some(bj), None) => push(
+                "",
+                ChangeKind::TypeChanged {
+                    from: JsonType::of(bj).name(),
+                    to: "not json",
+                },
+                Some(bj),
+                None,
+            ),
+            (None, Some(cj)) => push(
+                "",
+                ChangeKind::TypeChanged {
+                    from: "not json",
+                    to: JsonType::of(cj).name(),
+                },
+                None,
+                Some(cj),
+            ),
+            (None, None) => {}
+        }
+    }
+    // Only for fields both sides have: a renamed field is already "removed" + "added".
+    for (ptr, (bset, cset)) in enums
+        .into_iter()
+        .filter(|(_, (b, c))| !b.is_empty() && !c.is_empty())
+    {
+        for v in cset.difference(&bset) {
+            out.changes.push(Change {
+                case_id: None,
+                pointer: ptr.clone(),
+                kind: ChangeKind::EnumValueAdded(v.clone()),
+                baseline: None,
+                candidate: None,
+            });
+        }
+        for v in bset.difference(&cset) {
+            out.changes.push(Change {
+                case_id: None,
+                pointer: ptr.clone(),
+                kind: ChangeKind::EnumValueRemoved(v.clone()),
+                baseline: None,
+                candidate: None,
+            });
+        }
+    }
+    out
+}
+
+type Local = Vec<(String, ChangeKind, Option<Value>, Option<Value>)>;
+
+fn walk(
+    ptr: &str,
+    b: Option<&Value>,
+    c: Option<&Value>,
+    out: &mut Local,
+    enums: &mut BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>,
+) {
+    if is_enum(ptr) {
+        let e = enums.entry(generalize(ptr)).or_default();
+        if let Some(v) = b.filter(|v| !v.is_object() && !v.is_array()) {
+            e.0.insert(v.to_string());
+        }
+        if let Some(v) = c.filter(|v| !v.is_object() && !v.is_array()) {
+            e.1.insert(v.to_string());
+        }
+    }
+    match (b, c) {
+        (None, None) => {}
+        (Some(bv), None) => out.push((
+            ptr.to_string(),
+            ChangeKind::FieldRemoved,
+            Some(bv.clone()),
+            None,
+        )),
+        (None, Some(cv)) => out.push((
+            ptr.to_string(),
+            ChangeKind::FieldAdded,
+            None,
+            Some(cv.clone()),
+        )),
+        (Some(Value::Object(bo)), Some(Value::Object(co))) => {
+            for (k, bv) in bo {
+                walk(&pointer_push(ptr, k), Some(bv), co.get(k), out, enums);
+            }
+            for (k, cv) in co.iter().filter(|(k, _)| !bo.contains_key(*k)) {
+                walk(&pointer_push(ptr, k), None, Some(cv), out, enums);
+            }
+        }
+        (Some(Value::Array(ba)), Some(Value::Array(ca))) => {
+            for i in 0..ba.len().max(ca.len()) {
+                walk(
+                    &pointer_push(ptr, &i.to_string()),
+                    ba.get(i),
+                    ca.get(i),
+                    out,
+                    enums,
+                );
+            }
+        }
+        (Some(bv), Some(cv)) => {
+            let (bt, ct) = (JsonType::of(bv), JsonType::of(cv));
+            // null is how this API spells "no value" (phoneNumber): not a type change.
+            let nullable = bv.is_null() || cv.is_null();
+            if bt != ct && !nullable {
+                out.push((
+                    ptr.to_string(),
+                    ChangeKind::TypeChanged {
+                        from: bt.name(),
+                        to: ct.name(),
+                    },
+                    Some(bv.clone()),
+                    Some(cv.clone()),
+                ));
+            } else if bv != cv && !volatile(ptr, bv, cv) && !is_enum(ptr) {
+                out.push((
+                    ptr.to_string(),
+                    ChangeKind::ValueChanged,
+                    Some(bv.clone()),
+                    Some(cv.clone()),
+                ));
+            }
+        }
+    }
+}
+
+/// Same-type differences in fields that change by themselves.
+fn volatile(ptr: &str, b: &Value, c: &Value) -> bool {
+    match last_token(ptr).as_str() {
+        "currentstatetime" => true,
+        "logindate" => {
+            let sentinel = |v: &Value| v.as_i64() == Some(LOGIN_DATE_SENTINEL);
+            !sentinel(b) && !sentinel(c)
+        }
+        _ => false,
+    }
+}
+
+/// The comparison as text: per-case lines, then the summary matrix.
+pub fn render(cmp: &Comparison) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let mut last_case: Option<&str> = None;
+    for ch in cmp
+        .changes
+        .iter()
+        .filter(|c| c.kind.severity() != Severity::Info)
+    {
+        let case = ch.case_id.as_deref().unwrap_or("(across cases)");
+        if last_case != Some(case) {
+            let _ = writeln!(out, "{case}");
+            last_case = Some(case);
+        }
+        let values = match (&ch.baseline, &ch.candidate) {
+            (Some(b), Some(c)) => format!("  ({b} → {c})"),
+            (Some(b), None) => format!("  (was {b})"),
+            (None, Some(c)) => format!("  (now {c})"),
+            (None, None) => String::new(),
+        };
+        let path = if ch.pointer.is_empty() {
+            "(reply)"
+        } else {
+            &ch.pointer
+        };
+        let _ = writeln!(
+            out,
+            "  {:<13} {path}: {}{values}",
+            ch.kind.severity().as_str(),
+            ch.kind.describe()
+        );
+    }
+    let info = cmp
+        .changes
+        .iter()
+        .filter(|c| c.kind.severity() == Severity::Info)
+        .count();
+    let _ = writeln!(
+        out,
+        "\nsummary by JSON path ({} cases compared):",
+        cmp.cases
+    );
+    let _ = writeln!(
+        out,
+        "  {:<36} {:<20} {:<13} {:>5}",
+        "path", "change", "class", "cases"
+    );
+    for ((path, label, sev), n) in cmp
+        .matrix()
+        .into_iter()
+        .filter(|((_, _, s), _)| *s != Severity::Info)
+    {
+        let path = if path.is_empty() {
+            "(reply)".to_string()
+        } else {
+            path
+        };
+        let _ = writeln!(out, "  {path:<36} {label:<20} {:<13} {n:>5}", sev.as_str());
+    }
+    let count = |s| {
+        cmp.changes
+            .iter()
+            .filter(|c| c.kind.severity() == s)
+            .count()
+    };
+    let _ = writeln!(
+        out,
+        "\ncompare result: {} breaking, {} non-breaking, {info} data differences (info)",
+        count(Severity::Breaking),
+        count(Severity::NonBreaking)
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::location::Location;
+    use crate::run::{ReceivedResponse, SentRequest};
+    use serde_json::json;
+
+    fn result(id: &str, status: u16, body: Value) -> CaseResult {
+        CaseResult {
+            id: id.into(),
+            description: None,
+            source: Location::file_only(std::path::Path::new("c.yaml")),
+            request: SentRequest::default(),
+            response: Some(ReceivedResponse {
+                status,
+                headers: vec![],
+                body_text: body.to_string(),
+                json: Some(body),
+            }),
+            failures: vec![],
+            warnings: vec![],
+            duration: std::time::Duration::ZERO,
+            retries: 0,
+        }
+    }
+
+    #[test]
+    fn classifies_each_kind_of_change() {
+        let b = [
+            result(
+                "s::a",
+                200,
+                json!({"resultDesc": {"workNo": 1, "status": 2, "currentStateTime": 5, "loginDate": 1, "gone": 1, "phoneNumber": null}}),
+            ),
+            result("s::b", 200, json!({"x": 1})),
+        ];
+        let c = [
+            result(
+                "s::a",
+                200,
+                json!({"resultDesc": {"workNo": "1", "status": 9, "currentStateTime": 7, "loginDate": 2, "new": 1, "phoneNumber": "8"}}),
+            ),
+            result("s::b", 401, json!({"x": 1})),
+        ];
+        let cmp = compare(&b, &c);
+        let kinds: Vec<String> = cmp
+            .changes
+            .iter()
+            .map(|c| format!("{} {}", c.pointer, c.kind.describe()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "/resultDesc/workNo type changed: integer → string",
+                "/resultDesc/gone field removed",
+                "/resultDesc/phoneNumber value changed",
+                "/resultDesc/new field added",
+                " status changed: 200 → 401",
+                "/resultDesc/status enum value added: 9",
+                "/resultDesc/status enum value removed: 2",
+            ]
+        );
+        let sev: Vec<Severity> = cmp.changes.iter().map(|c| c.kind.severity()).collect();
+        use Severity::*;
+        assert_eq!(
+            sev,
+            [
+                Breaking,
+                Breaking,
+                Info,
+                NonBreaking,
+                Breaking,
+                Breaking,
+                NonBreaking
+            ]
+        );
+        assert!(cmp.is_breaking());
+        assert_eq!(cmp.cases, 2);
+    }
+
+    #[test]
+    fn identical_runs_and_volatile_fields_are_not_changes() {
+        let a = [result(
+            "s::a",
+            200,
+            json!({"d": {"currentStateTime": 5, "loginDate": 4294967295000i64}}),
+        )];
+        let b = [result(
+            "s::a",
+            200,
+            json!({"d": {"currentStateTime": 99, "loginDate": 4294967295000i64}}),
+        )];
+        let cmp = compare(&a, &b);
+        assert!(cmp.changes.is_empty(), "{cmp:?}");
+        assert!(!cmp.is_breaking());
+        let signed_in = [result(
+            "s::a",
+            200,
+            json!({"d": {"currentStateTime": 5, "loginDate": 1722556800000i64}}),
+        )];
+        let cmp = compare(&a, &signed_in);
+        assert_eq!(cmp.changes[0].kind, ChangeKind::ValueChanged);
+        assert!(!cmp.is_breaking());
+    }
+}
