@@ -32,10 +32,17 @@ pub fn main(root: &Path) -> ExitCode {
         Ok(c) => c,
         Err(e) => return setup_failed(&e.render()),
     };
-    let cases: Vec<Case> = cases
+    let mut cases: Vec<Case> = cases
         .into_iter()
         .filter(|c| !c.tags.iter().any(|t| plan.exclude_tags.contains(t)))
         .collect();
+    let bless = match crate::bless::requested(false, &|k| std::env::var(k).ok()) {
+        Ok(b) => b,
+        Err(e) => return setup_failed(&format!("error: {e}")),
+    };
+    if bless {
+        crate::bless::forget_snapshots(&mut cases);
+    }
     if args.list {
         let trials = cases
             .iter()
@@ -68,6 +75,10 @@ pub fn main(root: &Path) -> ExitCode {
             let (rt, live) = (runtime.clone(), live.clone());
             Trial::test(case.id(), move || {
                 let r = rt.block_on(live.runner.run_case(&case));
+                if bless {
+                    crate::bless::write(std::slice::from_ref(&case), std::slice::from_ref(&r))
+                        .map_err(|e| Failed::from(format!("cannot write the snapshot: {e}")))?;
+                }
                 match r.outcome() {
                     Outcome::Pass => Ok(()),
                     Outcome::Fail | Outcome::Error => Err(Failed::from(text::render(&r, style))),

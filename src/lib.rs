@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod bless;
 pub mod case;
 pub mod check;
 pub mod compare;

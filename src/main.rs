@@ -118,6 +118,9 @@ struct RunArgs {
     /// Print the requests (Authorization redacted) without sending them
     #[arg(long)]
     dry_run: bool,
+    /// Record every reply as a snapshot beside its case (__snapshots__/); also CMS_CONTRACT_BLESS=1. Refused in CI
+    #[arg(long)]
+    bless: bool,
     /// Colour: auto, always, never (NO_COLOR is honoured)
     #[arg(long, default_value = "auto")]
     color: String,
@@ -398,7 +401,12 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
     {
         anyhow::bail!("error: --sim-fault/--sim-variant/--sim-release apply to the embedded simulator only; drop --target/CMS_BASE_URL");
     }
-    let cases = load(&a.select, &plan)?;
+    let bless = cms_contract::bless::requested(a.bless, &|k| std::env::var(k).ok())
+        .map_err(|e| anyhow::anyhow!("error: {e}"))?;
+    let mut cases = load(&a.select, &plan)?;
+    if bless {
+        cms_contract::bless::forget_snapshots(&mut cases);
+    }
     for n in &plan.notices {
         eprintln!("{n}");
     }
@@ -426,6 +434,15 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
         progress.finish();
         anyhow::Ok(results)
     })?;
+    if bless {
+        let written =
+            cms_contract::bless::write(&cases, &results).context("cannot write snapshots")?;
+        eprintln!(
+            "blessed: {} snapshots written ({} cases had no reply)",
+            written.len(),
+            cases.len() - written.len()
+        );
+    }
     report(&results, style, a.junit.as_deref(), a.json.as_deref())
 }
 

@@ -31,9 +31,17 @@ fn bounds(p: &Value) -> Option<(i64, i64)> {
 
 /// Read the field ranges from the release's `request.json` (its overlay if
 /// it has one, else the base file).
-pub fn request_ranges(schema_dir: &Path, release: Release, loc: &Location) -> Result<Vec<FieldRange>, LoadError> {
+pub fn request_ranges(
+    schema_dir: &Path,
+    release: Release,
+    loc: &Location,
+) -> Result<Vec<FieldRange>, LoadError> {
     let overlay = crate::schema::release_dir(schema_dir, release).join("request.json");
-    let path = if overlay.is_file() { overlay } else { schema_dir.join("request.json") };
+    let path = if overlay.is_file() {
+        overlay
+    } else {
+        schema_dir.join("request.json")
+    };
     let text = std::fs::read_to_string(&path).map_err(|e| {
         LoadError::new(
             loc.clone(),
@@ -68,14 +76,22 @@ pub fn request_ranges(schema_dir: &Path, release: Release, loc: &Location) -> Re
                 .unwrap_or_default(),
         };
         if !ranges.is_empty() {
-            out.push(FieldRange { name: name.clone(), ranges });
+            out.push(FieldRange {
+                name: name.clone(),
+                ranges,
+            });
         }
     }
     Ok(out)
 }
 
 /// Expand `base` into its boundary cases.
-pub fn boundaries(base: &Case, schema_dir: &Path, release: Release, loc: &Location) -> Result<Vec<Case>, LoadError> {
+pub fn boundaries(
+    base: &Case,
+    schema_dir: &Path,
+    release: Release,
+    loc: &Location,
+) -> Result<Vec<Case>, LoadError> {
     let Body::Query(template) = &base.request.body else {
         return Err(LoadError::new(
             loc.clone(),
@@ -168,7 +184,11 @@ fn derive(
         source: loc.clone(),
     };
     // The 8.13 form carries the code in `result` (Table 3 row 1).
-    let code_key = if base.expect.release.is_legacy() { "result" } else { "resultCode" };
+    let code_key = if base.expect.release.is_legacy() {
+        "result"
+    } else {
+        "resultCode"
+    };
     let code = |kind| Matcher {
         kind: MatcherKind::Object {
             entries: vec![(code_key.into(), m(kind))],

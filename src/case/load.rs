@@ -276,6 +276,12 @@ fn build_file(
             Err(e) => errors.push(e),
         }
     }
+    for case in &mut cases {
+        match super::snapshot::read(path, &case.name) {
+            Ok(snap) => case.expect.snapshot = snap,
+            Err(e) => errors.push(e),
+        }
+    }
     if errors.is_empty() {
         Ok(cases)
     } else {
@@ -300,12 +306,17 @@ fn build_case(
         let case = compile(suite, name, file, rc, &request, &expect, opts)?;
         return expand_generate(rc, case, file, opts);
     };
-    let c = Compiler { file, vars: &opts.vars };
+    let c = Compiler {
+        file,
+        vars: &opts.vars,
+    };
     let var = each.var.value.clone();
     let values = each_values(&c, &each.values)?;
     if values.is_empty() {
-        return Err(LoadError::new(c.loc(&each.values.loc), "`each.values` is empty")
-            .label("list at least one value"));
+        return Err(
+            LoadError::new(c.loc(&each.values.loc), "`each.values` is empty")
+                .label("list at least one value"),
+        );
     }
     let mut out = Vec::new();
     for v in values {
@@ -329,9 +340,13 @@ fn case_options(
     let Some(r) = rc.release.as_ref().or(defaults.release.as_ref()) else {
         return Ok(opts.clone());
     };
-    let c = Compiler { file, vars: &opts.vars };
+    let c = Compiler {
+        file,
+        vars: &opts.vars,
+    };
     let names: Vec<&str> = Release::ALL.iter().map(|r| r.name()).collect();
-    let release = Release::parse(&r.value).ok_or_else(|| unknown_word(&c, r, "release", names.iter().copied()))?;
+    let release = Release::parse(&r.value)
+        .ok_or_else(|| unknown_word(&c, r, "release", names.iter().copied()))?;
     let mut out = opts.clone();
     out.release = release;
     out.vars.set("release", release.name(), "case release");
@@ -616,6 +631,7 @@ fn compile(
             body: body_matcher,
             rules,
             release,
+            snapshot: None,
             rejected: exp
                 .rejected
                 .as_ref()

@@ -10,6 +10,7 @@ mod load;
 mod matcher;
 mod node;
 mod raw;
+pub mod snapshot;
 mod vars;
 
 pub use error::{did_you_mean, LoadError, LoadErrors};
@@ -134,6 +135,9 @@ pub struct Expect {
     pub rules: Vec<(Rule, Location)>,
     /// The release whose contract the reply must keep.
     pub release: Release,
+    /// A recorded reply the reply must equal after normalisation
+    /// (`__snapshots__/<case>.json` beside the case file; see `--bless`).
+    pub snapshot: Option<snapshot::Snapshot>,
     /// The request must be refused: a 4xx, or HTTP 200 with a non-success
     /// `resultCode` and no agent object (for methods, content types and other
     /// inputs where the spec does not fix the exact answer).

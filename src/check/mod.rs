@@ -6,6 +6,7 @@ pub mod content_type;
 pub mod rejected;
 pub mod rules;
 pub mod schema;
+pub mod snapshot;
 pub mod status;
 
 /// Append a JSON-pointer token, escaping `~` and `/` (RFC 6901).

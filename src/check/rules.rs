@@ -154,7 +154,9 @@ mod tests {
         assert!(f.is_empty() && w.is_empty(), "{f:?} {w:?}");
         let err =
             json!({"result": "1", "resultCode": "0100002", "resultDesc": "invalid parameter"});
-        assert!(check(&all(), Release::V2024_08, req.as_object(), &err).0.is_empty());
+        assert!(check(&all(), Release::V2024_08, req.as_object(), &err)
+            .0
+            .is_empty());
     }
 
     #[test]
@@ -176,6 +178,11 @@ mod tests {
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].pointer.as_deref(), Some("/resultDesc/skill"));
         let missing = json!({"result": "0", "resultCode": "0100000", "resultDesc": agent(101, 1)});
-        assert_eq!(check(&all(), Release::V2024_08, req.as_object(), &missing).0.len(), 1);
+        assert_eq!(
+            check(&all(), Release::V2024_08, req.as_object(), &missing)
+                .0
+                .len(),
+            1
+        );
     }
 }

@@ -2,15 +2,21 @@
 //! the schema path and the spec table/row the schema cites.
 
 use crate::contract::table_row;
+use crate::contract::Release;
 use crate::location::Location;
 use crate::run::{Failure, FailureKind};
-use crate::contract::Release;
 use crate::schema::SchemaCatalog;
 use serde_json::Value;
 
 /// Validate `body` against schema `name` of `release`. When it fails and
 /// another release's schema of the same name accepts it, say so.
-pub fn check(catalog: &SchemaCatalog, release: Release, name: &str, body: &Value, source: &Location) -> Vec<Failure> {
+pub fn check(
+    catalog: &SchemaCatalog,
+    release: Release,
+    name: &str,
+    body: &Value,
+    source: &Location,
+) -> Vec<Failure> {
     let mut out = violations(catalog, release, name, body, source);
     if out.is_empty() {
         return out;
@@ -40,7 +46,13 @@ pub fn check(catalog: &SchemaCatalog, release: Release, name: &str, body: &Value
     out
 }
 
-fn violations(catalog: &SchemaCatalog, release: Release, name: &str, body: &Value, source: &Location) -> Vec<Failure> {
+fn violations(
+    catalog: &SchemaCatalog,
+    release: Release,
+    name: &str,
+    body: &Value,
+    source: &Location,
+) -> Vec<Failure> {
     match catalog.get(release).validate(name, body) {
         Ok(violations) => violations
             .into_iter()

@@ -129,6 +129,9 @@ impl Runner {
         if let Some(loc) = &e.rejected {
             failures.extend(check::rejected::check(r.status, r.json.as_ref(), loc));
         }
+        if let Some(snap) = &e.snapshot {
+            failures.extend(check::snapshot::check(snap, r.status, r.json.as_ref()));
+        }
         let needs_json = e.json || e.schema.is_some() || e.body.is_some();
         let Some(json) = &r.json else {
             if needs_json {
@@ -137,7 +140,13 @@ impl Runner {
             return;
         };
         if let Some((name, loc)) = &e.schema {
-            failures.extend(check::schema::check(&self.schemas, e.release, name, json, loc));
+            failures.extend(check::schema::check(
+                &self.schemas,
+                e.release,
+                name,
+                json,
+                loc,
+            ));
         }
         if let Some(m) = &e.body {
             failures.extend(check::body::check(m, json));

@@ -224,6 +224,7 @@ mod tests {
                 body: None,
                 rules: vec![],
                 release: Default::default(),
+                snapshot: None,
                 rejected: None,
             },
         }

@@ -140,6 +140,8 @@ pub enum FailureKind {
     Body,
     /// A cross-field rule did not hold.
     Rule,
+    /// The reply differs from its recorded snapshot.
+    Snapshot,
 }
 
 impl FailureKind {
@@ -154,6 +156,7 @@ impl FailureKind {
             FailureKind::Schema => "schema",
             FailureKind::Body => "body",
             FailureKind::Rule => "rule",
+            FailureKind::Snapshot => "snapshot",
         }
     }
 }
