@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use cms_contract::auth::{Credentials, Timestamp};
 use cms_contract::case::{load_paths, Case, LoadOptions};
 use cms_contract::contract::Release;
-use cms_contract::report::{json, junit, text, Style};
+use cms_contract::report::{html, json, junit, text, Style};
 use cms_contract::run::{prepare, CaseResult};
 use cms_contract::setup::{self, Options, Plan};
 use cms_contract::sim::{Fault, SimConfig, Simulator, Variant};
@@ -88,6 +88,9 @@ struct RunArgs {
     /// Write a JSON report
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Write a self-contained HTML report
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Per-request timeout in seconds [default: 10]
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
@@ -443,28 +446,53 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
             cases.len() - written.len()
         );
     }
-    report(&results, style, a.junit.as_deref(), a.json.as_deref())
+    let files = ReportFiles {
+        junit: a.junit.as_deref(),
+        json: a.json.as_deref(),
+        html: a.html.as_deref(),
+    };
+    report(&results, style, &files, &target_name)
+}
+
+/// Report files asked for on the command line.
+struct ReportFiles<'a> {
+    junit: Option<&'a Path>,
+    json: Option<&'a Path>,
+    html: Option<&'a Path>,
+}
+
+fn write_report(path: &Path, what: &str, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text)
+        .with_context(|| format!("cannot write the {what} report to {}", path.display()))
 }
 
 fn report(
     results: &[CaseResult],
     style: Style,
-    junit_path: Option<&Path>,
-    json_path: Option<&Path>,
+    files: &ReportFiles,
+    target: &str,
 ) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     for r in results.iter().filter(|r| !r.failures.is_empty()) {
         writeln!(out, "\n{}", text::render(r, style))?;
     }
     let summary = text::Summary::of(results);
-    if let Some(p) = junit_path {
-        std::fs::write(p, junit::render(results))
-            .with_context(|| format!("cannot write the JUnit report to {}", p.display()))?;
+    if let Some(p) = files.junit {
+        write_report(p, "JUnit", &junit::render(results))?;
     }
-    if let Some(p) = json_path {
-        let doc = serde_json::to_string_pretty(&json::render(results))?;
-        std::fs::write(p, doc)
-            .with_context(|| format!("cannot write the JSON report to {}", p.display()))?;
+    if let Some(p) = files.json {
+        write_report(
+            p,
+            "JSON",
+            &serde_json::to_string_pretty(&json::render(results))?,
+        )?;
+    }
+    if let Some(p) = files.html {
+        write_report(
+            p,
+            "HTML",
+            &html::render(results, &format!("cms-contract: {target}")),
+        )?;
     }
     writeln!(out, "\ncontract result: {}", summary.line())?;
     Ok(if summary.failed + summary.errors > 0 {

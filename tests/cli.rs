@@ -139,9 +139,43 @@ fn junit_and_json_reports_are_written() {
 }
 
 #[test]
+fn html_report_is_self_contained_and_shows_the_diff() {
+    let d = tmp("html");
+    let html = d.join("r.html");
+    let o = cli(
+        &[
+            "run",
+            "--sim-fault",
+            "vdn-mismatch",
+            "--filter",
+            "agent_vdn3",
+            "--html",
+            html.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(
+        page.contains("FAIL</span> agentbyworkno::agent_vdn3"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<span class=\"del\">-    &quot;vdnId&quot;: 3</span>"),
+        "{page}"
+    );
+    assert!(page.contains("Table 4 row 2.2"), "{page}");
+    for external in ["<script", "<link", "src=\"http", "href=\"http"] {
+        assert!(!page.contains(external), "not self-contained: {external}");
+    }
+}
+
+#[test]
 fn secrets_never_appear_in_output_or_reports() {
     let d = tmp("secrets");
     let junit = d.join("r.xml");
+    let html = d.join("r.html");
     let env = [("CMS_AK", "my-ak"), ("CMS_SK", "very-secret-sk-value")];
     for args in [
         vec![
@@ -154,7 +188,9 @@ fn secrets_never_appear_in_output_or_reports() {
         vec!["run", "--dry-run"],
     ] {
         let o = cli(&args, &env);
-        let t = text(&o) + &std::fs::read_to_string(&junit).unwrap_or_default();
+        let t = text(&o)
+            + &std::fs::read_to_string(&junit).unwrap_or_default()
+            + &std::fs::read_to_string(&html).unwrap_or_default();
         assert!(!t.contains("very-secret-sk-value"), "SK leaked");
         assert!(
             t.contains("auth-v2/my-ak/"),
@@ -254,4 +290,37 @@ fn usage_errors_exit_2() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("set CMS_AK and CMS_SK"), "{}", text(&o));
+}
+
+#[test]
+fn colour_follows_no_color_and_the_color_flag() {
+    let args = [
+        "run",
+        "--sim-fault",
+        "vdn-mismatch",
+        "--filter",
+        "agent_vdn3",
+    ];
+    let forced = cli(&args, &[("CLICOLOR_FORCE", "1")]);
+    // The helper sets NO_COLOR=1: it wins over CLICOLOR_FORCE.
+    assert!(
+        !text(&forced).contains('\u{1b}'),
+        "NO_COLOR must switch colours off"
+    );
+    let always = cli(&[&args[..], &["--color", "always"]].concat(), &[]);
+    assert!(
+        text(&always).contains("\u{1b}[31m-"),
+        "--color always colours the diff"
+    );
+    let never = cli(
+        &[&args[..], &["--color", "never"]].concat(),
+        &[("CLICOLOR_FORCE", "1")],
+    );
+    assert!(!text(&never).contains('\u{1b}'));
+    // Not a TTY (CI): one plain line per case, no progress bar.
+    assert!(
+        text(&never).contains("case agentbyworkno::agent_vdn3 ... FAILED"),
+        "{}",
+        text(&never)
+    );
 }

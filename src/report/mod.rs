@@ -2,6 +2,7 @@
 //! XML and JSON. They decide nothing; they print what the runner decided.
 
 pub mod diff;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod text;
