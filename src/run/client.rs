@@ -1,10 +1,17 @@
 //! The HTTP client: TLS settings, timeouts, a capped body read, connect
 //! retries with back-off, and one-line causes for transport errors.
+//!
+//! Every transport error becomes one line that names the host and says what
+//! to do. TLS problems are told apart by the rustls error inside reqwest's
+//! error chain (untrusted CA, wrong name, expired, client certificate
+//! missing or refused, not TLS at all), not by matching message text.
 
 use super::request::PreparedRequest;
 use super::result::{ReceivedResponse, TransportError};
 use crate::target::Target;
+use std::error::Error as StdError;
 use std::time::Duration;
+use tokio_rustls::rustls;
 
 /// Why a client could not be built (bad CA file, bad client certificate).
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +106,7 @@ pub async fn send(
     loop {
         let r = send_once(client, target, req).await;
         match r {
+            // Nothing reached the server, so sending again cannot repeat a request.
             Err((TransportError::Connect, _)) if attempt < target.connect_retries => {
                 tokio::time::sleep(Duration::from_millis(200 << attempt.min(6))).await;
                 attempt += 1;
@@ -108,7 +116,23 @@ pub async fn send(
     }
 }
 
+/// One attempt, bounded by the per-request timeout from connect to the last
+/// body byte.
 async fn send_once(
+    client: &reqwest::Client,
+    target: &Target,
+    req: &PreparedRequest,
+) -> Result<ReceivedResponse, (TransportError, String)> {
+    // reqwest's own timeout covers the body too; this outer bound makes sure
+    // that a server which sends headers and then stalls or trickles can never
+    // hold a case longer, whatever the reqwest version does.
+    match tokio::time::timeout(target.timeout, exchange(client, target, req)).await {
+        Ok(r) => r,
+        Err(_) => Err(timed_out(target)),
+    }
+}
+
+async fn exchange(
     client: &reqwest::Client,
     target: &Target,
     req: &PreparedRequest,
@@ -116,15 +140,17 @@ async fn send_once(
     let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
         (
             TransportError::Request,
-            format!("`{}` is not an HTTP method", req.method),
+            one_line(&format!(
+                "`{}` is not an HTTP method; use e.g. POST",
+                req.method
+            )),
         )
     })?;
     let mut rb = client.request(method, &req.url).body(req.body.clone());
     for (k, v) in &req.headers {
         rb = rb.header(k.as_str(), v.as_str());
     }
-    let host = target.authority().to_string();
-    let mut resp = rb.send().await.map_err(|e| classify(&e, &host, target))?;
+    let mut resp = rb.send().await.map_err(|e| classify(&e, target))?;
     let status = resp.status().as_u16();
     let headers = resp
         .headers()
@@ -136,13 +162,13 @@ async fn send_once(
             )
         })
         .collect();
+    let host = target.authority();
     let cap = target.max_response_bytes;
-    if resp.content_length().is_some_and(|n| n > cap as u64) {
+    if let Some(n) = resp.content_length().filter(|n| *n > cap as u64) {
         return Err((
             TransportError::TooLarge,
             format!(
-                "reply of {} bytes is over the {cap}-byte cap (raise --max-response-bytes)",
-                resp.content_length().unwrap_or(0)
+                "reply from {host} declares {n} bytes, over the {cap}-byte cap (raise --max-response-bytes if it is legitimate)"
             ),
         ));
     }
@@ -150,16 +176,18 @@ async fn send_once(
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > cap {
+                if body.len().saturating_add(chunk.len()) > cap {
                     return Err((
                         TransportError::TooLarge,
-                        format!("reply is over the {cap}-byte cap (raise --max-response-bytes)"),
+                        format!(
+                            "reply from {host} is over the {cap}-byte cap (raise --max-response-bytes if it is legitimate)"
+                        ),
                     ));
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
-            Err(e) => return Err(classify(&e, &host, target)),
+            Err(e) => return Err(classify(&e, target)),
         }
     }
     let json = serde_json::from_slice(&body).ok();
@@ -181,7 +209,7 @@ async fn send_once(
 }
 
 /// One line: the error and its causes, joined by ": ".
-fn cause(e: &(dyn std::error::Error + 'static)) -> String {
+fn cause(e: &(dyn StdError + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut src = e.source();
     while let Some(s) = src {
@@ -191,30 +219,110 @@ fn cause(e: &(dyn std::error::Error + 'static)) -> String {
         }
         src = s.source();
     }
-    parts.join(": ")
+    one_line(&parts.join(": "))
 }
 
-fn classify(e: &reqwest::Error, host: &str, target: &Target) -> (TransportError, String) {
-    let full = cause(e);
+/// The causes below reqwest's own wrapper, without hyper-util's
+/// "client error (Connect)" noise: the URL is already in the report.
+fn detail(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let text = s.to_string();
+        let noise = text.starts_with("client error (") || text.is_empty();
+        if !noise && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        src = s.source();
+    }
+    if parts.is_empty() {
+        cause(e)
+    } else {
+        one_line(&parts.join(": "))
+    }
+}
+
+/// Newlines and other control characters become single spaces, so a cause
+/// is always one line whatever a server or library put in it.
+fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_control() || c == ' ' {
+            if !space {
+                out.push(' ');
+            }
+            space = true;
+        } else {
+            out.push(c);
+            space = false;
+        }
+    }
+    out.trim().to_string()
+}
+
+/// The rustls error somewhere in `e`'s chain. It hides inside `io::Error`s,
+/// whose `source()` skips the wrapped error, so look inside those too.
+fn find_rustls<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    let mut cur = Some(e);
+    let mut depth = 0;
+    while let Some(x) = cur {
+        depth += 1;
+        if depth > 32 {
+            return None;
+        }
+        if let Some(r) = x.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        if let Some(inner) = x
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            if let Some(r) = find_rustls(inner) {
+                return Some(r);
+            }
+        }
+        cur = x.source();
+    }
+    None
+}
+
+fn timed_out(target: &Target) -> (TransportError, String) {
+    (
+        TransportError::Timeout,
+        format!(
+            "no complete reply from {} within {:?} (raise --timeout if the target is slow)",
+            target.authority(),
+            target.timeout
+        ),
+    )
+}
+
+fn classify(e: &reqwest::Error, target: &Target) -> (TransportError, String) {
+    let host = target.authority();
+    if let Some(tls) = find_rustls(e) {
+        return (TransportError::Tls, one_line(&tls_cause(tls, target)));
+    }
+    let full = detail(e);
     let lower = full.to_ascii_lowercase();
     if e.is_timeout() {
-        return (
-            TransportError::Timeout,
-            format!(
-                "no complete reply from {host} within {:?} (raise --timeout if the target is slow)",
-                target.timeout
-            ),
-        );
+        if e.is_connect() {
+            return (
+                TransportError::Connect,
+                format!(
+                    "cannot connect to {host}: no connection within {:?}; check that the CMS is running and reachable from here",
+                    target.connect_timeout
+                ),
+            );
+        }
+        return timed_out(target);
     }
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-        let fix = if lower.contains("notvalidforname") || lower.contains("not valid for") {
-            "the certificate does not name this host: use the name it was issued for, or set `host:` in the profile"
-        } else {
-            "pass the CA that signed it with --cacert FILE (or, for a throwaway test, --insecure)"
-        };
         return (
             TransportError::Tls,
-            format!("TLS error talking to {host}: {full}; {fix}"),
+            format!(
+                "TLS error talking to {host}: {full}; pass the CA that signed its certificate with --cacert FILE (profile `tls.cacert`), or --insecure for a throwaway test"
+            ),
         );
     }
     if e.is_connect() {
@@ -222,7 +330,9 @@ fn classify(e: &reqwest::Error, host: &str, target: &Target) -> (TransportError,
             || lower.contains("failed to lookup")
             || lower.contains("name or service")
         {
-            "check the host name"
+            "the host name does not resolve; check its spelling and DNS"
+        } else if lower.contains("refused") {
+            "nothing listens there; check that the CMS is running and the URL/port are right"
         } else {
             "check that the CMS is running and the URL/port are right"
         };
@@ -231,16 +341,143 @@ fn classify(e: &reqwest::Error, host: &str, target: &Target) -> (TransportError,
             format!("cannot connect to {host}: {full}; {hint}"),
         );
     }
-    if e.is_builder()
-        || e.is_request() && !e.is_body() && !e.is_decode() && lower.contains("builder")
-    {
+    if e.is_builder() {
         return (
             TransportError::Request,
-            format!("cannot build the request: {full}"),
+            format!("cannot build the request: {full}; check the target URL"),
         );
     }
+    let hint = if lower.contains("parse") || lower.contains("invalid http") {
+        if target.base_url.starts_with("http://") {
+            "; the reply is not HTTP/1.x (if the port speaks TLS, use an https:// URL)"
+        } else {
+            "; the reply is not HTTP/1.x"
+        }
+    } else if lower.contains("closed") || lower.contains("end of file") {
+        "; the server closed the connection before the reply was complete"
+    } else {
+        ""
+    };
     (
         TransportError::Protocol,
-        format!("broken reply from {host}: {full}"),
+        format!("broken reply from {host}: {full}{hint}"),
     )
+}
+
+/// What a rustls error means for the user and what to do about it.
+fn tls_cause(err: &rustls::Error, target: &Target) -> String {
+    use rustls::{AlertDescription as Alert, CertificateError as Cert};
+    let host = target.authority();
+    let throwaway = "or --insecure for a throwaway test";
+    match err {
+        rustls::Error::InvalidCertificate(c) => match c {
+            Cert::UnknownIssuer => format!(
+                "TLS: the certificate of {host} is not signed by a trusted CA ({err}); pass the CA that signed it with --cacert FILE (profile `tls.cacert`), {throwaway}"
+            ),
+            Cert::NotValidForName => format!(
+                "TLS: the certificate of {host} is not valid for the name `{}` ({err}); use a URL with a name the certificate was issued for (--target or the profile's `base_url`), {throwaway}",
+                url_host(target)
+            ),
+            Cert::NotValidForNameContext { presented, .. } => format!(
+                "TLS: the certificate of {host} is not valid for the name `{}`, only for {}; use a URL with a name the certificate was issued for (--target or the profile's `base_url`), {throwaway}",
+                url_host(target),
+                presented_names(presented)
+            ),
+            Cert::Expired
+            | Cert::ExpiredContext { .. }
+            | Cert::NotValidYet
+            | Cert::NotValidYetContext { .. } => format!(
+                "TLS: the certificate of {host} is outside its validity period ({err}); renew it on the server or check this machine's clock, {throwaway}"
+            ),
+            _ => format!(
+                "TLS: the certificate of {host} was rejected ({err}); check the server's certificate chain, {throwaway}"
+            ),
+        },
+        rustls::Error::AlertReceived(Alert::CertificateRequired) => format!(
+            "TLS: {host} requires a client certificate ({err}); pass --cert FILE and --key FILE (profile `tls.client_cert` / `tls.client_key`)"
+        ),
+        rustls::Error::AlertReceived(
+            Alert::BadCertificate
+            | Alert::UnknownCA
+            | Alert::CertificateUnknown
+            | Alert::CertificateExpired
+            | Alert::CertificateRevoked
+            | Alert::UnsupportedCertificate
+            | Alert::AccessDenied
+            // rustls's answer to a client certificate whose signature does
+            // not verify against the CA of the same name.
+            | Alert::DecryptError,
+        ) if target.tls.client_cert.is_some() => format!(
+            "TLS: {host} refused the client certificate ({err}); use one signed by a CA the server trusts (--cert / profile `tls.client_cert`)"
+        ),
+        rustls::Error::AlertReceived(Alert::HandshakeFailure) if target.tls.client_cert.is_none() => format!(
+            "TLS: the handshake with {host} failed ({err}); the server may require a client certificate (--cert FILE --key FILE) or a TLS version or cipher this client lacks"
+        ),
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => format!(
+            "TLS: {host} did not answer with TLS ({err}); if it serves plain HTTP, use an http:// URL"
+        ),
+        _ => format!("TLS: the handshake with {host} failed ({err})"),
+    }
+}
+
+/// The host part of the base URL: the name certificates are checked against.
+fn url_host(target: &Target) -> &str {
+    let authority = target.authority();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    authority.split(':').next().unwrap_or(authority)
+}
+
+/// `DnsName("a.example")`, `IpAddress(10.0.0.1)` → `a.example, 10.0.0.1`.
+fn presented_names(presented: &[String]) -> String {
+    if presented.is_empty() {
+        return "no name at all".into();
+    }
+    presented
+        .iter()
+        .map(|p| {
+            let inner = p
+                .split_once('(')
+                .and_then(|(_, r)| r.strip_suffix(')'))
+                .unwrap_or(p);
+            inner.trim_matches('"').to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_are_one_line() {
+        assert_eq!(one_line("a\r\nb\n\n c\t"), "a b c");
+        assert_eq!(one_line("plain"), "plain");
+    }
+
+    #[test]
+    fn the_checked_name_is_the_url_host() {
+        for (url, host) in [
+            ("https://127.0.0.1:28080", "127.0.0.1"),
+            ("https://cms.example", "cms.example"),
+            ("https://[::1]:443/x", "::1"),
+        ] {
+            assert_eq!(url_host(&Target::new(url)), host, "{url}");
+        }
+    }
+
+    #[test]
+    fn presented_names_are_plain() {
+        assert_eq!(
+            presented_names(&[
+                "DnsName(\"example.invalid\")".into(),
+                "IpAddress(10.0.0.1)".into()
+            ]),
+            "example.invalid, 10.0.0.1"
+        );
+        assert_eq!(presented_names(&[]), "no name at all");
+    }
 }

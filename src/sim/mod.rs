@@ -10,18 +10,23 @@
 //! - `fault`: the [`Fault`] and [`Variant`] catalogues.
 //! - `respond`: request checks, in the order the contract lists them.
 //! - `render`: envelopes, fault and variant rewriting, serialisation.
-//! - `server`: the hyper 1 HTTP/1.1 server.
+//! - `server`: the hyper 1 HTTP/1.1 server, over plain TCP or TLS.
+//! - [`tls`]: throwaway CA, server and client certificates
+//!   ([`tls::generate`]) and the [`TlsServerConfig`] for
+//!   [`Simulator::start_tls`].
 
 mod data;
 mod fault;
 mod render;
 mod respond;
 mod server;
+pub mod tls;
 
 pub use data::{agent, known_agents, CC_ID};
 pub use fault::{Fault, Variant};
 pub use respond::{respond, MAX_BODY_BYTES};
 pub use server::Simulator;
+pub use tls::{ClientAuth, TestPki, TlsServerConfig, TlsSetupError};
 
 use crate::auth::Credentials;
 use crate::contract::{BodyShape, Release, Status9};

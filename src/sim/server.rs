@@ -1,7 +1,7 @@
 //! The [`Simulator`] HTTP server: hyper 1, HTTP/1.1 with keep-alive, one
-//! tokio task per connection. It reads at most [`MAX_BODY_BYTES`] of a body,
-//! converts the request to a [`SimRequest`], and sends back what
-//! [`respond`] decides.
+//! tokio task per connection, over plain TCP or TLS (tokio-rustls). It reads
+//! at most [`MAX_BODY_BYTES`] of a body, converts the request to a
+//! [`SimRequest`], and sends back what [`respond`] decides.
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -17,25 +17,48 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
 
 use super::respond::{too_large, unreadable};
+use super::tls::TlsServerConfig;
 use super::{respond, SimConfig, SimRequest, SimResponse, MAX_BODY_BYTES};
 use crate::auth::Timestamp;
 
 /// How long [`Simulator::shutdown`] lets open connections finish.
 const GRACE: Duration = Duration::from_secs(5);
 
+/// How long a client may take to finish the TLS handshake, so a peer that
+/// connects and says nothing cannot hold a task for ever.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A running simulator. Dropping it stops it at once; [`Simulator::shutdown`]
 /// stops it gracefully.
 #[derive(Debug)]
 pub struct Simulator {
     addr: SocketAddr,
-    hits: Arc<AtomicU64>,
+    tls: bool,
+    counters: Arc<Counters>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+}
+
+/// What the server counts, shared with its tasks.
+#[derive(Debug, Default)]
+struct Counters {
+    hits: AtomicU64,
+    handshake_failures: AtomicU64,
+}
+
+/// Everything a connection task needs.
+#[derive(Clone)]
+struct Shared {
+    cfg: Arc<SimConfig>,
+    counters: Arc<Counters>,
+    tls: Option<TlsAcceptor>,
 }
 
 impl Simulator {
@@ -46,14 +69,46 @@ impl Simulator {
 
     /// Start on `addr`. Must be called inside a tokio runtime.
     pub async fn bind(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<Simulator> {
+        Self::listen(addr, cfg, None).await
+    }
+
+    /// Start over HTTPS on `127.0.0.1` with an ephemeral port. Behaves like
+    /// [`Simulator::start`] once the handshake is done; a failed handshake
+    /// (untrusted certificate, missing client certificate, plain HTTP)
+    /// closes that connection only.
+    pub async fn start_tls(cfg: SimConfig, server: TlsServerConfig) -> std::io::Result<Simulator> {
+        Self::bind_tls(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), cfg, server).await
+    }
+
+    /// Start over HTTPS on `addr`. Must be called inside a tokio runtime.
+    pub async fn bind_tls(
+        addr: SocketAddr,
+        cfg: SimConfig,
+        server: TlsServerConfig,
+    ) -> std::io::Result<Simulator> {
+        Self::listen(addr, cfg, Some(server.acceptor())).await
+    }
+
+    async fn listen(
+        addr: SocketAddr,
+        cfg: SimConfig,
+        tls: Option<TlsAcceptor>,
+    ) -> std::io::Result<Simulator> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let hits = Arc::new(AtomicU64::new(0));
+        let counters = Arc::new(Counters::default());
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, Arc::new(cfg), hits.clone(), stopped));
+        let is_tls = tls.is_some();
+        let shared = Shared {
+            cfg: Arc::new(cfg),
+            counters: counters.clone(),
+            tls,
+        };
+        let task = tokio::spawn(accept_loop(listener, shared, stopped));
         Ok(Simulator {
             addr,
-            hits,
+            tls: is_tls,
+            counters,
             stop,
             task: Some(task),
         })
@@ -64,14 +119,21 @@ impl Simulator {
         self.addr
     }
 
-    /// `http://IP:PORT`, without a trailing slash.
+    /// `http://IP:PORT`, or `https://IP:PORT` when serving TLS, without a
+    /// trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// How many requests have been answered so far.
     pub fn hits(&self) -> u64 {
-        self.hits.load(Ordering::SeqCst)
+        self.counters.hits.load(Ordering::SeqCst)
+    }
+
+    /// How many TLS handshakes failed or timed out (always 0 over plain HTTP).
+    pub fn handshake_failures(&self) -> u64 {
+        self.counters.handshake_failures.load(Ordering::SeqCst)
     }
 
     /// Stop accepting, let open connections finish their current request
@@ -95,18 +157,15 @@ impl Drop for Simulator {
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    cfg: Arc<SimConfig>,
-    hits: Arc<AtomicU64>,
-    mut stopped: watch::Receiver<bool>,
-) {
+async fn accept_loop(listener: TcpListener, shared: Shared, mut stopped: watch::Receiver<bool>) {
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
             res = listener.accept() => match res {
                 Ok((stream, _)) => {
-                    conns.spawn(connection(stream, cfg.clone(), hits.clone(), stopped.clone()));
+                    // The handshake runs in the connection's own task: a slow
+                    // or failing client never blocks or ends this loop.
+                    conns.spawn(accepted(stream, shared.clone(), stopped.clone()));
                 }
                 // Out of file descriptors and the like: back off, keep serving.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -123,16 +182,33 @@ async fn accept_loop(
     }
 }
 
-async fn connection(
-    stream: TcpStream,
-    cfg: Arc<SimConfig>,
-    hits: Arc<AtomicU64>,
-    mut stopped: watch::Receiver<bool>,
-) {
+async fn accepted(stream: TcpStream, shared: Shared, mut stopped: watch::Receiver<bool>) {
+    let Some(acceptor) = shared.tls.clone() else {
+        return connection(stream, shared, stopped).await;
+    };
+    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+    tokio::select! {
+        done = handshake => match done {
+            Ok(Ok(tls)) => connection(tls, shared, stopped).await,
+            // Bad certificate, no client certificate, plain HTTP, or too slow:
+            // this connection ends, the server goes on.
+            Ok(Err(_)) | Err(_) => {
+                shared.counters.handshake_failures.fetch_add(1, Ordering::SeqCst);
+            }
+        },
+        _ = stopped.changed() => {}
+    }
+}
+
+async fn connection<S>(stream: S, shared: Shared, mut stopped: watch::Receiver<bool>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let Shared { cfg, counters, .. } = shared;
     let service = service_fn(move |req| {
         let cfg = cfg.clone();
-        let hits = hits.clone();
-        async move { Ok::<_, Infallible>(handle(req, &cfg, &hits).await) }
+        let counters = counters.clone();
+        async move { Ok::<_, Infallible>(handle(req, &cfg, &counters.hits).await) }
     });
     let mut builder = http1::Builder::new();
     // No Date header, so answers are byte-for-byte deterministic. The timer
