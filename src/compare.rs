@@ -461,6 +461,7 @@ mod tests {
                 headers: vec![],
                 body_text: body.to_string(),
                 json: Some(body),
+                not_json: None,
             }),
             failures: vec![],
             warnings: vec![],

@@ -94,7 +94,7 @@ struct RunArgs {
     /// Per-request timeout in seconds [default: 10]
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
-    /// Whole-run timeout in seconds; unfinished cases fail [default: 1800]
+    /// Whole-run timeout in seconds; unfinished cases fail
     #[arg(long, value_name = "SECS", default_value_t = 1800.0)]
     run_timeout: f64,
     /// At most N requests per second (e.g. 5 or 5/s), for live contact centres
@@ -185,6 +185,16 @@ struct ServeArgs {
     /// List the fault modes and variants and exit
     #[arg(long)]
     list_faults: bool,
+    /// Serve HTTPS with a freshly generated private CA; its files (ca.pem, server.pem,
+    /// client.pem, ...) are written to DIR
+    #[arg(long, value_name = "DIR")]
+    tls: Option<PathBuf>,
+    /// With --tls: require a client certificate signed by the generated CA
+    #[arg(long, requires = "tls")]
+    require_client_cert: bool,
+    /// Release to serve: 2024-08, 2025-11 or 8.13
+    #[arg(long, value_parser = parse_release, default_value = "2024-08")]
+    release: Release,
 }
 
 #[derive(Args)]
@@ -615,13 +625,43 @@ fn cmd_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    cfg.release = a.release;
+    let tls = match &a.tls {
+        None => None,
+        Some(dir) => {
+            use cms_contract::sim::tls::{generate, ClientAuth};
+            let host = a.bind.clone();
+            let pki = generate(&["localhost", "127.0.0.1", &host])
+                .map_err(|e| anyhow::anyhow!("error: {e}"))?;
+            let files = pki
+                .write_to(dir)
+                .map_err(|e| anyhow::anyhow!("error: {e}"))?;
+            let auth = if a.require_client_cert {
+                ClientAuth::Required
+            } else {
+                ClientAuth::Off
+            };
+            let server = pki
+                .server_config(auth)
+                .map_err(|e| anyhow::anyhow!("error: {e}"))?;
+            eprintln!(
+                "TLS: trust {} with --cacert (client certificate: {})",
+                files.ca.display(),
+                files.client_cert.display()
+            );
+            Some(server)
+        }
+    };
     rt.block_on(async move {
-        let sim = Simulator::bind(addr, cfg)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
+        let sim = match tls {
+            Some(server) => Simulator::bind_tls(addr, cfg, server).await,
+            None => Simulator::bind(addr, cfg).await,
+        }
+        .with_context(|| format!("cannot listen on {addr}"))?;
         eprintln!(
-            "cms-contract simulator listening on {} (AK {ak}; Ctrl-C stops)",
-            sim.base_url()
+            "cms-contract simulator listening on {} (release {}, AK {ak}; Ctrl-C stops)",
+            sim.base_url(),
+            a.release
         );
         tokio::signal::ctrl_c().await.ok();
         sim.shutdown().await;

@@ -490,6 +490,11 @@ async fn short_json_with_a_matching_length_fails_as_not_json() {
     .await;
     let (r, _) = run_probe(&url(addr), quick).await;
     assert_eq!(checks(&r), [FailureKind::NotJson]);
+    assert!(
+        r.failures[0].message.contains("the body is truncated JSON"),
+        "{}",
+        r.failures[0].message
+    );
 }
 
 #[tokio::test]

@@ -361,3 +361,77 @@ async fn the_cli_warns_about_insecure_on_stderr() {
     assert!(sim.hits() >= 1);
     assert!(started.elapsed() < Duration::from_secs(60));
 }
+
+/// `serve --tls DIR` generates a CA, serves HTTPS, and `run --cacert` trusts it.
+#[test]
+fn serve_tls_and_run_with_cacert_end_to_end() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("cms-contract-serve-tls-{}", std::process::id()));
+    let exe = env!("CARGO_BIN_EXE_cms-contract");
+    let mut server = Command::new(exe)
+        .args(["serve", "--port", "0", "--tls"])
+        .arg(&dir)
+        .env_remove("CMS_AK")
+        .env_remove("CMS_SK")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let url = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("https://"))
+                .map(str::to_string)
+        });
+    let run = |extra: &[&str]| {
+        Command::new(exe)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "run",
+                "--tag",
+                "sample",
+                "--target",
+                url.as_deref().unwrap_or("https://none"),
+            ])
+            .args([
+                "--var",
+                "ccId=1",
+                "--var",
+                "vdn=1",
+                "--var",
+                "agentId=101",
+                "--var",
+                "known_agents=101",
+                "--var",
+                "unknown_agent=555",
+            ])
+            .args(extra)
+            .env("CMS_AK", "cms-contract-ak")
+            .env("CMS_SK", "cms-contract-sk")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let trusted = run(&["--cacert", dir.join("ca.pem").to_str().unwrap()]);
+    let untrusted = run(&[]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(url.is_some(), "serve printed no https:// URL");
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    assert_eq!(trusted.status.code(), Some(0), "{}", text(&trusted));
+    assert_eq!(untrusted.status.code(), Some(1), "{}", text(&untrusted));
+    assert!(
+        text(&untrusted).contains("--cacert FILE"),
+        "{}",
+        text(&untrusted)
+    );
+}

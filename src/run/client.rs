@@ -190,7 +190,10 @@ async fn exchange(
             Err(e) => return Err(classify(&e, target)),
         }
     }
-    let json = serde_json::from_slice(&body).ok();
+    let (json, not_json) = match serde_json::from_slice(&body) {
+        Ok(v) => (Some(v), None),
+        Err(e) => (None, Some(why_not_json(&body, &e))),
+    };
     let mut body_text = String::from_utf8_lossy(&body).into_owned();
     if body_text.len() > 64 * 1024 {
         let mut cut = 64 * 1024;
@@ -205,7 +208,21 @@ async fn exchange(
         headers,
         body_text,
         json,
+        not_json,
     })
+}
+
+/// Why a body is not JSON, in words a user can act on.
+fn why_not_json(body: &[u8], e: &serde_json::Error) -> String {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        "the body is empty, expected JSON".into()
+    } else if std::str::from_utf8(body).is_err() {
+        "the body is not valid UTF-8, so it cannot be JSON".into()
+    } else if e.is_eof() {
+        format!("the body is truncated JSON ({e})")
+    } else {
+        format!("the body is not JSON ({e})")
+    }
 }
 
 /// One line: the error and its causes, joined by ": ".

@@ -225,13 +225,7 @@ fn lost(case: &Case) -> CaseResult {
 
 fn not_json(r: &ReceivedResponse, case: &Case) -> Failure {
     let preview: String = r.body_text.chars().take(120).collect();
-    let why = if r.body_text.contains('\u{FFFD}') {
-        "the body is not valid UTF-8 JSON"
-    } else if r.body_text.trim().is_empty() {
-        "the body is empty, expected JSON"
-    } else {
-        "the body is not JSON"
-    };
+    let why = r.not_json.as_deref().unwrap_or("the body is not JSON");
     Failure {
         kind: FailureKind::NotJson,
         pointer: None,

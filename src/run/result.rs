@@ -90,6 +90,8 @@ pub struct ReceivedResponse {
     pub body_text: String,
     /// Body as JSON, when it parsed.
     pub json: Option<Value>,
+    /// Why the body is not JSON (empty, not UTF-8, truncated, …), when it is not.
+    pub not_json: Option<String>,
 }
 
 impl ReceivedResponse {

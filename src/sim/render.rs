@@ -254,13 +254,17 @@ pub(crate) fn to_legacy(cfg: &SimConfig, resp: SimResponse) -> SimResponse {
     };
     let mut out = Map::new();
     let success = env.get("resultCode").and_then(Value::as_str) == Some(RESULT_CODE_SUCCESS)
-        || (env.get("resultCode").is_none() && env.get("result").and_then(Value::as_str) == Some(RESULT_SUCCESS));
+        || (env.get("resultCode").is_none()
+            && env.get("result").and_then(Value::as_str) == Some(RESULT_SUCCESS));
     if success {
         if let Some(r) = env.get("result") {
             out.insert("result".into(), r.clone());
         }
         if let Some(Value::Object(agent)) = env.get("resultDatas") {
-            let lower = agent.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect();
+            let lower = agent
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect();
             out.insert("resultDatas".into(), Value::Object(lower));
         }
     } else {

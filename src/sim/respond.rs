@@ -31,8 +31,8 @@ struct Query {
 /// method (405), `Content-Type`, body shape and types, Table 2 ranges (all
 /// three "0100002"), then agent lookup ("0100001" when absent).
 pub fn respond(cfg: &SimConfig, req: &SimRequest, now: Timestamp) -> SimResponse {
-    let legacy = req.path == LEGACY_ENDPOINT_PATH
-        || (req.path == ENDPOINT_PATH && cfg.release.is_legacy());
+    let legacy =
+        req.path == LEGACY_ENDPOINT_PATH || (req.path == ENDPOINT_PATH && cfg.release.is_legacy());
     let resp = respond_current(cfg, req, now);
     if legacy {
         render::to_legacy(cfg, resp)
