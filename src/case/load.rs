@@ -212,12 +212,42 @@ fn yaml_error(path: &Path, e: &serde_saphyr::Error, keys_hint: &[&str]) -> LoadE
             LoadError::new(loc, format!("missing field `{field}`"))
                 .label(format!("add `{field}:` here"))
         }
+        // Say these in the case format's words, not serde's advice to Rust developers.
+        serde_saphyr::Error::NullIntoString { .. } => {
+            LoadError::new(loc, "expected a string, found null")
+                .label("write a string here (quote it, e.g. \"~\", if you mean the text)")
+        }
+        serde_saphyr::Error::DuplicateMappingKey { key, .. } => {
+            let what = key
+                .as_deref()
+                .map_or("a key".to_string(), |k| format!("`{k}`"));
+            LoadError::new(loc, format!("duplicate key {what}")).label("remove one of them")
+        }
+        serde_saphyr::Error::NonFiniteFloat { value, .. } => {
+            LoadError::new(loc, format!("`{value}` is not a JSON number"))
+                .label("write a finite number")
+        }
+        serde_saphyr::Error::Unexpected { expected, .. } => {
+            let what = match *expected {
+                "sequence start" => "a list",
+                "mapping start" => "a mapping",
+                other => other,
+            };
+            LoadError::new(loc, format!("expected {what}")).label("fix the value here")
+        }
+        serde_saphyr::Error::SerdeInvalidType {
+            unexpected,
+            expected,
+            ..
+        } => LoadError::new(loc, format!("expected {expected}, found {unexpected}"))
+            .label("fix the value here"),
         other => {
             let text = other.to_string();
             let first = text.lines().next().unwrap_or("invalid YAML").to_string();
             let msg = strip_location_suffix(&first);
-            let err = LoadError::new(loc, msg).label("fix the YAML here");
-            if keys_hint.is_empty() {
+            let err = LoadError::new(loc.clone(), msg).label("fix the YAML here");
+            // The key list only helps for mistakes at the top level of the file.
+            if keys_hint.is_empty() || loc.column > 1 {
                 err
             } else {
                 err.help(format!("top-level keys: {}", keys_hint.join(", ")))
@@ -785,5 +815,34 @@ mod tests {
         let errs = load_paths(&[f], &LoadOptions::default()).unwrap_err();
         assert_eq!(errs.0[0].message, "unknown marker `$intger`");
         assert_eq!(errs.0[0].label.as_deref(), Some("did you mean `$integer`?"));
+    }
+
+    #[test]
+    fn yaml_mistakes_are_worded_for_case_authors() {
+        let opts = LoadOptions::default();
+        let err = |text: &str| {
+            load_str(Path::new("s/a.yaml"), text, &opts)
+                .unwrap_err()
+                .0
+                .remove(0)
+        };
+        let e = err("cases:\n  - name: ~\n");
+        assert_eq!(
+            (e.message.as_str(), e.location.line),
+            ("expected a string, found null", 2)
+        );
+        let e = err(
+            "cases:\n  - name: a\n    request: {method: POST, path: /p, query: {vdn: 1, vdn: 2}}\n",
+        );
+        assert_eq!(e.message, "duplicate key `vdn`");
+        assert_eq!(e.label.as_deref(), Some("remove one of them"));
+        let e =
+            err("cases:\n  - name: a\n    request: {method: POST, path: /p, body: {x: .inf}}\n");
+        assert_eq!(e.message, "`.inf` is not a JSON number");
+        let e = err("cases:\n  - name: a\n    tags: oops\n");
+        assert_eq!(
+            (e.message.as_str(), e.location.line),
+            ("expected a list", 3)
+        );
     }
 }
