@@ -14,6 +14,7 @@ use cms_contract::case::{load_paths, Case, LoadOptions};
 use cms_contract::report::{text, Style};
 use cms_contract::run::{build_client, prepare, Outcome, PreparedRequest, Runner};
 use cms_contract::setup::{self, Env, Live, Options};
+use cms_contract::sim::Fault;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -36,6 +37,7 @@ fn root() -> &'static Path {
 
 /// One size's figures.
 struct Row {
+    scenario: &'static str,
     cases: usize,
     harness_rate: f64,
     raw_rate: f64,
@@ -158,7 +160,13 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
-async fn measure(live: &Live, shipped: &[Case], sizes: &[usize], rounds: usize) -> Vec<Row> {
+async fn measure(
+    scenario: &'static str,
+    live: &Live,
+    shipped: &[Case],
+    sizes: &[usize],
+    rounds: usize,
+) -> Vec<Row> {
     let runner = &live.runner;
     let client = build_client(runner.target()).expect("HTTP client");
     // Warm up: connections, schema caches, allocator.
@@ -187,6 +195,7 @@ async fn measure(live: &Live, shipped: &[Case], sizes: &[usize], rounds: usize) 
             raw_errors = errors;
         }
         let row = Row {
+            scenario,
             cases: n,
             harness_rate: median(h_rates),
             raw_rate: median(r_rates),
@@ -197,7 +206,7 @@ async fn measure(live: &Live, shipped: &[Case], sizes: &[usize], rounds: usize) 
             peak_mib: peak_rss_mib(),
         };
         println!(
-            "{n:>6} cases: harness {:>8.0} cases/s | raw {:>8.0} req/s | ratio {:>5.1} % | overhead {:>7.1} µs/case | {} passed, {} failed ({} bytes of reports) | raw errors {} | VmHWM {:.1} MiB",
+            "{scenario:>9} {n:>6} cases: harness {:>8.0} cases/s | raw {:>8.0} req/s | ratio {:>5.1} % | overhead {:>7.1} µs/case | {} passed, {} failed ({} bytes of reports) | raw errors {} | VmHWM {:.1} MiB",
             row.harness_rate,
             row.raw_rate,
             row.ratio() * 100.0,
@@ -273,13 +282,26 @@ fn main() {
         shipped.len(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    // A faulted simulator makes most cases fail, so diffs and reports are
+    // rendered for them: the full cost of a red run.
+    let faulted = Options {
+        sim_fault: Some(Fault::WorkNoMismatch),
+        ..Options::default()
+    };
+    let faulted_plan = setup::plan(&faulted, &Env::new()).expect("plan");
     let rows = rt.block_on(async {
-        let live = setup::start(plan, schemas)
-            .await
-            .expect("start the simulator");
-        let rows = measure(&live, &shipped, sizes, rounds).await;
-        if let Some(sim) = live.simulator {
-            sim.shutdown().await;
+        let mut rows = Vec::new();
+        for (scenario, plan, sizes) in [
+            ("green", plan, sizes),
+            ("red", faulted_plan, &sizes[sizes.len() - 1..]),
+        ] {
+            let live = setup::start(plan, schemas.clone())
+                .await
+                .expect("start the simulator");
+            rows.extend(measure(scenario, &live, &shipped, sizes, rounds).await);
+            if let Some(sim) = live.simulator {
+                sim.shutdown().await;
+            }
         }
         rows
     });
@@ -293,12 +315,14 @@ fn main() {
         None => println!("startup: the one-case run failed; no figure"),
     }
 
-    println!("\n| cases | jobs | harness (cases/s) | raw reqwest (req/s) | harness / raw | overhead per case | peak RSS (VmHWM) |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("\n| run | cases | jobs | failed (diffs rendered) | harness (cases/s) | raw reqwest (req/s) | harness / raw | overhead per case | peak RSS (VmHWM) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         println!(
-            "| {} | {JOBS} | {} | {} | {:.0} % | {:.0} µs | {:.0} MiB |",
+            "| {} | {} | {JOBS} | {} | {} | {} | {:.0} % | {:.0} µs | {:.0} MiB |",
+            r.scenario,
             thousands(r.cases as f64),
+            thousands(r.failed as f64),
             thousands(r.harness_rate),
             thousands(r.raw_rate),
             r.ratio() * 100.0,
