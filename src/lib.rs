@@ -1,4 +1,10 @@
 //! cms-contract: declarative contract tests for the Huawei CC-CMS open API.
+//!
+//! Layers, one way: [`case`] (YAML → [`case::Case`]) → [`run`] (cases →
+//! [`run::CaseResult`], using [`check`], [`schema`], [`auth`]) → [`report`].
+//! [`setup`] picks the target, [`sim`] is the embedded reference CMS,
+//! [`harness`] is the `cargo test` glue. The README follows.
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 pub mod auth;
