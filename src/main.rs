@@ -266,6 +266,20 @@ fn options(s: &SelectArgs) -> Options {
     }
 }
 
+/// Parse an optional fault or variant name, with a pointer to the list.
+fn named<T>(
+    name: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+) -> anyhow::Result<Option<T>> {
+    name.map(|n| {
+        parse(n).ok_or_else(|| {
+            anyhow::anyhow!("error: unknown {what} `{n}`; see `cms-contract serve --list-faults`")
+        })
+    })
+    .transpose()
+}
+
 fn parse_release(s: &str) -> Result<Release, String> {
     Release::parse(s).ok_or_else(|| {
         let names: Vec<&str> = Release::ALL.iter().map(|r| r.name()).collect();
@@ -378,28 +392,8 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
     opts.rate = a.rate.as_deref().map(parse_rate).transpose()?;
     opts.retries = a.retries;
     opts.max_response_bytes = a.max_response_bytes;
-    opts.sim_fault = a
-        .sim_fault
-        .as_deref()
-        .map(|f| {
-            Fault::parse(f).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "error: unknown fault `{f}`; see `cms-contract serve --list-faults`"
-                )
-            })
-        })
-        .transpose()?;
-    opts.sim_variant = a
-        .sim_variant
-        .as_deref()
-        .map(|v| {
-            Variant::parse(v).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "error: unknown variant `{v}`; see `cms-contract serve --list-faults`"
-                )
-            })
-        })
-        .transpose()?;
+    opts.sim_fault = named(a.sim_fault.as_deref(), Fault::parse, "fault")?;
+    opts.sim_variant = named(a.sim_variant.as_deref(), Variant::parse, "variant")?;
     opts.sim_release = a.sim_release;
     let run_timeout = secs(a.run_timeout, "--run-timeout")?;
     let style = match a.color.as_str() {
@@ -594,24 +588,17 @@ fn cmd_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let mut cfg = SimConfig::default();
-    if let Some(f) = &a.fault {
-        cfg.fault = Some(
-            Fault::parse(f)
-                .ok_or_else(|| anyhow::anyhow!("error: unknown fault `{f}`; see --list-faults"))?,
-        );
-    }
-    if let Some(v) = &a.variant {
-        cfg.variant =
-            Some(Variant::parse(v).ok_or_else(|| {
-                anyhow::anyhow!("error: unknown variant `{v}`; see --list-faults")
-            })?);
-    }
-    cfg.body_shape = cms_contract::contract::BodyShape::parse(&a.body_shape)
-        .ok_or_else(|| anyhow::anyhow!("error: --body-shape must be wrapped or flat"))?;
-    cfg.status9 = cms_contract::contract::Status9::parse(&a.status9)
-        .ok_or_else(|| anyhow::anyhow!("error: --status9 must be rejected or allowed"))?;
-    cfg.skew_secs = a.skew;
+    let mut cfg = SimConfig {
+        fault: named(a.fault.as_deref(), Fault::parse, "fault")?,
+        variant: named(a.variant.as_deref(), Variant::parse, "variant")?,
+        body_shape: cms_contract::contract::BodyShape::parse(&a.body_shape)
+            .ok_or_else(|| anyhow::anyhow!("error: --body-shape must be wrapped or flat"))?,
+        status9: cms_contract::contract::Status9::parse(&a.status9)
+            .ok_or_else(|| anyhow::anyhow!("error: --status9 must be rejected or allowed"))?,
+        skew_secs: a.skew,
+        release: a.release,
+        ..SimConfig::default()
+    };
     match (std::env::var("CMS_AK"), std::env::var("CMS_SK")) {
         (Ok(ak), Ok(sk)) if !ak.is_empty() && !sk.is_empty() => {
             cfg.credentials = Credentials::new(ak, sk)
@@ -625,7 +612,6 @@ fn cmd_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    cfg.release = a.release;
     let tls = match &a.tls {
         None => None,
         Some(dir) => {

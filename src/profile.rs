@@ -175,7 +175,10 @@ impl Profile {
         }
         if let Some(s) = &raw.release {
             let names: Vec<&str> = Release::ALL.iter().map(|r| r.name()).collect();
-            p.release = Some(Release::parse(&s.value).ok_or_else(|| choice(&loc(&s.referenced), "release", &s.value, &names))?);
+            p.release = Some(
+                Release::parse(&s.value)
+                    .ok_or_else(|| choice(&loc(&s.referenced), "release", &s.value, &names))?,
+            );
         }
         let secs = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<Duration>, LoadError> {
             match v {

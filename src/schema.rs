@@ -314,7 +314,10 @@ impl SchemaCatalog {
     pub fn shared(dir: &Path, status9: Status9) -> Result<SchemaCatalog, SchemaError> {
         let mut sets = BTreeMap::new();
         for release in Release::ALL {
-            sets.insert(release, SchemaSet::shared(dir, SchemaOptions { status9, release })?);
+            sets.insert(
+                release,
+                SchemaSet::shared(dir, SchemaOptions { status9, release })?,
+            );
         }
         Ok(SchemaCatalog { sets })
     }

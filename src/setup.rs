@@ -5,9 +5,9 @@
 
 use crate::auth::Credentials;
 use crate::case::{LoadError, Vars};
+use crate::contract::Release;
 use crate::profile::Profile;
 use crate::run::{ClientError, Runner};
-use crate::contract::Release;
 use crate::schema::{SchemaCatalog, SchemaError, SchemaOptions};
 use crate::sim::{Fault, SimConfig, Simulator, Variant, DEFAULT_AK, DEFAULT_SK};
 use crate::target::Target;
@@ -147,7 +147,10 @@ pub fn plan(opts: &Options, env_vars: &Env) -> Result<Plan, SetupError> {
     let mut target = Target::new(url.clone().unwrap_or_default());
     let mut vars = Vars::new();
     // Defaults first, so a profile, --var or CMS_VAR_* can override them.
-    let release = opts.release.or(profile.as_ref().and_then(|p| p.release)).unwrap_or_default();
+    let release = opts
+        .release
+        .or(profile.as_ref().and_then(|p| p.release))
+        .unwrap_or_default();
     vars.set("release", release.name(), "release");
     vars.set("endpoint", release.endpoint(), "release");
     if url.is_none() {

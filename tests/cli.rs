@@ -1,6 +1,8 @@
 //! The `cms-contract` binary end to end: exit codes, located load errors,
 //! reports, dry runs, signing, and that secrets never reach any output.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -238,22 +240,10 @@ fn an_unreachable_target_fails_the_cases_with_a_one_line_cause() {
     let url = format!("http://127.0.0.1:{port}");
     let o = cli(
         &[
-            "run",
-            "--target",
-            &url,
-            "--tag",
-            "sample",
-            "--var",
-            "ccId=1",
-            "--var",
-            "vdn=1",
-            "--var",
-            "agentId=101",
-            "--var",
-            "known_agents=101",
-            "--var",
-            "unknown_agent=555",
-        ],
+            &["run", "--target", &url, "--tag", "sample"][..],
+            &common::REAL_TARGET_VARS[..],
+        ]
+        .concat(),
         &[("CMS_AK", "a"), ("CMS_SK", "b")],
     );
     let t = text(&o);
@@ -272,20 +262,12 @@ fn usage_errors_exit_2() {
             .code(),
         Some(2)
     );
-    let vars = [
-        "--var",
-        "ccId=1",
-        "--var",
-        "vdn=1",
-        "--var",
-        "agentId=101",
-        "--var",
-        "known_agents=101",
-        "--var",
-        "unknown_agent=5",
-    ];
     let o = cli(
-        &[&["run", "--target", "https://x:1"][..], &vars[..]].concat(),
+        &[
+            &["run", "--target", "https://x:1"][..],
+            &common::REAL_TARGET_VARS[..],
+        ]
+        .concat(),
         &[],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));

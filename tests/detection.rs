@@ -8,7 +8,7 @@ use cms_contract::contract::{BodyShape, Status9};
 use cms_contract::report::{text, Style};
 use cms_contract::setup::Options;
 use cms_contract::sim::{Fault, Variant};
-use common::{failed, run_suite};
+use common::{assert_green, failed, run_suite};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_is_caught_by_the_shipped_suite() {
@@ -63,16 +63,9 @@ async fn conforming_variants_pass_with_zero_failures() {
             ..Options::default()
         })
         .await;
-        let red = failed(&results);
-        let shown: Vec<String> = red
-            .iter()
-            .map(|r| text::render(r, Style::default()))
-            .collect();
-        assert!(
-            red.is_empty(),
-            "variant {} fails a conforming check:\n{}",
-            variant.name(),
-            shown.join("\n")
+        assert_green(
+            &results,
+            &format!("variant {} fails a conforming check", variant.name()),
         );
         assert!(results.len() > 50);
         if *variant == Variant::ExtraField {
@@ -105,16 +98,7 @@ async fn open_question_choices_are_profile_options() {
             ..Options::default()
         };
         let results = run_suite(opts.clone()).await;
-        let red = failed(&results);
-        let shown: Vec<String> = red
-            .iter()
-            .map(|r| text::render(r, Style::default()))
-            .collect();
-        assert!(
-            red.is_empty(),
-            "{shape:?}/{status9:?}:\n{}",
-            shown.join("\n")
-        );
+        assert_green(&results, &format!("{shape:?}/{status9:?}"));
         if status9 == Status9::Allowed {
             // Agent 120 answers status 9 (pre-rest) under this choice, and passes.
             let r = results

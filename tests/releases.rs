@@ -6,7 +6,7 @@ mod common;
 use cms_contract::contract::Release;
 use cms_contract::report::{text, Style};
 use cms_contract::setup::Options;
-use common::{failed, root, run};
+use common::{assert_green, failed, root, run};
 use serde_json::Value;
 
 fn read(path: &str) -> Value {
@@ -74,11 +74,7 @@ async fn each_release_suite_is_green_on_its_own_release() {
             "cases/agentbyworkno"
         };
         let results = run(opts, &[root().join(folder)]).await;
-        let red: Vec<String> = failed(&results)
-            .iter()
-            .map(|r| text::render(r, Style::default()))
-            .collect();
-        assert!(red.is_empty(), "release {release}:\n{}", red.join("\n"));
+        assert_green(&results, &format!("release {release}"));
         if release == Release::V2025_11 {
             assert!(results
                 .iter()

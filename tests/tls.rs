@@ -3,6 +3,8 @@
 //! wrong name, client certificate missing, TLS vs plain HTTP) ending as a
 //! one-line transport error that names the host and the fix.
 
+mod common;
+
 use cms_contract::case::{load_paths, Case, LoadOptions};
 use cms_contract::run::{CaseResult, FailureKind, Outcome, TransportError};
 use cms_contract::setup::{self, Env, Options, Plan, REFERENCE_VARS};
@@ -331,8 +333,7 @@ async fn the_cli_warns_about_insecure_on_stderr() {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_cms-contract"));
         c.current_dir(root())
             .args(["run", "--target", &target, "--insecure"])
-            .args(["--var", "ccId=1", "--var", "vdn=1", "--var", "agentId=101"])
-            .args(["--var", "known_agents=101", "--var", "unknown_agent=555"])
+            .args(common::REAL_TARGET_VARS)
             .args(["--tag", "sample", "--timeout", "5", "--run-timeout", "60"])
             .env("NO_COLOR", "1")
             .env("CMS_AK", DEFAULT_AK)
@@ -396,18 +397,7 @@ fn serve_tls_and_run_with_cacert_end_to_end() {
                 "--target",
                 url.as_deref().unwrap_or("https://none"),
             ])
-            .args([
-                "--var",
-                "ccId=1",
-                "--var",
-                "vdn=1",
-                "--var",
-                "agentId=101",
-                "--var",
-                "known_agents=101",
-                "--var",
-                "unknown_agent=555",
-            ])
+            .args(common::REAL_TARGET_VARS)
             .args(extra)
             .env("CMS_AK", "cms-contract-ak")
             .env("CMS_SK", "cms-contract-sk")

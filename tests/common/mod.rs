@@ -45,3 +45,26 @@ pub fn failed(results: &[CaseResult]) -> Vec<&CaseResult> {
         .filter(|r| r.outcome() != Outcome::Pass)
         .collect()
 }
+
+/// `--var` flags a real (non-simulator) target needs for the shipped suite.
+pub const REAL_TARGET_VARS: [&str; 10] = [
+    "--var",
+    "ccId=1",
+    "--var",
+    "vdn=1",
+    "--var",
+    "agentId=101",
+    "--var",
+    "known_agents=101",
+    "--var",
+    "unknown_agent=555",
+];
+
+/// Fail with every rendered report unless all `results` passed.
+pub fn assert_green(results: &[CaseResult], context: &str) {
+    let red: Vec<String> = failed(results)
+        .iter()
+        .map(|r| cms_contract::report::text::render(r, cms_contract::report::Style::default()))
+        .collect();
+    assert!(red.is_empty(), "{context}:\n{}", red.join("\n"));
+}
