@@ -81,9 +81,9 @@ impl ChangeKind {
             | ChangeKind::TypeChanged { .. }
             | ChangeKind::EnumValueAdded(_)
             | ChangeKind::StatusChanged { .. }
-            | ChangeKind::NoReply { .. } => Severity::Breaking,
+            | ChangeKind::NoReply { side: "candidate" } => Severity::Breaking,
             ChangeKind::FieldAdded | ChangeKind::EnumValueRemoved(_) => Severity::NonBreaking,
-            ChangeKind::ValueChanged => Severity::Info,
+            ChangeKind::ValueChanged | ChangeKind::NoReply { .. } => Severity::Info,
         }
     }
 
@@ -203,11 +203,12 @@ pub fn compare(baseline: &[CaseResult], candidate: &[CaseResult]) -> Comparison 
                 })
             };
         let (Some(br), Some(cr)) = (&b.response, &c.response) else {
-            if b.response.is_none() {
-                push("", ChangeKind::NoReply { side: "baseline" }, None, None);
-            }
-            if c.response.is_none() {
-                push("", ChangeKind::NoReply { side: "candidate" }, None, None);
+            // Both silent: nothing to compare. Only the baseline silent:
+            // inconclusive (info), never blamed on the candidate.
+            match (&b.response, &c.response) {
+                (None, Some(_)) => push("", ChangeKind::NoReply { side: "baseline" }, None, None),
+                (Some(_), None) => push("", ChangeKind::NoReply { side: "candidate" }, None, None),
+                _ => {}
             }
             continue;
         };
@@ -288,14 +289,17 @@ fn walk(
     out: &mut Local,
     enums: &mut BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>,
 ) {
-    if is_enum(ptr) {
+    // Enum values are pooled only where both sides answered the path, so
+    // the two pools come from the same cases.
+    let scalar = |v: &Value| !v.is_object() && !v.is_array();
+    if let (true, Some(bv), Some(cv)) = (
+        is_enum(ptr),
+        b.filter(|v| scalar(v)),
+        c.filter(|v| scalar(v)),
+    ) {
         let e = enums.entry(generalize(ptr)).or_default();
-        if let Some(v) = b.filter(|v| !v.is_object() && !v.is_array()) {
-            e.0.insert(v.to_string());
-        }
-        if let Some(v) = c.filter(|v| !v.is_object() && !v.is_array()) {
-            e.1.insert(v.to_string());
-        }
+        e.0.insert(bv.to_string());
+        e.1.insert(cv.to_string());
     }
     match (b, c) {
         (None, None) => {}
@@ -332,8 +336,9 @@ fn walk(
         }
         (Some(bv), Some(cv)) => {
             let (bt, ct) = (JsonType::of(bv), JsonType::of(cv));
-            // null is how this API spells "no value" (phoneNumber): not a type change.
-            let nullable = bv.is_null() || cv.is_null();
+            // null is how Table 4 row 2.5 (phoneNumber) spells "no number": not a
+            // type change there; anywhere else a value turning null is.
+            let nullable = (bv.is_null() || cv.is_null()) && last_token(ptr) == "phonenumber";
             if bt != ct && !nullable {
                 out.push((
                     ptr.to_string(),
@@ -547,5 +552,59 @@ mod tests {
         let cmp = compare(&a, &signed_in);
         assert_eq!(cmp.changes[0].kind, ChangeKind::ValueChanged);
         assert!(!cmp.is_breaking());
+    }
+
+    #[test]
+    fn null_is_only_latitude_for_phone_number_and_silence_is_not_blamed_on_the_candidate() {
+        let a = [result(
+            "s::a",
+            200,
+            json!({"d": {"workNo": 1, "phoneNumber": null}}),
+        )];
+        let b = [result(
+            "s::a",
+            200,
+            json!({"d": {"workNo": null, "phoneNumber": "8"}}),
+        )];
+        let cmp = compare(&a, &b);
+        assert_eq!(
+            cmp.changes[0].kind,
+            ChangeKind::TypeChanged {
+                from: "integer",
+                to: "null"
+            }
+        );
+        assert_eq!(cmp.changes[1].kind.severity(), Severity::Info);
+
+        let mut silent = result("s::a", 200, json!({}));
+        silent.response = None;
+        let cmp = compare(std::slice::from_ref(&silent), std::slice::from_ref(&silent));
+        assert!(cmp.changes.is_empty());
+        let cmp = compare(std::slice::from_ref(&silent), &a);
+        assert_eq!(cmp.changes[0].kind.severity(), Severity::Info);
+        assert!(!cmp.is_breaking());
+        let cmp = compare(&a, std::slice::from_ref(&silent));
+        assert!(cmp.is_breaking());
+    }
+
+    #[test]
+    fn enum_values_are_pooled_only_where_both_sides_answered() {
+        // The same value on both sides of every paired case: no enum change,
+        // even if one side also shows it in a case the other lacks.
+        let a = [
+            result("s::a", 200, json!({"status": 4})),
+            result("s::b", 200, json!({"x": 1})),
+        ];
+        let b = [
+            result("s::a", 200, json!({"status": 4})),
+            result("s::b", 200, json!({"status": 7})),
+        ];
+        let cmp = compare(&a, &b);
+        assert!(
+            !cmp.changes
+                .iter()
+                .any(|c| matches!(c.kind, ChangeKind::EnumValueAdded(_))),
+            "{cmp:?}"
+        );
     }
 }

@@ -65,16 +65,21 @@ pub fn main(root: &Path) -> ExitCode {
         Err(e) => return setup_failed(&e.to_string()),
     };
     let live = match runtime.block_on(setup::start(plan, schemas)) {
-        Ok(l) => Arc::new(l),
+        Ok(l) => l,
         Err(e) => return setup_failed(&e.to_string()),
     };
+    let runner = Arc::new(
+        live.runner
+            .clone()
+            .with_deadline(std::time::Instant::now() + setup::DEFAULT_RUN_TIMEOUT),
+    );
     let style = Style::detect(std::io::stdout().is_terminal());
     let trials = cases
         .into_iter()
         .map(|case| {
-            let (rt, live) = (runtime.clone(), live.clone());
+            let (rt, runner) = (runtime.clone(), runner.clone());
             Trial::test(case.id(), move || {
-                let r = rt.block_on(live.runner.run_case(&case));
+                let r = rt.block_on(runner.run_case(&case));
                 if bless {
                     crate::bless::write(std::slice::from_ref(&case), std::slice::from_ref(&r))
                         .map_err(|e| Failed::from(format!("cannot write the snapshot: {e}")))?;

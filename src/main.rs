@@ -157,6 +157,9 @@ struct CompareArgs {
     /// Also list data differences (info), not only contract changes
     #[arg(long)]
     verbose: bool,
+    /// Whole-run timeout in seconds; unfinished cases count as no reply
+    #[arg(long, value_name = "SECS", default_value_t = 1800.0)]
+    run_timeout: f64,
 }
 
 #[derive(Args)]
@@ -367,9 +370,9 @@ fn describe_target(plan: &Plan) -> String {
 fn parse_rate(s: &str) -> anyhow::Result<f64> {
     let n = s.trim_end_matches("/s").trim();
     match n.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        Ok(r) if r.is_finite() && r >= cms_contract::target::Target::MIN_RATE => Ok(r),
         _ => anyhow::bail!(
-            "error: --rate `{s}` is not a positive number of requests per second (e.g. 5 or 5/s)"
+            "error: --rate `{s}` is not a number of requests per second of at least 0.01 (e.g. 5 or 5/s)"
         ),
     }
 }
@@ -510,6 +513,8 @@ fn dry_run(cases: &[Case], plan: &Plan) -> anyhow::Result<ExitCode> {
     let mut target = plan.target.clone();
     if plan.embedded.is_some() {
         target.base_url = "http://127.0.0.1:PORT".into();
+    } else if target.credentials.is_none() {
+        eprintln!("note: CMS_AK/CMS_SK are not set, so these requests are shown unsigned");
     }
     let now = Timestamp::now();
     let mut out = std::io::stdout().lock();
@@ -740,7 +745,11 @@ fn cmd_compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let jobs = a.jobs.clamp(1, 1024);
+    let deadline = Instant::now() + secs(a.run_timeout, "--run-timeout")?;
     let (b, c) = rt.block_on(async {
+        for n in baseline.notices.iter().chain(&candidate.notices) {
+            eprintln!("{n}");
+        }
         let lb = setup::start(baseline, schemas.clone())
             .await
             .map_err(|e| Printed(e.to_string()))?;
@@ -753,9 +762,13 @@ fn cmd_compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
             a.baseline,
             a.candidate
         );
+        let (rb, rc) = (
+            lb.runner.clone().with_deadline(deadline),
+            lc.runner.clone().with_deadline(deadline),
+        );
         let (b, c) = tokio::join!(
-            lb.runner.run_all(&cases, jobs, |_| {}),
-            lc.runner.run_all(&cases, jobs, |_| {})
+            rb.run_all(&cases, jobs, |_| {}),
+            rc.run_all(&cases, jobs, |_| {})
         );
         anyhow::Ok((b, c))
     })?;

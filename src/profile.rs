@@ -28,6 +28,7 @@ struct RawProfile {
     rate: Option<Spanned<f64>>,
     jobs: Option<Spanned<u64>>,
     connect_retries: Option<Spanned<u32>>,
+    stale_secs: Option<Spanned<u64>>,
     tls: Option<RawTls>,
     vars: Option<Node>,
     exclude_tags: Option<Vec<String>>,
@@ -75,6 +76,8 @@ pub struct Profile {
     pub jobs: Option<usize>,
     /// `connect_retries`.
     pub connect_retries: Option<u32>,
+    /// `stale_secs`: age of the stale-timestamp negative case (open question 3).
+    pub stale_secs: Option<u64>,
     /// `tls.cacert`, relative to the profile's folder.
     pub cacert: Option<PathBuf>,
     /// `tls.client_cert`.
@@ -95,7 +98,10 @@ pub const SIGNABLE: [&str; 3] = ["host", "content-type", "content-length"];
 impl Profile {
     /// Read and validate the profile at `path`.
     pub fn load(path: &Path) -> Result<Profile, LoadError> {
-        let raw: RawProfile = crate::case::parse_yaml(path, &[])?;
+        // A profile may sit beside secrets or hold a mistyped one: its errors
+        // give file:line:col but never quote the line.
+        let raw: RawProfile =
+            crate::case::parse_yaml(path, &[]).map_err(LoadError::without_snippet)?;
         let file = Arc::new(path.to_path_buf());
         let loc = |l: &serde_saphyr::Location| Location::from_yaml(&file, l);
         let dir = path.parent().unwrap_or(Path::new(""));
@@ -116,12 +122,10 @@ impl Profile {
             ..Profile::default()
         };
         if let Some(u) = &raw.base_url {
-            if !(u.value.starts_with("http://") || u.value.starts_with("https://")) {
-                return Err(LoadError::new(
-                    loc(&u.referenced),
-                    format!("`{}` is not an http(s) URL", u.value),
-                )
-                .label("write it like https://cms-host:28080"));
+            if let Err(e) = Target::check_base_url(&u.value) {
+                return Err(LoadError::new(loc(&u.referenced), "invalid `base_url`")
+                    .label(e)
+                    .without_snippet());
             }
             p.base_url = Some(u.value.clone());
         }
@@ -206,10 +210,10 @@ impl Profile {
             p.max_response_bytes = Some(usize::try_from(m.value).unwrap_or(usize::MAX));
         }
         if let Some(r) = &raw.rate {
-            if !(r.value.is_finite() && r.value > 0.0) {
+            if !(r.value.is_finite() && r.value >= Target::MIN_RATE) {
                 return Err(LoadError::new(
                     loc(&r.referenced),
-                    "`rate` must be a positive number of requests per second",
+                    "`rate` must be at least 0.01 requests per second",
                 ));
             }
             p.rate = Some(r.value);
@@ -232,6 +236,16 @@ impl Profile {
             }
             p.connect_retries = Some(r.value);
         }
+        if let Some(st) = &raw.stale_secs {
+            if !(60..=30 * 24 * 3600).contains(&st.value) {
+                return Err(LoadError::new(
+                    loc(&st.referenced),
+                    "`stale_secs` must be between 60 and 2592000",
+                )
+                .label("make it larger than the target's clock-skew window"));
+            }
+            p.stale_secs = Some(st.value);
+        }
         if let Some(t) = &raw.tls {
             p.cacert = t.cacert.as_ref().map(rel);
             p.client_cert = t.client_cert.as_ref().map(rel);
@@ -252,15 +266,25 @@ impl Profile {
                     NodeValue::Float(f) => f.to_string(),
                     NodeValue::Bool(b) => b.to_string(),
                     NodeValue::Null => "null".into(),
-                    NodeValue::Seq(items) => items
-                        .iter()
-                        .map(|i| match &i.value {
-                            NodeValue::Str(s) => s.clone(),
-                            NodeValue::Int(n) => n.to_string(),
-                            _ => String::new(),
-                        })
-                        .collect::<Vec<_>>()
-                        .join(","),
+                    NodeValue::Seq(items) => {
+                        let mut parts = Vec::new();
+                        for i in items {
+                            match &i.value {
+                                NodeValue::Str(s) => parts.push(s.clone()),
+                                NodeValue::Int(n) => parts.push(n.to_string()),
+                                other => return Err(LoadError::new(
+                                    loc(&i.loc),
+                                    format!(
+                                        "a `{}` list item must be a string or an integer, found {}",
+                                        k.value,
+                                        other.kind()
+                                    ),
+                                )
+                                .without_snippet()),
+                            }
+                        }
+                        parts.join(",")
+                    }
                     NodeValue::Map(_) => {
                         return Err(LoadError::new(
                             loc(&val.loc),
@@ -309,6 +333,9 @@ impl Profile {
         }
         if let Some(r) = self.connect_retries {
             target.connect_retries = r;
+        }
+        if let Some(st) = self.stale_secs {
+            target.stale_secs = st;
         }
         if self.cacert.is_some() {
             target.tls.cacert = self.cacert.clone();
@@ -390,5 +417,17 @@ mod tests {
         assert_eq!(e.label.as_deref(), Some("did you mean `host`?"));
         let e = Profile::load(&write("b5.yaml", "base_urll: http://x\n")).unwrap_err();
         assert_eq!(e.message, "unknown field `base_urll`");
+        let e =
+            Profile::load(&write("b7.yaml", "vars: {known_agents: [101, [102]]}\n")).unwrap_err();
+        assert!(
+            e.message
+                .contains("list item must be a string or an integer"),
+            "{}",
+            e.message
+        );
+        let e = Profile::load(&write("b6.yaml", "base_url: http://x\nsk: s3cr3t: value\n"))
+            .unwrap_err();
+        assert_eq!(e.location.line, 2);
+        assert!(!e.render().contains("s3cr3t"), "{}", e.render());
     }
 }

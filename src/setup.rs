@@ -100,6 +100,10 @@ pub enum SetupError {
     Simulator(std::io::Error),
 }
 
+/// The whole-run limit when none is given (`--run-timeout`): unfinished
+/// cases fail instead of hanging a CI job.
+pub const DEFAULT_RUN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
 /// Variables the embedded simulator's reference data satisfies. A real
 /// target gets its variables from its profile, `--var` or `CMS_VAR_*`.
 pub const REFERENCE_VARS: [(&str, &str); 5] = [
@@ -138,11 +142,7 @@ pub fn plan(opts: &Options, env_vars: &Env) -> Result<Plan, SetupError> {
         .or_else(|| env("CMS_BASE_URL").filter(|s| !s.is_empty()))
         .or_else(|| profile.as_ref().and_then(|p| p.base_url.clone()));
     if let Some(u) = &url {
-        if !(u.starts_with("http://") || u.starts_with("https://")) {
-            return Err(SetupError::Config(format!(
-                "target `{u}` is not an http(s) URL; write it like https://cms-host:28080"
-            )));
-        }
+        Target::check_base_url(u).map_err(|e| SetupError::Config(format!("target: {e}")))?;
     }
     let mut target = Target::new(url.clone().unwrap_or_default());
     let mut vars = Vars::new();

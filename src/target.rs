@@ -35,6 +35,9 @@ pub struct Target {
     pub rate_per_sec: Option<f64>,
     /// Retries for connect errors only, with back-off.
     pub connect_retries: u32,
+    /// How old the `stale_timestamp` negative case's signature is: beyond any
+    /// clock-skew window the target allows (open question 3).
+    pub stale_secs: u64,
 }
 
 /// TLS settings. Verification is on unless `insecure` is set explicitly.
@@ -71,15 +74,90 @@ impl Target {
             tls: Tls::default(),
             rate_per_sec: None,
             connect_retries: 0,
+            stale_secs: 2 * 60 * 60,
         }
     }
 
     /// `host:port` of the base URL (what a client sends as Host).
-    pub fn authority(&self) -> &str {
-        let rest = self
-            .base_url
-            .split_once("://")
-            .map_or(self.base_url.as_str(), |(_, r)| r);
-        rest.split('/').next().unwrap_or(rest)
+    ///
+    /// Normalised as the HTTP client sends it (and so as it must be signed):
+    /// host in lower case, no user info, the port only when it is not the
+    /// scheme's default.
+    pub fn authority(&self) -> String {
+        let Ok(url) = reqwest::Url::parse(&self.base_url) else {
+            let rest = self
+                .base_url
+                .split_once("://")
+                .map_or(self.base_url.as_str(), |(_, r)| r);
+            return rest.split('/').next().unwrap_or(rest).to_string();
+        };
+        match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            (None, _) => String::new(),
+        }
+    }
+
+    /// The path part of the base URL without a trailing `/` (e.g. `/cms` for
+    /// `https://gw/cms`), which prefixes every case path and is signed with it.
+    pub fn path_prefix(&self) -> String {
+        reqwest::Url::parse(&self.base_url)
+            .map(|u| u.path().trim_end_matches('/').to_string())
+            .unwrap_or_default()
+    }
+
+    /// The smallest `--rate` / profile `rate` accepted: one request per 100 s.
+    pub const MIN_RATE: f64 = 0.01;
+
+    /// Why `url` cannot be a base URL, if it cannot: not http(s), or it holds
+    /// user info (credentials belong in `CMS_AK` / `CMS_SK`), a query or a fragment.
+    pub fn check_base_url(url: &str) -> Result<(), String> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| {
+            format!("`{url}` is not a URL ({e}); write it like https://cms-host:28080")
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(format!(
+                "`{url}` is not an http(s) URL; write it like https://cms-host:28080"
+            ));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err("the base URL holds user info; remove it (credentials come only from CMS_AK and CMS_SK)".into());
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(format!("`{url}` has a query or fragment; give only scheme, host, port and an optional path prefix"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Target;
+
+    #[test]
+    fn authority_is_what_the_client_sends() {
+        assert_eq!(
+            Target::new("http://LOCALHOST:28999").authority(),
+            "localhost:28999"
+        );
+        assert_eq!(Target::new("https://cms:443/").authority(), "cms");
+        assert_eq!(
+            Target::new("https://cms:28080/gw/").authority(),
+            "cms:28080"
+        );
+        assert_eq!(Target::new("http://[::1]:8080").authority(), "[::1]:8080");
+        assert_eq!(Target::new("https://cms:28080/gw/").path_prefix(), "/gw");
+        assert_eq!(Target::new("https://cms:28080").path_prefix(), "");
+    }
+
+    #[test]
+    fn base_urls_with_secrets_or_queries_are_refused() {
+        assert!(Target::check_base_url("https://cms-host:28080").is_ok());
+        assert!(Target::check_base_url("https://user:pw@cms")
+            .unwrap_err()
+            .contains("user info"));
+        assert!(Target::check_base_url("cms-host:28080").is_err());
+        assert!(Target::check_base_url("ftp://cms").is_err());
+        assert!(Target::check_base_url("https://cms/?a=1").is_err());
     }
 }

@@ -651,3 +651,64 @@ async fn rate_spaces_requests() {
     // Ten requests 50 ms apart: the last starts 450 ms after the first.
     assert!(took >= Duration::from_millis(400), "{took:?}");
 }
+
+#[tokio::test]
+async fn a_target_that_echoes_the_authorization_header_does_not_leak_the_signature() {
+    // raw_server consumes the request; this one needs to read it.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let Ok(Ok((mut s, _))) = tokio::time::timeout(LIFETIME, listener.accept()).await else {
+            return;
+        };
+        let mut buf = vec![0u8; 8192];
+        let mut got = Vec::new();
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let text = String::from_utf8_lossy(&got).to_string();
+        let auth = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("authorization: ")
+                    .or_else(|| l.strip_prefix("Authorization: "))
+            })
+            .unwrap_or("")
+            .to_string();
+        let body = format!("{{\"echo\":\"{auth}\"}}");
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Echo: {auth}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = s.write_all(reply.as_bytes()).await;
+    });
+    let mut plan = plan_for(&url(addr));
+    quick(&mut plan.target);
+    let mut case = probe(&plan);
+    case.request.auth = cms_contract::case::AuthMode::Signed;
+    let r = runner(plan).await.run_case(&case).await;
+    let resp = r
+        .response
+        .as_ref()
+        .unwrap_or_else(|| panic!("a reply: {:?}", r.failures));
+    assert!(
+        resp.body_text.contains("auth-v2/"),
+        "the echo came back: {}",
+        resp.body_text
+    );
+    let everything = format!(
+        "{}{}{:?}",
+        cms_contract::report::text::render(&r, cms_contract::report::Style::default()),
+        cms_contract::report::json::render(std::slice::from_ref(&r)),
+        resp.headers
+    );
+    let hex_run = everything.as_bytes().windows(64).any(|w| {
+        w.iter()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    });
+    assert!(!hex_run, "a signature leaked:\n{everything}");
+    assert!(everything.contains("<redacted>"));
+}

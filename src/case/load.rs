@@ -443,7 +443,7 @@ fn each_values(c: &Compiler, n: &Node) -> Result<Vec<String>, LoadError> {
             let (Ok(a), Ok(b)) = (a.trim().parse::<i64>(), b.trim().parse::<i64>()) else {
                 return Err(c.expected(n, "values like `101..=110`"));
             };
-            if b < a || b - a > 100_000 {
+            if b < a || b.checked_sub(a).is_none_or(|d| d > 100_000) {
                 return Err(LoadError::new(
                     c.loc(&n.loc),
                     format!("range `{item}` is empty or too large"),

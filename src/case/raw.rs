@@ -88,4 +88,4 @@ pub(crate) struct RawEach {
 
 /// Keys of each mapping, for "did you mean" and help lines.
 pub(crate) const FILE_KEYS: &[&str] = &["cases"];
-pub(crate) const DEFAULTS_KEYS: &[&str] = &["request", "expect"];
+pub(crate) const DEFAULTS_KEYS: &[&str] = &["release", "request", "expect"];

@@ -438,13 +438,16 @@ fn tls_cause(err: &rustls::Error, target: &Target) -> String {
 }
 
 /// The host part of the base URL: the name certificates are checked against.
-fn url_host(target: &Target) -> &str {
+fn url_host(target: &Target) -> String {
     let authority = target.authority();
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     if let Some(rest) = authority.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
+        return rest.split(']').next().unwrap_or(rest).to_string();
     }
-    authority.split(':').next().unwrap_or(authority)
+    authority
+        .split(':')
+        .next()
+        .unwrap_or(&authority)
+        .to_string()
 }
 
 /// `DnsName("a.example")`, `IpAddress(10.0.0.1)` → `a.example, 10.0.0.1`.

@@ -93,7 +93,8 @@ impl Runner {
                 });
                 None
             }
-            Ok(r) => {
+            Ok(mut r) => {
+                scrub_signature(&mut r, &prepared);
                 self.check(case, &r, &mut failures, &mut warnings);
                 Some(r)
             }
@@ -200,6 +201,40 @@ impl Runner {
     }
 }
 
+/// A target that echoes request headers must not carry the signature into
+/// reports: replace it wherever it appears in the reply.
+fn scrub_signature(r: &mut ReceivedResponse, sent: &PreparedRequest) {
+    let Some(sig) = sent
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .and_then(|(_, v)| v.rsplit('/').next())
+        .filter(|s| s.len() >= 16)
+    else {
+        return;
+    };
+    const HIDDEN: &str = "<redacted>";
+    if r.body_text.contains(sig) {
+        r.body_text = r.body_text.replace(sig, HIDDEN);
+    }
+    for (_, v) in &mut r.headers {
+        if v.contains(sig) {
+            *v = v.replace(sig, HIDDEN);
+        }
+    }
+    fn walk(v: &mut serde_json::Value, sig: &str) {
+        match v {
+            serde_json::Value::String(s) if s.contains(sig) => *s = s.replace(sig, HIDDEN),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, sig)),
+            serde_json::Value::Object(m) => m.values_mut().for_each(|x| walk(x, sig)),
+            _ => {}
+        }
+    }
+    if let Some(j) = &mut r.json {
+        walk(j, sig);
+    }
+}
+
 /// A result for a case whose task died: counted as an error, never dropped.
 fn lost(case: &Case) -> CaseResult {
     CaseResult {
@@ -246,7 +281,7 @@ struct Pacer {
 impl Pacer {
     fn new(rate: f64) -> Self {
         let rate = if rate.is_finite() && rate > 0.0 {
-            rate
+            rate.max(Target::MIN_RATE)
         } else {
             1.0
         };

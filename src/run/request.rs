@@ -75,10 +75,6 @@ pub fn requested_fields(case: &Case) -> Option<Map<String, Value>> {
     }
 }
 
-/// How long ago a `stale_timestamp` case claims to have signed: two hours,
-/// well past the 15 minutes other products of the vendor allow.
-pub const STALE_BY_SECS: u64 = 2 * 60 * 60;
-
 /// Build the request for `case` against `target`, signed at `now`.
 pub fn prepare(case: &Case, target: &Target, now: Timestamp) -> PreparedRequest {
     let req = &case.request;
@@ -106,7 +102,7 @@ pub fn prepare(case: &Case, target: &Target, now: Timestamp) -> PreparedRequest 
                 ),
                 AuthMode::StaleTimestamp => (
                     creds.clone(),
-                    Timestamp(now.0.saturating_sub(STALE_BY_SECS)),
+                    Timestamp(now.0.saturating_sub(target.stale_secs)),
                 ),
                 _ => (creds.clone(), now),
             };
@@ -150,41 +146,67 @@ pub fn sign(
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
+    // The path the server sees: the base URL's own path prefix, then the case's.
+    let path = format!("{}{path}", target.path_prefix());
+    // Query pairs are signed decoded (the signature normalises them itself).
     let query: Vec<(String, String)> = query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (k.to_string(), v.to_string())
+            (percent_decode(k), percent_decode(v))
         })
         .collect();
+    // Only headers that are actually sent are signed: a case that removes
+    // Content-Type must not produce a signature no server could verify.
     let signed: Vec<(String, String)> = target
         .signed_headers
         .iter()
-        .map(|name| {
+        .filter_map(|name| {
             let value = match name.as_str() {
-                "host" => target
-                    .host
-                    .clone()
-                    .unwrap_or_else(|| target.authority().to_string()),
-                "content-length" => body.len().to_string(),
+                "host" => Some(target.host.clone().unwrap_or_else(|| target.authority())),
+                "content-length" => Some(body.len().to_string()),
                 other => headers
                     .iter()
                     .find(|(k, _)| k.eq_ignore_ascii_case(other))
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default(),
+                    .map(|(_, v)| v.clone()),
             };
-            (name.clone(), value)
+            value.map(|v| (name.clone(), v))
         })
         .collect();
     let input = CanonicalInput {
         method,
-        path,
+        path: &path,
         query: &query,
         headers: &signed,
         body,
     };
     auth::authorization(creds, ts, &input)
+}
+
+/// `%XX` decoding (and `+` kept as is), lossy on invalid UTF-8.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -312,5 +334,44 @@ mod tests {
         let tampered = prepare(&case(AuthMode::TamperedBody), &target(), ts);
         assert_eq!(get(&tampered), get(&good));
         assert_ne!(tampered.body, good.body);
+    }
+
+    #[test]
+    fn signature_covers_the_path_prefix_decoded_query_and_only_sent_headers() {
+        let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
+        let mut t = Target::new("https://10.22.26.181:28080/gw/");
+        t.credentials = Some(Credentials::new("ak", "sk"));
+        t.signed_headers = vec!["content-type".into(), "host".into()];
+        let mut c = case(AuthMode::Signed);
+        c.request.path = format!("{}?x=a%20b", crate::contract::ENDPOINT_PATH);
+        c.request.headers.clear();
+        let p = prepare(&c, &t, ts);
+        assert!(
+            p.url.starts_with("https://10.22.26.181:28080/gw/rest/"),
+            "{}",
+            p.url
+        );
+        let auth = p
+            .headers
+            .iter()
+            .find(|(k, _)| k == "Authorization")
+            .map(|(_, v)| v.as_str());
+        // Content-Type is not sent, so it is not signed.
+        assert!(auth.is_some_and(|a| a.contains("/host/")), "{auth:?}");
+        let header = |n: &str| (n == "host").then(|| "10.22.26.181:28080".to_string());
+        let query = [("x".to_string(), "a b".to_string())];
+        let path = format!("/gw{}", crate::contract::ENDPOINT_PATH);
+        auth::verify(
+            auth,
+            t.credentials.as_ref().unwrap(),
+            "POST",
+            &path,
+            &query,
+            &header,
+            &p.body,
+            ts,
+            60,
+        )
+        .expect("the server-side view verifies");
     }
 }
