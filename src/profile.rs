@@ -272,15 +272,17 @@ impl Profile {
                             match &i.value {
                                 NodeValue::Str(s) => parts.push(s.clone()),
                                 NodeValue::Int(n) => parts.push(n.to_string()),
-                                other => return Err(LoadError::new(
-                                    loc(&i.loc),
-                                    format!(
+                                other => {
+                                    return Err(LoadError::new(
+                                        loc(&i.loc),
+                                        format!(
                                         "a `{}` list item must be a string or an integer, found {}",
                                         k.value,
                                         other.kind()
                                     ),
-                                )
-                                .without_snippet()),
+                                    )
+                                    .without_snippet())
+                                }
                             }
                         }
                         parts.join(",")

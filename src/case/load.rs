@@ -845,4 +845,22 @@ mod tests {
             ("expected a list", 3)
         );
     }
+
+    #[test]
+    fn huge_each_ranges_are_errors_not_panics() {
+        let opts = LoadOptions::default();
+        for range in [
+            "-9223372036854775808..=9223372036854775807",
+            "1..=200000",
+            "5..=1",
+        ] {
+            let text = format!("cases:\n  - name: a\n    each: {{var: x, values: \"{range}\"}}\n    request: {{method: POST, path: /p}}\n");
+            let e = load_str(Path::new("s/a.yaml"), &text, &opts).unwrap_err();
+            assert!(
+                e.0[0].message.contains("is empty or too large"),
+                "{range}: {}",
+                e.0[0].message
+            );
+        }
+    }
 }
