@@ -306,3 +306,24 @@ fn colour_follows_no_color_and_the_color_flag() {
         text(&never)
     );
 }
+
+#[test]
+fn a_tty_gets_a_progress_bar() {
+    // `script` (util-linux) gives the run a pseudo-terminal.
+    let cmd = format!(
+        "env -u CI NO_COLOR=1 {} run --tag sample",
+        env!("CARGO_BIN_EXE_cms-contract")
+    );
+    let o = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(root())
+        .output()
+        .expect("`script` (util-linux) runs the CLI on a pseudo-terminal");
+    let t = text(&o).replace('\r', "\n");
+    assert!(t.contains("] 2/2 cases, 0 failed"), "{t}");
+    assert!(t.contains("[=============================="), "{t}");
+    assert!(
+        !t.contains("case agentbyworkno::sample_exchange ... ok"),
+        "no plain lines on a TTY: {t}"
+    );
+}
