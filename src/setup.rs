@@ -8,7 +8,7 @@ use crate::case::{LoadError, Vars};
 use crate::contract::Release;
 use crate::profile::Profile;
 use crate::run::{ClientError, Runner};
-use crate::schema::{SchemaCatalog, SchemaError, SchemaOptions};
+use crate::schema::{SchemaCatalog, SchemaError};
 use crate::sim::{Fault, SimConfig, Simulator, Variant, DEFAULT_AK, DEFAULT_SK};
 use crate::target::Target;
 use std::path::PathBuf;
@@ -68,16 +68,6 @@ pub struct Plan {
     pub notices: Vec<String>,
     /// The release the suite expects (profile `release`, `--release`).
     pub release: Release,
-}
-
-impl Plan {
-    /// Schema options that follow the target's open-question choices.
-    pub fn schema_options(&self) -> SchemaOptions {
-        SchemaOptions {
-            status9: self.target.status9,
-            release: self.release,
-        }
-    }
 }
 
 /// Why a run could not be set up (exit code 2).

@@ -7,7 +7,7 @@ use super::matcher::Compiler;
 use super::node::{Node, NodeValue};
 use super::raw::{self, RawCase, RawDefaults, RawExpect, RawFile, RawRequest};
 use super::vars::{Expanded, Vars};
-use super::{AuthMode, Body, Case, Expect, Request, Rule};
+use super::{word_value, AuthMode, Body, Case, Expect, Request, Rule};
 use crate::contract::Release;
 use crate::location::Location;
 use serde_saphyr::Spanned;
@@ -602,13 +602,9 @@ fn compile(
     };
     let auth = match &req.auth {
         None => AuthMode::Signed,
-        Some(a) => AuthMode::ALL
-            .iter()
-            .find(|(n, _)| *n == a.value)
-            .map(|(_, m)| *m)
-            .ok_or_else(|| {
-                unknown_word(&c, a, "auth mode", AuthMode::ALL.iter().map(|(n, _)| *n))
-            })?,
+        Some(a) => word_value(&AuthMode::ALL, &a.value).ok_or_else(|| {
+            unknown_word(&c, a, "auth mode", AuthMode::ALL.iter().map(|(n, _)| *n))
+        })?,
     };
     let status_source = exp
         .status
@@ -627,10 +623,7 @@ fn compile(
     let body_matcher = exp.body.as_ref().map(|b| c.matcher(b, exact)).transpose()?;
     let mut rules = Vec::new();
     for r in exp.rules.iter().flatten() {
-        let rule = Rule::ALL
-            .iter()
-            .find(|(n, _)| *n == r.value)
-            .map(|(_, x)| *x)
+        let rule = word_value(&Rule::ALL, &r.value)
             .ok_or_else(|| unknown_word(&c, r, "rule", Rule::ALL.iter().map(|(n, _)| *n)))?;
         rules.push((rule, c.loc(&r.referenced)));
     }

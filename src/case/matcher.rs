@@ -56,10 +56,7 @@ impl JsonType {
 
     /// The spelling used in case files.
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, t)| *t == self)
-            .map_or("?", |(n, _)| n)
+        super::word_name(&Self::ALL, self)
     }
 
     /// Does `v` have this type?
@@ -340,19 +337,15 @@ impl Compiler<'_> {
             let NodeValue::Str(s) = &n.value else {
                 return Err(self.expected(n, "a type name"));
             };
-            JsonType::ALL
-                .iter()
-                .find(|(name, _)| name == s)
-                .map(|(_, t)| *t)
-                .ok_or_else(|| {
-                    let names = JsonType::ALL.iter().map(|(n, _)| *n);
-                    let e = LoadError::new(self.loc(&n.loc), format!("unknown type `{s}`"));
-                    match did_you_mean(s, names) {
-                        Some(m) => e.label(format!("did you mean `{m}`?")),
-                        None => e.label("not a JSON type"),
-                    }
-                    .help("types are null, bool, integer, number, string, array, object")
-                })
+            super::word_value(&JsonType::ALL, s).ok_or_else(|| {
+                let names = JsonType::ALL.iter().map(|(n, _)| *n);
+                let e = LoadError::new(self.loc(&n.loc), format!("unknown type `{s}`"));
+                match did_you_mean(s, names) {
+                    Some(m) => e.label(format!("did you mean `{m}`?")),
+                    None => e.label("not a JSON type"),
+                }
+                .help("types are null, bool, integer, number, string, array, object")
+            })
         };
         match &v.value {
             NodeValue::Seq(items) => items.iter().map(one).collect(),

@@ -30,6 +30,22 @@ pub fn case_file_schema() -> &'static str {
     include_str!("../../schemas/case-file.schema.json")
 }
 
+/// The value `word` names in a case-file spelling table such as [`Rule::ALL`].
+pub(crate) fn word_value<T: Copy>(table: &[(&'static str, T)], word: &str) -> Option<T> {
+    table.iter().find(|(n, _)| *n == word).map(|(_, v)| *v)
+}
+
+/// The case-file spelling of `value` in `table`.
+pub(crate) fn word_name<T: Copy + PartialEq>(
+    table: &[(&'static str, T)],
+    value: T,
+) -> &'static str {
+    table
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map_or("?", |(n, _)| n)
+}
+
 /// One contract check: a request and what must come back.
 #[derive(Debug, Clone)]
 pub struct Case {
@@ -173,10 +189,7 @@ impl Rule {
 
     /// The case-file spelling.
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, r)| *r == self)
-            .map_or("?", |(n, _)| n)
+        word_name(&Self::ALL, self)
     }
 
     /// The spec table and rows the rule comes from.
