@@ -10,7 +10,9 @@
 use super::error::LoadError;
 use super::matcher::{Matcher, MatcherKind};
 use super::{Body, Case};
-use crate::contract::{Release, RESULT_CODE_INVALID_PARAMETER, RESULT_CODE_SUCCESS};
+use crate::contract::{
+    Release, RESULT_CODE_INVALID_PARAMETER, RESULT_CODE_SUCCESS, RESULT_SUCCESS,
+};
 use crate::location::Location;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -183,11 +185,12 @@ fn derive(
         kind,
         source: loc.clone(),
     };
-    // The 8.13 form carries the code in `result` (Table 3 row 1).
-    let code_key = if base.expect.release.is_legacy() {
-        "result"
+    // The 8.13 form carries the outcome in `result` (Table 3 row 1), where
+    // success is "0"; the current form in `resultCode`, where it is "0100000".
+    let (code_key, success) = if base.expect.release.is_legacy() {
+        ("result", RESULT_SUCCESS)
     } else {
-        "resultCode"
+        ("resultCode", RESULT_CODE_SUCCESS)
     };
     let code = |kind| Matcher {
         kind: MatcherKind::Object {
@@ -213,11 +216,77 @@ fn derive(
         }
         Outcome::Invalid => {
             c.expect.schema = Some(("error.json".into(), loc.clone()));
-            let not_success = MatcherKind::Not(Box::new(m(MatcherKind::Literal(json!(
-                RESULT_CODE_SUCCESS
-            )))));
+            let not_success = MatcherKind::Not(Box::new(m(MatcherKind::Literal(json!(success)))));
             c.expect.body = Some(code(not_success));
         }
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::case::{load_str, LoadOptions, MatcherKind};
+    use crate::contract::Release;
+    use serde_json::json;
+    use std::path::{Path, PathBuf};
+
+    fn generated(release: Release) -> Vec<crate::case::Case> {
+        let opts = LoadOptions {
+            schema_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas/agentbyworkno"),
+            release,
+            ..LoadOptions::default()
+        };
+        let text = "cases:\n  - name: b\n    generate: boundaries\n    request: {method: POST, path: /p, query: {ccId: 1, vdn: 1, agentId: 101}}\n";
+        load_str(Path::new("s/a.yaml"), text, &opts).unwrap()
+    }
+
+    /// The `$ne` a rejected type case puts on the outcome field: (key, value).
+    fn refusal(c: &crate::case::Case) -> (String, serde_json::Value) {
+        let Some(MatcherKind::Object { entries, .. }) = c.expect.body.as_ref().map(|m| &m.kind)
+        else {
+            panic!("object matcher expected")
+        };
+        let MatcherKind::Not(inner) = &entries[0].1.kind else {
+            panic!("$ne expected")
+        };
+        let MatcherKind::Literal(v) = &inner.kind else {
+            panic!("literal expected")
+        };
+        (entries[0].0.clone(), v.clone())
+    }
+
+    #[test]
+    fn names_ranges_and_the_outcome_field_follow_the_release() {
+        let cases = generated(Release::V2024_08);
+        assert_eq!(cases.len(), 24);
+        let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+        assert!(
+            names.contains(&"b::agentId_60000_rejected")
+                && names.contains(&"b::ccId_65535_accepted")
+        );
+        let string = cases
+            .iter()
+            .find(|c| c.name == "b::agentId_string_rejected")
+            .unwrap();
+        assert_eq!(
+            refusal(string),
+            ("resultCode".to_string(), json!("0100000"))
+        );
+
+        let widened = generated(Release::V2025_11);
+        assert!(widened
+            .iter()
+            .any(|c| c.name == "b::agentId_69999_rejected"));
+        assert!(widened
+            .iter()
+            .any(|c| c.name == "b::agentId_70000_accepted"));
+
+        // In the 8.13 form success is result "0": that is what a refusal must not say.
+        let legacy = generated(Release::V8_13);
+        let string = legacy
+            .iter()
+            .find(|c| c.name == "b::agentId_string_rejected")
+            .unwrap();
+        assert_eq!(refusal(string), ("result".to_string(), json!("0")));
+    }
 }
