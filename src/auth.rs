@@ -261,10 +261,10 @@ pub fn canonical_request(signed_headers: &str, input: &CanonicalInput) -> String
         .collect();
     lines.sort();
     out.push_str(&lines.join("\n"));
-    if !input.body.is_empty() {
-        out.push('\n');
-        out.push_str(&normalize(input.body));
-    }
+    // Always, even for an empty body: the vendor's `SignInfo.canonicalRequest()`
+    // appends this newline unconditionally (spec step 3, corrected).
+    out.push('\n');
+    out.push_str(&normalize(input.body));
     out
 }
 
@@ -469,6 +469,7 @@ mod tests {
     const HOST: &str = "10.22.26.181:28080";
     const SIG_HOST: &str = "2da95fd4bf39ceb59782ffe762256861457efda80e2a2701cca0b565f27f894b";
     const SIG_THREE: &str = "7066b2be902b5abaf611d7eab3235587250d7ef0048d6790aaa2458c4da31a9e";
+    const SIG_EMPTY: &str = "33f6760098e9fd1104dd7282ad21970f040cf3b56a153c39da7bc1277f0322b8";
 
     fn creds() -> Credentials {
         Credentials::new("globalaktest", "example-secret-key")
@@ -521,6 +522,14 @@ mod tests {
     }
 
     #[test]
+    fn known_answer_empty_body() {
+        assert_eq!(
+            sign(&[h("Host", HOST)], b""),
+            format!("auth-v2/globalaktest/2024-01-01T00:00:00Z/host/{SIG_EMPTY}")
+        );
+    }
+
+    #[test]
     fn canonical_request_layout() {
         let headers = [h("Host", HOST)];
         let query = [h("b", "2 3"), h("a", "{1}")];
@@ -542,7 +551,7 @@ mod tests {
         };
         assert_eq!(
             canonical_request("host", &empty),
-            "POST\n/p\nhost\nhost:10.22.26.181%3A28080"
+            "POST\n/p\nhost\nhost:10.22.26.181%3A28080\n"
         );
     }
 
