@@ -7,7 +7,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-pub mod auth;
+pub use cms_auth_v2 as auth;
 pub mod bless;
 pub mod case;
 pub mod check;
