@@ -18,6 +18,7 @@ pub mod location;
 pub mod profile;
 pub mod report;
 pub mod run;
+pub mod sanitize;
 pub mod schema;
 pub mod setup;
 pub mod sim;
