@@ -8,12 +8,18 @@
 //!    survive by straddling the display cut; every consumer (checks, reports,
 //!    `compare`, bless snapshots) only ever sees scrubbed data.
 //! 2. **cut** ([`cut`]): the body text is cut for display at a char boundary.
+//! 3. **escape** ([`terminal`]): for human output only, control characters
+//!    become visible escapes and CI log commands are defused, so a reply can
+//!    neither drive a terminal nor write a line of a CI log. The other media
+//!    escape for themselves: XML and HTML escape markup and drop the
+//!    characters XML forbids, JSON is escaped by serde.
 //!
 //! New steps are appended, never inserted, like the normalisation steps of
 //! snapshots.
 
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::fmt::Write;
 
 /// What a scrubbed secret is replaced with.
 pub const REDACTED: &str = "<redacted>";
@@ -166,6 +172,83 @@ pub fn cut(text: &str, max_bytes: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}… (cut)", &text[..at]))
 }
 
+/// Step 3, for terminals and plain-text logs: `text` as one line that
+/// cannot drive a terminal or a CI log.
+///
+/// - C0 controls, DEL and C1 controls (U+0080–U+009F) become `\n`, `\r`,
+///   `\t`, `\x1b`, `\u{9b}`: no escape sequences (window title, clear
+///   screen), no carriage return or backspace overwriting a line, and no
+///   line break, so reply text never starts a line.
+/// - Bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069,
+///   U+200E, U+200F, U+061C) and the Unicode line and paragraph separators
+///   become `\u{202e}` and so on: they reorder or break what is shown.
+/// - `##[` and `##vso[` (Azure Pipelines and GitHub's legacy commands, seen
+///   anywhere in a line) become `#\x23[`, `#\x23vso[`, and a leading `::`
+///   (GitHub Actions commands, seen after leading blanks) becomes `\x3a:`,
+///   because the text may be printed after an indent.
+pub fn terminal(text: &str) -> Cow<'_, str> {
+    let lead = text.len()
+        - text
+            .trim_start_matches(|c: char| c.is_whitespace() && !needs_escape(c))
+            .len();
+    let mut rest = &text[lead..];
+    if !rest.starts_with("::") && !text.contains("##") && !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    out.push_str(&text[..lead]);
+    if rest.starts_with("::") {
+        out.push_str("\\x3a");
+        rest = &rest[1..];
+    }
+    let mut chars = rest.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c == '#' && is_log_command(&rest[i..]) {
+            out.push_str("#\\x23");
+            chars.next();
+            continue;
+        }
+        if !needs_escape(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x80 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Characters [`terminal`] replaces by a visible escape.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// Whether `s` starts with a CI log command prefix matched anywhere in a
+/// line: `##[` or `##vso[` (any case).
+fn is_log_command(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.starts_with(b"##[") || (b.len() >= 6 && b[..6].eq_ignore_ascii_case(b"##vso["))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +339,37 @@ mod tests {
         assert_eq!(cut("abcd", 3), "abc… (cut)");
         assert_eq!(cut("a\u{e9}", 2), "a… (cut)");
         assert_eq!(cut("", 0), "");
+    }
+
+    #[test]
+    fn terminal_escapes_controls_and_bidi_into_one_line() {
+        let hostile =
+            "\u{1b}]0;pwned\u{7}\u{1b}[2J\rok\u{8}\u{7f}\u{9b}31m\n\tx\u{202e}y\u{2066}\u{2028}";
+        let shown = terminal(hostile);
+        assert_eq!(
+            shown,
+            "\\x1b]0;pwned\\x07\\x1b[2J\\rok\\x08\\x7f\\u{9b}31m\\n\\tx\\u{202e}y\\u{2066}\\u{2028}"
+        );
+        assert!(!shown.chars().any(needs_escape));
+        assert!(matches!(terminal("plain {\"a\": 1}"), Cow::Borrowed(_)));
+        assert_eq!(terminal("caf\u{e9} \u{4e2d}"), "caf\u{e9} \u{4e2d}");
+    }
+
+    #[test]
+    fn terminal_defuses_ci_log_commands() {
+        assert_eq!(
+            terminal("::error file=x::pwned"),
+            "\\x3a:error file=x::pwned"
+        );
+        assert_eq!(terminal("  ::warning::x"), "  \\x3a:warning::x");
+        assert_eq!(terminal("\n::error::x"), "\\n::error::x");
+        assert_eq!(terminal("a ::b"), "a ::b", "only a leading :: is a command");
+        assert_eq!(
+            terminal("x ##vso[task.setvariable variable=a]1 ##VSO[ ##[error]e"),
+            "x #\\x23vso[task.setvariable variable=a]1 #\\x23VSO[ #\\x23[error]e"
+        );
+        assert_eq!(terminal("# ## #x"), "# ## #x");
+        let line = terminal("ok\n::error file=x::pwned\ncontract result: 1 passed, 0 failed");
+        assert!(!line.contains('\n'), "{line}");
     }
 }

@@ -1,6 +1,7 @@
 //! What a hostile target can make the `cms-contract` binary write: every
 //! output (stdout, stderr, `--json`, `--junit`, `--html`, `compare`, bless
-//! snapshots) is checked for secrets a target echoed back.
+//! snapshots) is checked for secrets a target echoed back, and the human
+//! output for terminal escapes and CI log commands in replies.
 //!
 //! Each server is a tiny blocking TCP server on 127.0.0.1 that reads one
 //! request, answers it from a script that may use the request's signature,
@@ -368,4 +369,126 @@ fn a_signature_across_the_display_cut_never_leaks_from_json() {
 #[test]
 fn a_signature_across_the_display_cut_never_leaks_from_text() {
     no_output_leaks("cut-text", echo_across_the_cut_in_text);
+}
+
+/// A second case whose body matcher fails, so reply values reach the
+/// failure messages and the diff.
+const BODY_CASE: &str = "\
+cases:
+  - name: body
+    request:
+      method: POST
+      path: /rest/cmsapp/v1/openapi/agent/agentbyworkno
+      headers:
+        Content-Type: application/json; charset=UTF-8
+      auth: signed
+      query: {ccId: 1, vdn: 1, agentId: 101}
+    expect:
+      status: 200
+      body: {resultCode: \"0100000\"}
+";
+
+/// Reply text that sets the window title, clears the screen, overwrites
+/// the line, and writes CI log commands and a fake summary on lines of
+/// their own (also behind blanks, which GitHub Actions trims).
+const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\rok\u{8}\u{7f}\n::error file=x::pwned\n\
+##vso[task.setvariable variable=x]pwned\ncontract result: 1 passed, 0 failed\n  \
+::warning::indented\u{9b}2J\u{202e}desrever\u{2066}";
+
+/// The hostile text as a plain-text body that starts with a command (the
+/// report prints it after an indent), and a C1 control in Content-Type.
+fn hostile_text(_: &str) -> Vec<u8> {
+    let body = format!("::error file=x::first\n{HOSTILE}");
+    response("text/plain; x=\u{9b}2J", body.as_bytes(), "")
+}
+
+/// The hostile text in JSON keys and values (serde escapes C0 controls
+/// when it prints them, but not DEL, C1 or bidi controls).
+fn hostile_json(_: &str) -> Vec<u8> {
+    let body = serde_json::json!({
+        "resultCode": HOSTILE,
+        HOSTILE: HOSTILE,
+        "resultDesc": {"\n::error file=x::key": "\u{9b}", "status": HOSTILE},
+    });
+    response("application/json", body.to_string().as_bytes(), "")
+}
+
+/// Characters that must not reach a terminal from a reply.
+fn live(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
+/// No control character, and no line a CI runner would take as a command
+/// or a reader as our summary, except the real `summary` line if given.
+fn assert_inert(what: &str, out: &str, summary: Option<&str>) {
+    if let Some(c) = out.chars().find(|c| live(*c)) {
+        panic!("{what}: control character {c:?} reached the output:\n{out}");
+    }
+    for line in out.lines() {
+        let t = line.trim_start();
+        assert!(!t.starts_with("::"), "{what}: a CI command line: {line:?}");
+        assert!(
+            !line.to_ascii_lowercase().contains("##vso[") && !line.contains("##["),
+            "{what}: an Azure Pipelines command: {line:?}"
+        );
+        if t.starts_with("contract result:") || t.starts_with("compare result:") {
+            assert_eq!(Some(line), summary, "{what}: a summary line: {line:?}");
+        }
+    }
+    if let Some(s) = summary {
+        assert_eq!(
+            out.lines().filter(|l| *l == s).count(),
+            1,
+            "{what}: one summary:\n{out}"
+        );
+    }
+}
+
+/// Run both cases against a server answering with `reply`, and compare the
+/// simulator with it; the human output stays inert.
+fn human_output_is_inert(tag: &str, reply: fn(&str) -> Vec<u8>) {
+    let d = tmp(tag);
+    std::fs::write(d.join("hostile/body.yaml"), BODY_CASE).unwrap();
+    let cases = d.join("hostile");
+    let cases = cases.to_str().unwrap();
+    let target = server(reply);
+    let o = cli(&["run", cases, "--target", &target.url()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(stdout.contains("FAIL hostile::probe"), "{stdout}");
+    assert!(stdout.contains("pwned"), "the reply is shown: {stdout}");
+    assert_inert(
+        "run stdout",
+        &stdout,
+        Some("contract result: 0 passed, 2 failed"),
+    );
+    assert_inert("run stderr", &String::from_utf8_lossy(&o.stderr), None);
+    let o = cli(&[
+        "compare",
+        cases,
+        "--baseline",
+        "sim",
+        "--candidate",
+        &target.url(),
+        "--verbose",
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let summary = stdout
+        .lines()
+        .find(|l| l.starts_with("compare result:"))
+        .unwrap_or_else(|| panic!("a compare summary: {}", text(&o)))
+        .to_string();
+    assert_inert("compare stdout", &stdout, Some(&summary));
+    assert_inert("compare stderr", &String::from_utf8_lossy(&o.stderr), None);
+}
+
+#[test]
+fn a_hostile_text_reply_cannot_drive_the_terminal_or_the_ci_log() {
+    human_output_is_inert("term-text", hostile_text);
+}
+
+#[test]
+fn hostile_json_keys_and_values_cannot_drive_the_terminal_or_the_ci_log() {
+    human_output_is_inert("term-json", hostile_json);
 }
