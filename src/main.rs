@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use cms_contract::auth::{Credentials, Timestamp};
 use cms_contract::case::{load_paths, Case, LoadOptions};
 use cms_contract::contract::Release;
-use cms_contract::report::{html, json, junit, text, Style};
+use cms_contract::report::{html, json, junit, text, RunInfo, Style};
 use cms_contract::run::{prepare, CaseResult};
 use cms_contract::setup::{self, Options, Plan};
 use cms_contract::sim::{Fault, SimConfig, Simulator, Variant};
@@ -487,6 +487,10 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let target_name = describe_target(&plan);
+    let info = RunInfo {
+        target: target_name.clone(),
+        tls_verify: !plan.target.tls.insecure,
+    };
     let results = rt.block_on(async {
         let live = setup::start(plan, schemas)
             .await
@@ -515,7 +519,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
         json: a.json.as_deref(),
         html: a.html.as_deref(),
     };
-    report(&results, style, &files, &target_name)
+    report(&results, style, &files, &info)
 }
 
 /// Report files asked for on the command line.
@@ -534,7 +538,7 @@ fn report(
     results: &[CaseResult],
     style: Style,
     files: &ReportFiles,
-    target: &str,
+    info: &RunInfo,
 ) -> anyhow::Result<ExitCode> {
     let mut out = stdout();
     for r in results.iter().filter(|r| !r.failures.is_empty()) {
@@ -542,21 +546,17 @@ fn report(
     }
     let summary = text::Summary::of(results);
     if let Some(p) = files.junit {
-        write_report(p, "JUnit", &junit::render(results))?;
+        write_report(p, "JUnit", &junit::render(results, info))?;
     }
     if let Some(p) = files.json {
         write_report(
             p,
             "JSON",
-            &serde_json::to_string_pretty(&json::render(results))?,
+            &serde_json::to_string_pretty(&json::render(results, info))?,
         )?;
     }
     if let Some(p) = files.html {
-        write_report(
-            p,
-            "HTML",
-            &html::render(results, &format!("cms-contract: {target}")),
-        )?;
+        write_report(p, "HTML", &html::render(results, info))?;
     }
     writeln!(out, "\ncontract result: {}", summary.line())?;
     Ok(if summary.failed + summary.errors > 0 {

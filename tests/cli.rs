@@ -414,3 +414,45 @@ fn a_closed_pipe_ends_output_quietly_with_the_usual_exit_code() {
         assert_eq!(got, Some(code), "{args:?} with stderr closed: {stdout}");
     }
 }
+
+#[test]
+fn reports_say_whether_tls_was_verified() {
+    let d = tmp("tls-verify");
+    let profile = d.join("insecure.yaml");
+    std::fs::write(&profile, "tls:\n  insecure: true\n").unwrap();
+    let (junit, json, html) = (d.join("r.xml"), d.join("r.json"), d.join("r.html"));
+    let reports = [
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ];
+    let runs: [(&[&str], bool); 3] = [
+        (&[], true),
+        (&["--insecure"], false),
+        (&["--profile", profile.to_str().unwrap()], false),
+    ];
+    for (flags, verified) in runs {
+        let args = [&["run", "--tag", "sample"][..], flags, &reports[..]].concat();
+        let o = cli(&args, &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let word = if verified { "on" } else { "off" };
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        assert!(
+            xml.contains(&format!("<property name=\"tls.verify\" value=\"{word}\"/>")),
+            "{flags:?}: {xml}"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(doc["tls_verify"], verified, "{flags:?}");
+        assert_eq!(doc["target"], "embedded simulator", "{flags:?}");
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(
+            page.contains(&format!("TLS verification: {word}")),
+            "{flags:?}: {page}"
+        );
+        assert_eq!(page.contains("class=\"insecure\""), !verified, "{flags:?}");
+    }
+}
