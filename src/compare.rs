@@ -14,6 +14,7 @@ use crate::case::JsonType;
 use crate::check::pointer_push;
 use crate::contract::LOGIN_DATE_SENTINEL;
 use crate::run::CaseResult;
+use crate::sanitize::terminal;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -374,6 +375,8 @@ fn volatile(ptr: &str, b: &Value, c: &Value) -> bool {
 }
 
 /// The comparison as text: per-case lines, then the summary matrix.
+/// Paths and values come from replies, so each is escaped for terminals
+/// ([`terminal`]): a key or value cannot drive the terminal or start a line.
 pub fn render(cmp: &Comparison) -> String {
     use std::fmt::Write;
     let mut out = String::new();
@@ -385,7 +388,7 @@ pub fn render(cmp: &Comparison) -> String {
     {
         let case = ch.case_id.as_deref().unwrap_or("(across cases)");
         if last_case != Some(case) {
-            let _ = writeln!(out, "{case}");
+            let _ = writeln!(out, "{}", terminal(case));
             last_case = Some(case);
         }
         let values = match (&ch.baseline, &ch.candidate) {
@@ -401,9 +404,11 @@ pub fn render(cmp: &Comparison) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:<13} {path}: {}{values}",
+            "  {:<13} {}: {}{}",
             ch.kind.severity().as_str(),
-            ch.kind.describe()
+            terminal(path),
+            terminal(&ch.kind.describe()),
+            terminal(&values)
         );
     }
     let info = cmp
@@ -429,7 +434,7 @@ pub fn render(cmp: &Comparison) -> String {
         let path = if path.is_empty() {
             "(reply)".to_string()
         } else {
-            path
+            terminal(&path).into_owned()
         };
         let _ = writeln!(out, "  {path:<36} {label:<20} {:<13} {n:>5}", sev.as_str());
     }

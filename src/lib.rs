@@ -3,7 +3,9 @@
 //! Layers, one way: [`case`] (YAML → [`case::Case`]) → [`run`] (cases →
 //! [`run::CaseResult`], using [`check`], [`schema`], [`auth`]) → [`report`].
 //! [`setup`] picks the target, [`sim`] is the embedded reference CMS,
-//! [`harness`] is the `cargo test` glue. The README follows.
+//! [`harness`] is the `cargo test` glue, [`sanitize`] the ordered clean-up
+//! of reply text (scrub secrets, cut, escape for terminals). The README
+//! follows.
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
@@ -18,6 +20,7 @@ pub mod location;
 pub mod profile;
 pub mod report;
 pub mod run;
+pub mod sanitize;
 pub mod schema;
 pub mod setup;
 pub mod sim;

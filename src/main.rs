@@ -1,13 +1,15 @@
 //! `cms-contract`: the command-line edge. Parses flags, calls the library,
 //! prints what the runner decided. Exit codes: 0 all pass, 1 a case failed,
-//! 2 usage, configuration or load error.
+//! 2 usage, configuration or load error. A reader that goes away (`| head`)
+//! ends the output quietly, never with a panic; the exit code stays the
+//! command's own.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use cms_contract::auth::{Credentials, Timestamp};
 use cms_contract::case::{load_paths, Case, LoadOptions};
 use cms_contract::contract::Release;
-use cms_contract::report::{html, json, junit, text, Style};
+use cms_contract::report::{html, json, junit, text, RunInfo, Style};
 use cms_contract::run::{prepare, CaseResult};
 use cms_contract::setup::{self, Options, Plan};
 use cms_contract::sim::{Fault, SimConfig, Simulator, Variant};
@@ -225,6 +227,60 @@ struct SignArgs {
     timestamp: Option<String>,
 }
 
+/// Standard output that goes quiet once its reader has gone (`| head`): a
+/// broken pipe is not a failure of the command, so the rest of the output
+/// is dropped (report files are still written) and the command ends with
+/// the exit code it would have had. `println!` would panic instead.
+struct Quiet<W> {
+    inner: W,
+    gone: bool,
+}
+
+impl<W: Write> Quiet<W> {
+    fn settle<T>(&mut self, r: std::io::Result<T>, gone: T) -> std::io::Result<T> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.gone = true;
+                Ok(gone)
+            }
+            other => other,
+        }
+    }
+}
+
+impl<W: Write> Write for Quiet<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.gone {
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        self.settle(r, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.gone {
+            return Ok(());
+        }
+        let r = self.inner.flush();
+        self.settle(r, ())
+    }
+}
+
+/// Standard output for everything the commands print.
+fn stdout() -> Quiet<std::io::StdoutLock<'static>> {
+    Quiet {
+        inner: std::io::stdout().lock(),
+        gone: false,
+    }
+}
+
+/// `eprintln!` without its panic: a message for a closed stderr is dropped.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -234,16 +290,15 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd_serve(a),
         Command::Sign(a) => cmd_sign(a),
         Command::Compare(a) => cmd_compare(*a),
-        Command::Schema => {
-            println!("{}", cms_contract::case::case_file_schema());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Schema => writeln!(stdout(), "{}", cms_contract::case::case_file_schema())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(anyhow::Error::from),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             // Library errors render themselves (rustc style); anyhow adds context.
-            eprintln!("{e:#}");
+            note!("{e:#}");
             ExitCode::from(2)
         }
     }
@@ -333,7 +388,7 @@ fn cmd_list(s: SelectArgs, check_only: bool) -> anyhow::Result<ExitCode> {
             if let Some((name, loc)) = &c.expect.schema {
                 let known = schemas.get(c.expect.release).names();
                 if !known.contains(name) {
-                    eprintln!(
+                    note!(
                         "error: unknown schema `{name}`\n --> {loc}\n  = help: known schemas: {}",
                         known.join(", ")
                     );
@@ -344,16 +399,18 @@ fn cmd_list(s: SelectArgs, check_only: bool) -> anyhow::Result<ExitCode> {
         if bad > 0 {
             return Ok(ExitCode::from(2));
         }
-        println!(
+        writeln!(
+            stdout(),
             "ok: {} cases, {} schemas (release {}), target {}",
             cases.len(),
             schemas.get(plan.release).names().len(),
             plan.release,
             describe_target(&plan)
-        );
+        )?;
     } else {
+        let mut out = stdout();
         for c in &cases {
-            println!("{}  ({})", c.id(), c.source);
+            writeln!(out, "{}  ({})", c.id(), c.source)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -418,7 +475,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
         cms_contract::bless::forget_snapshots(&mut cases);
     }
     for n in &plan.notices {
-        eprintln!("{n}");
+        note!("{n}");
     }
     if a.dry_run {
         return dry_run(&cases, &plan);
@@ -430,12 +487,16 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let target_name = describe_target(&plan);
+    let info = RunInfo {
+        target: target_name.clone(),
+        tls_verify: !plan.target.tls.insecure,
+    };
     let results = rt.block_on(async {
         let live = setup::start(plan, schemas)
             .await
             .map_err(|e| Printed(e.to_string()))?;
         let runner = live.runner.with_deadline(Instant::now() + run_timeout);
-        eprintln!(
+        note!(
             "running {} cases against {target_name} ({jobs} at a time)",
             cases.len()
         );
@@ -447,7 +508,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
     if bless {
         let written =
             cms_contract::bless::write(&cases, &results).context("cannot write snapshots")?;
-        eprintln!(
+        note!(
             "blessed: {} snapshots written ({} cases had no reply)",
             written.len(),
             cases.len() - written.len()
@@ -458,7 +519,7 @@ fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
         json: a.json.as_deref(),
         html: a.html.as_deref(),
     };
-    report(&results, style, &files, &target_name)
+    report(&results, style, &files, &info)
 }
 
 /// Report files asked for on the command line.
@@ -477,29 +538,25 @@ fn report(
     results: &[CaseResult],
     style: Style,
     files: &ReportFiles,
-    target: &str,
+    info: &RunInfo,
 ) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     for r in results.iter().filter(|r| !r.failures.is_empty()) {
         writeln!(out, "\n{}", text::render(r, style))?;
     }
     let summary = text::Summary::of(results);
     if let Some(p) = files.junit {
-        write_report(p, "JUnit", &junit::render(results))?;
+        write_report(p, "JUnit", &junit::render(results, info))?;
     }
     if let Some(p) = files.json {
         write_report(
             p,
             "JSON",
-            &serde_json::to_string_pretty(&json::render(results))?,
+            &serde_json::to_string_pretty(&json::render(results, info))?,
         )?;
     }
     if let Some(p) = files.html {
-        write_report(
-            p,
-            "HTML",
-            &html::render(results, &format!("cms-contract: {target}")),
-        )?;
+        write_report(p, "HTML", &html::render(results, info))?;
     }
     writeln!(out, "\ncontract result: {}", summary.line())?;
     Ok(if summary.failed + summary.errors > 0 {
@@ -514,10 +571,10 @@ fn dry_run(cases: &[Case], plan: &Plan) -> anyhow::Result<ExitCode> {
     if plan.embedded.is_some() {
         target.base_url = "http://127.0.0.1:PORT".into();
     } else if target.credentials.is_none() {
-        eprintln!("note: CMS_AK/CMS_SK are not set, so these requests are shown unsigned");
+        note!("note: CMS_AK/CMS_SK are not set, so these requests are shown unsigned");
     }
     let now = Timestamp::now();
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     for c in cases {
         let p = prepare(c, &target, now).redacted();
         writeln!(out, "# {}  ({})\n{} {}", c.id(), c.source, p.method, p.url)?;
@@ -576,20 +633,21 @@ impl Progress {
 
     fn finish(&self) {
         if self.tty {
-            eprintln!();
+            note!();
         }
     }
 }
 
 fn cmd_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     if a.list_faults {
-        println!("fault modes (each one contract violation):");
+        let mut out = stdout();
+        writeln!(out, "fault modes (each one contract violation):")?;
         for f in Fault::ALL {
-            println!("  {:<28} {}", f.name(), f.describe());
+            writeln!(out, "  {:<28} {}", f.name(), f.describe())?;
         }
-        println!("conforming variants (allowed latitude):");
+        writeln!(out, "conforming variants (allowed latitude):")?;
         for v in Variant::ALL {
-            println!("  {:<28} {}", v.name(), v.describe());
+            writeln!(out, "  {:<28} {}", v.name(), v.describe())?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -635,7 +693,7 @@ fn cmd_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             let server = pki
                 .server_config(auth)
                 .map_err(|e| anyhow::anyhow!("error: {e}"))?;
-            eprintln!(
+            note!(
                 "TLS: trust {} with --cacert (client certificate: {})",
                 files.ca.display(),
                 files.client_cert.display()
@@ -649,7 +707,7 @@ fn cmd_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             None => Simulator::bind(addr, cfg).await,
         }
         .with_context(|| format!("cannot listen on {addr}"))?;
-        eprintln!(
+        note!(
             "cms-contract simulator listening on {} (release {}, AK {ak}; Ctrl-C stops)",
             sim.base_url(),
             a.release
@@ -695,7 +753,7 @@ fn cmd_sign(a: SignArgs) -> anyhow::Result<ExitCode> {
         &headers,
         &body,
     );
-    println!("Authorization: {value}");
+    writeln!(stdout(), "Authorization: {value}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -748,7 +806,7 @@ fn cmd_compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
     let deadline = Instant::now() + secs(a.run_timeout, "--run-timeout")?;
     let (b, c) = rt.block_on(async {
         for n in baseline.notices.iter().chain(&candidate.notices) {
-            eprintln!("{n}");
+            note!("{n}");
         }
         let lb = setup::start(baseline, schemas.clone())
             .await
@@ -756,7 +814,7 @@ fn cmd_compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
         let lc = setup::start(candidate, schemas)
             .await
             .map_err(|e| Printed(e.to_string()))?;
-        eprintln!(
+        note!(
             "comparing {} cases: baseline {} vs candidate {}",
             cases.len(),
             a.baseline,
@@ -793,7 +851,7 @@ fn cmd_compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
             c.kind.severity() != cms_contract::compare::Severity::Info || c.case_id.is_none()
         });
     }
-    print!("{}", cms_contract::compare::render(&cmp));
+    write!(stdout(), "{}", cms_contract::compare::render(&cmp))?;
     Ok(if breaking {
         ExitCode::from(1)
     } else {

@@ -327,3 +327,132 @@ fn a_tty_gets_a_progress_bar() {
         "no plain lines on a TTY: {t}"
     );
 }
+
+/// Spawn the CLI with stdout or stderr already closed by its reader (as
+/// `| head` does once it has its lines); return the exit code and what the
+/// other stream got.
+fn with_closed(stream: &str, args: &[&str]) -> (Option<i32>, String) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cms-contract"));
+    c.current_dir(root())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("CMS_AK", "my-ak")
+        .env("CMS_SK", "very-secret-sk-value")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for k in ["CMS_BASE_URL", "CMS_PROFILE", "CI"] {
+        c.env_remove(k);
+    }
+    let mut child = c.spawn().expect("run cms-contract");
+    // Closed before the CLI writes anything: its first write fails.
+    let mut other = String::new();
+    if stream == "stdout" {
+        drop(child.stdout.take());
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut other)
+            .unwrap();
+    } else {
+        drop(child.stderr.take());
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut other)
+            .unwrap();
+    }
+    (child.wait().expect("wait").code(), other)
+}
+
+#[test]
+fn a_closed_pipe_ends_output_quietly_with_the_usual_exit_code() {
+    let runs: [(&[&str], i32); 9] = [
+        (&["list"], 0),
+        (&["check"], 0),
+        (&["schema"], 0),
+        (&["serve", "--list-faults"], 0),
+        (&["sign", "--host", "h:1"], 0),
+        (&["run", "--tag", "sample"], 0),
+        (
+            &[
+                "run",
+                "--sim-fault",
+                "vdn-mismatch",
+                "--filter",
+                "agent_vdn3",
+            ],
+            1,
+        ),
+        (&["run", "--dry-run", "--tag", "sample"], 0),
+        (
+            &[
+                "compare",
+                "--baseline",
+                "sim",
+                "--candidate",
+                "sim:8.13",
+                "--filter",
+                "sample_exchange",
+                "cases/agentbyworkno",
+            ],
+            1,
+        ),
+    ];
+    for (args, code) in runs {
+        let (got, stderr) = with_closed("stdout", args);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(got, Some(code), "{args:?} with stdout closed: {stderr}");
+    }
+    // Progress, notices and the run's banner go to stderr.
+    for (args, code) in [runs[6], runs[8]] {
+        let (got, stdout) = with_closed("stderr", args);
+        assert_eq!(got, Some(code), "{args:?} with stderr closed: {stdout}");
+    }
+}
+
+#[test]
+fn reports_say_whether_tls_was_verified() {
+    let d = tmp("tls-verify");
+    let profile = d.join("insecure.yaml");
+    std::fs::write(&profile, "tls:\n  insecure: true\n").unwrap();
+    let (junit, json, html) = (d.join("r.xml"), d.join("r.json"), d.join("r.html"));
+    let reports = [
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ];
+    let runs: [(&[&str], bool); 3] = [
+        (&[], true),
+        (&["--insecure"], false),
+        (&["--profile", profile.to_str().unwrap()], false),
+    ];
+    for (flags, verified) in runs {
+        let args = [&["run", "--tag", "sample"][..], flags, &reports[..]].concat();
+        let o = cli(&args, &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let word = if verified { "on" } else { "off" };
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        assert!(
+            xml.contains(&format!("<property name=\"tls.verify\" value=\"{word}\"/>")),
+            "{flags:?}: {xml}"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(doc["tls_verify"], verified, "{flags:?}");
+        assert_eq!(doc["target"], "embedded simulator", "{flags:?}");
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(
+            page.contains(&format!("TLS verification: {word}")),
+            "{flags:?}: {page}"
+        );
+        assert_eq!(page.contains("class=\"insecure\""), !verified, "{flags:?}");
+    }
+}

@@ -702,7 +702,13 @@ async fn a_target_that_echoes_the_authorization_header_does_not_leak_the_signatu
     let everything = format!(
         "{}{}{:?}",
         cms_contract::report::text::render(&r, cms_contract::report::Style::default()),
-        cms_contract::report::json::render(std::slice::from_ref(&r)),
+        cms_contract::report::json::render(
+            std::slice::from_ref(&r),
+            &cms_contract::report::RunInfo {
+                target: url(addr),
+                tls_verify: true,
+            }
+        ),
         resp.headers
     );
     let hex_run = everything.as_bytes().windows(64).any(|w| {

@@ -24,9 +24,10 @@ fn xmllint(xml: &Path) -> std::process::Output {
 fn junit_reports_validate_against_the_xsd() {
     let dir = std::env::temp_dir().join(format!("cms-contract-junit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    // Green with warnings, red with failures (HTML bodies need escaping), and transport errors.
+    // Green with warnings (and TLS verification off, a run property), red
+    // with failures (HTML bodies need escaping), and transport errors.
     let runs: [&[&str]; 3] = [
-        &["run", "--sim-variant", "extra-field"],
+        &["run", "--sim-variant", "extra-field", "--insecure"],
         &["run", "--sim-fault", "html-error"],
         &["run", "--target", "http://127.0.0.1:9", "--tag", "sample"],
     ];
@@ -61,7 +62,10 @@ fn junit_reports_validate_against_the_xsd() {
         );
         let xml = std::fs::read_to_string(&path).unwrap();
         match i {
-            0 => assert!(xml.contains("<system-out>warning: extra field")),
+            0 => {
+                assert!(xml.contains("<system-out>warning: extra field"));
+                assert!(xml.contains("<property name=\"tls.verify\" value=\"off\"/>"));
+            }
             1 => assert!(xml.contains("&lt;") && xml.contains("<failure ")),
             _ => assert!(xml.contains("<error message=\"cannot connect")),
         }

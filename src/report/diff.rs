@@ -2,6 +2,7 @@
 
 use super::Style;
 use crate::run::{CaseResult, FailureKind};
+use crate::sanitize::terminal;
 use serde_json::{Map, Value};
 
 /// Build the two documents to compare: for each failure with a pointer, the
@@ -71,6 +72,8 @@ fn insert(doc: &mut Value, ptr: &str, v: Value) {
 }
 
 /// A unified diff of two JSON values (pretty-printed), `-` expected, `+` actual.
+/// Each line is escaped for terminals ([`terminal`]) before it is painted:
+/// serde escapes C0 controls in JSON strings, not DEL, C1 or bidi controls.
 pub fn unified(expected: &Value, actual: &Value, style: Style) -> String {
     let a = pretty(expected);
     let b = pretty(actual);
@@ -85,7 +88,7 @@ pub fn unified(expected: &Value, actual: &Value, style: Style) -> String {
         out.push_str(&style.paint("36", &hunk.header().to_string()));
         out.push('\n');
         for change in hunk.iter_changes() {
-            let line = change.value().trim_end_matches('\n');
+            let line = terminal(change.value().trim_end_matches('\n'));
             match change.tag() {
                 similar::ChangeTag::Delete => out.push_str(&style.paint("31", &format!("-{line}"))),
                 similar::ChangeTag::Insert => out.push_str(&style.paint("32", &format!("+{line}"))),

@@ -1,8 +1,9 @@
 //! A self-contained HTML report (no scripts, styles inline, no external
-//! resources): a summary, then every case; failed cases open, with the
+//! resources): the target and whether TLS was verified (a banner when it
+//! was not), a summary, then every case; failed cases open, with the
 //! request, the diff at the failing paths and every failure.
 
-use super::{diff, junit::escape, text::Summary};
+use super::{diff, junit::escape, text::Summary, RunInfo};
 use crate::run::{CaseResult, Outcome};
 use std::fmt::Write;
 
@@ -11,11 +12,14 @@ h1{font-size:1.4em}.pass{color:#1a7f37}.fail{color:#cf222e}.error{color:#8250df}
 details{border:1px solid #ddd;border-radius:6px;margin:.4em 0;padding:.3em .8em}\
 summary{cursor:pointer;font-family:monospace}pre{background:#f6f8fa;padding:.6em;overflow:auto}\
 .del{color:#cf222e}.ins{color:#1a7f37}.hunk{color:#0969da}table{border-collapse:collapse}\
-td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #eee}.src{color:#666}";
+td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #eee}.src{color:#666}\
+.insecure{background:#fff1e5;border:2px solid #cf222e;color:#cf222e;font-weight:bold;padding:.6em}";
 
-/// The report document.
-pub fn render(results: &[CaseResult], title: &str) -> String {
+/// The report document for `results` of the run described by `info`.
+pub fn render(results: &[CaseResult], info: &RunInfo) -> String {
     let s = Summary::of(results);
+    let title = format!("cms-contract: {}", info.target);
+    let title = title.as_str();
     let mut out = String::new();
     let _ = write!(
         out,
@@ -23,6 +27,11 @@ pub fn render(results: &[CaseResult], title: &str) -> String {
         escape(title)
     );
     let _ = writeln!(out, "<h1>{}</h1>", escape(title));
+    let _ = if info.tls_verify {
+        writeln!(out, "<p class=\"src\">{}</p>", escape(info.tls_line()))
+    } else {
+        writeln!(out, "<p class=\"insecure\">{}</p>", escape(info.tls_line()))
+    };
     let _ = writeln!(
         out,
         "<table><tr><th>passed</th><th>failed</th><th>transport errors</th><th>warnings</th></tr>\

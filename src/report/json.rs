@@ -1,15 +1,19 @@
-//! A JSON report for machines: one object per case with its outcome,
-//! request (redacted), reply status and every failure and warning.
+//! A JSON report for machines: the run's target and whether TLS was
+//! verified, then one object per case with its outcome, request
+//! (redacted), reply status and every failure and warning.
 
+use super::RunInfo;
 use crate::run::CaseResult;
 use serde_json::{json, Value};
 
-/// The report document.
-pub fn render(results: &[CaseResult]) -> Value {
+/// The report document for `results` of the run described by `info`.
+pub fn render(results: &[CaseResult], info: &RunInfo) -> Value {
     let summary = super::text::Summary::of(results);
     json!({
         "tool": "cms-contract",
         "version": env!("CARGO_PKG_VERSION"),
+        "target": info.target,
+        "tls_verify": info.tls_verify,
         "summary": {
             "passed": summary.passed,
             "failed": summary.failed,

@@ -1,7 +1,9 @@
 //! JUnit XML: one `<testsuite>` per suite, one `<testcase>` per case;
-//! `<failure>` for failed checks, `<error>` for transport errors.
+//! `<failure>` for failed checks, `<error>` for transport errors. Each
+//! suite's `<properties>` state the run's target and `tls.verify` (`off`
+//! under `--insecure`).
 
-use super::{text, Style};
+use super::{text, RunInfo, Style};
 use crate::run::{CaseResult, Outcome};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -24,8 +26,8 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// The JUnit document for `results`.
-pub fn render(results: &[CaseResult]) -> String {
+/// The JUnit document for `results` of the run described by `info`.
+pub fn render(results: &[CaseResult], info: &RunInfo) -> String {
     let mut suites: BTreeMap<&str, Vec<&CaseResult>> = BTreeMap::new();
     for r in results {
         let suite = r.id.split("::").next().unwrap_or("cases");
@@ -51,6 +53,13 @@ pub fn render(results: &[CaseResult]) -> String {
             rs.len(),
             count(&rs, Outcome::Fail),
             count(&rs, Outcome::Error)
+        );
+        // Per suite: the common XSDs allow <properties> in a testsuite only.
+        let _ = writeln!(
+            out,
+            "    <properties>\n      <property name=\"target\" value=\"{}\"/>\n      <property name=\"tls.verify\" value=\"{}\"/>\n    </properties>",
+            escape(&info.target),
+            info.tls_word()
         );
         for r in rs {
             let name = r.id.strip_prefix(&format!("{suite}::")).unwrap_or(&r.id);

@@ -7,6 +7,38 @@ pub mod json;
 pub mod junit;
 pub mod text;
 
+/// Facts about the whole run that every report file states, beside the
+/// per-case results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    /// What was tested: a base URL, or `embedded simulator`.
+    pub target: String,
+    /// Whether TLS certificates were verified: `false` under `--insecure`
+    /// or profile `tls.insecure`, when a report must say that the replies
+    /// may not come from the CMS they claim to.
+    pub tls_verify: bool,
+}
+
+impl RunInfo {
+    /// `on` or `off`.
+    pub fn tls_word(&self) -> &'static str {
+        if self.tls_verify {
+            "on"
+        } else {
+            "off"
+        }
+    }
+
+    /// The sentence reports show.
+    pub fn tls_line(&self) -> &'static str {
+        if self.tls_verify {
+            "TLS verification: on"
+        } else {
+            "TLS verification: off (--insecure or profile tls.insecure): certificates were NOT verified"
+        }
+    }
+}
+
 /// Output styling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Style {

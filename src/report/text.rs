@@ -1,8 +1,13 @@
 //! Human-readable reports: the request, a diff at the failing paths, then
 //! every failure with its case line and spec table/row.
+//!
+//! Everything interpolated here goes through [`terminal`] (step 3 of
+//! [`crate::sanitize`]): reply text, and what checks quote from it, must
+//! not drive the terminal or start a line of a CI log.
 
 use super::{diff, Style};
 use crate::run::{CaseResult, Outcome};
+use crate::sanitize::terminal;
 use std::fmt::Write;
 
 /// The full report for one case (what a failing trial shows).
@@ -13,27 +18,39 @@ pub fn render(r: &CaseResult, style: Style) -> String {
         Outcome::Fail => style.paint("31;1", "FAIL"),
         Outcome::Error => style.paint("35;1", "ERROR"),
     };
-    let _ = writeln!(out, "{head} {}  ({})", r.id, r.source);
+    let _ = writeln!(
+        out,
+        "{head} {}  ({})",
+        terminal(&r.id),
+        terminal(&r.source.to_string())
+    );
     if let Some(d) = &r.description {
-        let _ = writeln!(out, "  {d}");
+        let _ = writeln!(out, "  {}", terminal(d));
     }
     let _ = writeln!(out, "\n  request:");
-    let _ = writeln!(out, "    {} {}", r.request.method, r.request.url);
+    let _ = writeln!(
+        out,
+        "    {} {}",
+        terminal(&r.request.method),
+        terminal(&r.request.url)
+    );
     for (k, v) in &r.request.headers {
-        let _ = writeln!(out, "    {k}: {v}");
+        let _ = writeln!(out, "    {}: {}", terminal(k), terminal(v));
     }
     if !r.request.body.is_empty() {
-        let _ = writeln!(out, "    {}", truncate(&r.request.body, 2000));
+        let _ = writeln!(out, "    {}", terminal(&truncate(&r.request.body, 2000)));
     }
     if let Some(resp) = &r.response {
         let ct = resp.header("content-type").unwrap_or("no content-type");
         let _ = writeln!(
             out,
-            "\n  response: {} ({ct}), {} ms",
+            "\n  response: {} ({}), {} ms",
             resp.status,
+            terminal(ct),
             r.duration.as_millis()
         );
-        let _ = writeln!(out, "    {}", truncate(&resp.body_text, 2000));
+        // Cut first, then escape (the pipeline's order): escapes only lengthen.
+        let _ = writeln!(out, "    {}", terminal(&truncate(&resp.body_text, 2000)));
     }
     if r.retries > 0 {
         let _ = writeln!(
@@ -57,17 +74,28 @@ pub fn render(r: &CaseResult, style: Style) -> String {
     if !r.failures.is_empty() {
         let _ = writeln!(out, "\n  failures:");
         for (i, f) in r.failures.iter().enumerate() {
-            let _ = writeln!(out, "    {}. [{}] {}", i + 1, f.kind.label(), f.message);
-            let _ = writeln!(out, "       --> {}", f.source);
+            let _ = writeln!(
+                out,
+                "    {}. [{}] {}",
+                i + 1,
+                f.kind.label(),
+                terminal(&f.message)
+            );
+            let _ = writeln!(out, "       --> {}", terminal(&f.source.to_string()));
             if let Some(rule) = &f.rule {
-                let _ = writeln!(out, "       = spec: {rule}");
+                let _ = writeln!(out, "       = spec: {}", terminal(rule));
             }
         }
     }
     if !r.warnings.is_empty() {
         let _ = writeln!(out, "\n  warnings:");
         for w in &r.warnings {
-            let _ = writeln!(out, "    - {} ({})", w.message, w.source);
+            let _ = writeln!(
+                out,
+                "    - {} ({})",
+                terminal(&w.message),
+                terminal(&w.source.to_string())
+            );
         }
     }
     out
@@ -89,7 +117,11 @@ pub fn line(r: &CaseResult, style: Style) -> String {
             if r.warnings.len() == 1 { "" } else { "s" }
         )
     };
-    format!("case {} ... {}{warn}", r.id, style.paint(code, word))
+    format!(
+        "case {} ... {}{warn}",
+        terminal(&r.id),
+        style.paint(code, word)
+    )
 }
 
 /// Totals over a run.

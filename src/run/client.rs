@@ -8,6 +8,7 @@
 
 use super::request::PreparedRequest;
 use super::result::{ReceivedResponse, TransportError};
+use crate::sanitize::{self, Secrets};
 use crate::target::Target;
 use std::error::Error as StdError;
 use std::time::Duration;
@@ -95,16 +96,22 @@ pub fn build_client(target: &Target) -> Result<reqwest::Client, ClientError> {
     b.build().map_err(|e| ClientError::Build(cause(&e)))
 }
 
-/// Send `req`, retrying connect errors only. Returns the reply or a
-/// transport error with a one-line cause, and the retries used.
+/// Bodies longer than this are cut for display (after scrubbing); checks
+/// see the whole body.
+const DISPLAY_CUT: usize = 64 * 1024;
+
+/// Send `req`, retrying connect errors only. Returns the reply, with
+/// `secrets` scrubbed from it, or a transport error with a one-line cause,
+/// and the retries used.
 pub async fn send(
     client: &reqwest::Client,
     target: &Target,
     req: &PreparedRequest,
+    secrets: &Secrets,
 ) -> (Result<ReceivedResponse, (TransportError, String)>, u32) {
     let mut attempt = 0;
     loop {
-        let r = send_once(client, target, req).await;
+        let r = send_once(client, target, req, secrets).await;
         match r {
             // Nothing reached the server, so sending again cannot repeat a request.
             Err((TransportError::Connect, _)) if attempt < target.connect_retries => {
@@ -122,11 +129,12 @@ async fn send_once(
     client: &reqwest::Client,
     target: &Target,
     req: &PreparedRequest,
+    secrets: &Secrets,
 ) -> Result<ReceivedResponse, (TransportError, String)> {
     // reqwest's own timeout covers the body too; this outer bound makes sure
     // that a server which sends headers and then stalls or trickles can never
     // hold a case longer, whatever the reqwest version does.
-    match tokio::time::timeout(target.timeout, exchange(client, target, req)).await {
+    match tokio::time::timeout(target.timeout, exchange(client, target, req, secrets)).await {
         Ok(r) => r,
         Err(_) => Err(timed_out(target)),
     }
@@ -136,6 +144,7 @@ async fn exchange(
     client: &reqwest::Client,
     target: &Target,
     req: &PreparedRequest,
+    secrets: &Secrets,
 ) -> Result<ReceivedResponse, (TransportError, String)> {
     let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
         (
@@ -152,7 +161,7 @@ async fn exchange(
     }
     let mut resp = rb.send().await.map_err(|e| classify(&e, target))?;
     let status = resp.status().as_u16();
-    let headers = resp
+    let mut headers: Vec<(String, String)> = resp
         .headers()
         .iter()
         .map(|(k, v)| {
@@ -190,19 +199,23 @@ async fn exchange(
             Err(e) => return Err(classify(&e, target)),
         }
     }
-    let (json, not_json) = match serde_json::from_slice(&body) {
+    // The sanitize pipeline's order: scrub the whole reply, then parse,
+    // then cut for display, so no secret survives across the cut.
+    secrets.scrub_headers(&mut headers);
+    let body = secrets.scrub_bytes(&body);
+    let (mut json, not_json) = match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(v) => (Some(v), None),
         Err(e) => (None, Some(why_not_json(&body, &e))),
     };
-    let mut body_text = String::from_utf8_lossy(&body).into_owned();
-    if body_text.len() > 64 * 1024 {
-        let mut cut = 64 * 1024;
-        while !body_text.is_char_boundary(cut) {
-            cut -= 1;
+    let mut text = String::from_utf8_lossy(&body);
+    if let Some(j) = json.as_mut().filter(|_| !secrets.is_empty()) {
+        if secrets.scrub_json(j) {
+            // Spelt with JSON escapes the raw text still shows the secret to
+            // anyone who decodes it: show the scrubbed document instead.
+            text = j.to_string().into();
         }
-        body_text.truncate(cut);
-        body_text.push_str("… (cut)");
     }
+    let body_text = sanitize::cut(&text, DISPLAY_CUT).into_owned();
     Ok(ReceivedResponse {
         status,
         headers,

@@ -16,6 +16,7 @@ pub use result::{
 use crate::auth::Timestamp;
 use crate::case::Case;
 use crate::check;
+use crate::sanitize::Secrets;
 use crate::schema::SchemaCatalog;
 use crate::target::Target;
 use std::sync::Arc;
@@ -67,7 +68,11 @@ impl Runner {
                 p.wait().await;
             }
             let prepared = prepare(case, &self.target, Timestamp::now());
-            let (reply, retries) = client::send(&self.client, &self.target, &prepared).await;
+            // Scrubbed in the client, before the display cut and before any
+            // check or report sees the reply.
+            let secrets = secrets(&prepared, &self.target);
+            let (reply, retries) =
+                client::send(&self.client, &self.target, &prepared, &secrets).await;
             (prepared, reply, retries)
         };
         let (prepared, reply, retries) = match self.deadline {
@@ -93,8 +98,7 @@ impl Runner {
                 });
                 None
             }
-            Ok(mut r) => {
-                scrub_signature(&mut r, &prepared);
+            Ok(r) => {
                 self.check(case, &r, &mut failures, &mut warnings);
                 Some(r)
             }
@@ -201,38 +205,23 @@ impl Runner {
     }
 }
 
-/// A target that echoes request headers must not carry the signature into
-/// reports: replace it wherever it appears in the reply.
-fn scrub_signature(r: &mut ReceivedResponse, sent: &PreparedRequest) {
-    let Some(sig) = sent
+/// What must never come back out of a reply: the signature just sent (a
+/// target may echo the Authorization header) and the SK.
+fn secrets(sent: &PreparedRequest, target: &Target) -> Secrets {
+    let mut s = Secrets::new();
+    let signature = sent
         .headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
         .and_then(|(_, v)| v.rsplit('/').next())
-        .filter(|s| s.len() >= 16)
-    else {
-        return;
-    };
-    const HIDDEN: &str = "<redacted>";
-    if r.body_text.contains(sig) {
-        r.body_text = r.body_text.replace(sig, HIDDEN);
+        .filter(|s| s.len() >= 16 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+    if let Some(sig) = signature {
+        s.add(sig);
     }
-    for (_, v) in &mut r.headers {
-        if v.contains(sig) {
-            *v = v.replace(sig, HIDDEN);
-        }
+    if let Some(c) = &target.credentials {
+        s.add(c.sk());
     }
-    fn walk(v: &mut serde_json::Value, sig: &str) {
-        match v {
-            serde_json::Value::String(s) if s.contains(sig) => *s = s.replace(sig, HIDDEN),
-            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, sig)),
-            serde_json::Value::Object(m) => m.values_mut().for_each(|x| walk(x, sig)),
-            _ => {}
-        }
-    }
-    if let Some(j) = &mut r.json {
-        walk(j, sig);
-    }
+    s
 }
 
 /// A result for a case whose task died: counted as an error, never dropped.

@@ -86,7 +86,7 @@ pub struct ReceivedResponse {
     pub status: u16,
     /// Headers, in order.
     pub headers: Vec<(String, String)>,
-    /// Body as text (lossy UTF-8, cut at 64 KiB for display).
+    /// Body as text (lossy UTF-8; secrets scrubbed, then cut at 64 KiB for display).
     pub body_text: String,
     /// Body as JSON, when it parsed.
     pub json: Option<Value>,
