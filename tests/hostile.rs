@@ -712,3 +712,82 @@ async fn a_target_that_echoes_the_authorization_header_does_not_leak_the_signatu
     assert!(!hex_run, "a signature leaked:\n{everything}");
     assert!(everything.contains("<redacted>"));
 }
+
+/// A server that counts the connections it accepts and answers each like
+/// [`ok_reply`]: the "other host" a request must never reach.
+async fn counting() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let addr = raw_server(move |mut s| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let _ = s.write_all(&ok_reply()).await;
+            let _ = s.shutdown().await;
+        }
+    })
+    .await;
+    (addr, hits)
+}
+
+#[tokio::test]
+async fn a_path_that_would_change_the_host_is_refused_unsent() {
+    use std::sync::atomic::Ordering;
+    let (target, target_hits) = counting().await;
+    let (other, other_hits) = counting().await;
+    let mut plan = plan_for(&url(target));
+    quick(&mut plan.target);
+    let probe_case = probe(&plan);
+    let runner = runner(plan.clone()).await;
+    // Glued to `http://127.0.0.1:T`, the first reads as user info
+    // `127.0.0.1:T` at the other listener, the second as a host name.
+    for path in [format!("@{other}/x"), ".evil.example/x".to_string()] {
+        // The loader refuses it, located at the path.
+        let yaml = PROBE.replace(
+            "path: /rest/cmsapp/v1/openapi/agent/agentbyworkno",
+            &format!("path: \"{path}\""),
+        );
+        let lo = LoadOptions {
+            vars: plan.vars.clone(),
+            schema_dir: schema_dir(),
+            release: plan.release,
+        };
+        let errs = load_str(Path::new("hostile/escape.yaml"), &yaml, &lo)
+            .expect_err("the loader refuses the path");
+        let e = &errs.0[0];
+        assert_eq!(
+            e.message,
+            format!("request path {path:?} must start with `/`")
+        );
+        assert_eq!((e.location.line, e.location.column), (5, 13), "{e}");
+        // A case built some other way is refused before anything is sent.
+        let mut case = probe_case.clone();
+        case.request.path = path.clone();
+        case.request.auth = cms_contract::case::AuthMode::Signed;
+        let r = runner.run_case(&case).await;
+        assert_eq!(r.outcome(), Outcome::Error, "{path}: {r:?}");
+        let (kind, msg) = match &r.failures[..] {
+            [f] => match f.kind {
+                FailureKind::Transport(k) => (k, f.message.clone()),
+                _ => panic!("{path}: {r:?}"),
+            },
+            _ => panic!("{path}: {r:?}"),
+        };
+        assert_eq!(kind, TransportError::Request, "{msg}");
+        assert!(msg.starts_with("refused to send: request path"), "{msg}");
+        assert!(r.response.is_none());
+        assert!(
+            !r.request.headers.iter().any(|(k, _)| k == "Authorization"),
+            "no signature is made for it: {:?}",
+            r.request.headers
+        );
+    }
+    // Bounded wait: a connection in flight would have been accepted by now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        other_hits.load(Ordering::SeqCst),
+        0,
+        "the other host was reached"
+    );
+    assert_eq!(target_hits.load(Ordering::SeqCst), 0, "nothing was sent");
+}

@@ -6,7 +6,7 @@
 //! error chain (untrusted CA, wrong name, expired, client certificate
 //! missing or refused, not TLS at all), not by matching message text.
 
-use super::request::PreparedRequest;
+use super::request::{check_destination, PreparedRequest};
 use super::result::{ReceivedResponse, TransportError};
 use crate::target::Target;
 use std::error::Error as StdError;
@@ -146,7 +146,22 @@ async fn exchange(
             )),
         )
     })?;
-    let mut rb = client.request(method, &req.url).body(req.body.clone());
+    // Nothing leaves for a URL that is not the target's: checked when the
+    // request was prepared, and again on the URL exactly as it is sent.
+    if let Some(why) = &req.refused {
+        return Err((TransportError::Request, one_line(why)));
+    }
+    let url = reqwest::Url::parse(&req.url).map_err(|e| {
+        (
+            TransportError::Request,
+            one_line(&format!(
+                "refused to send: `{}` is not a URL ({e})",
+                req.url
+            )),
+        )
+    })?;
+    check_destination(&url, target).map_err(|why| (TransportError::Request, one_line(&why)))?;
+    let mut rb = client.request(method, url).body(req.body.clone());
     for (k, v) in &req.headers {
         rb = rb.header(k.as_str(), v.as_str());
     }
