@@ -791,3 +791,80 @@ async fn a_path_that_would_change_the_host_is_refused_unsent() {
     );
     assert_eq!(target_hits.load(Ordering::SeqCst), 0, "nothing was sent");
 }
+
+/// The wire failures of `r`: (pointer, message, rule).
+fn wire_failures(r: &CaseResult) -> Vec<(Option<String>, String, Option<String>)> {
+    checks(r);
+    r.failures
+        .iter()
+        .filter(|f| f.kind == FailureKind::Wire)
+        .map(|f| (f.pointer.clone(), f.message.clone(), f.rule.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_repeated_json_key_fails_the_case() {
+    let body = br#"{"resultCode":"0100000","resultCode":"0100001","resultDesc":{}}"#;
+    let addr = replying(response("200 OK", "application/json;charset=UTF-8", body)).await;
+    let (r, _) = run_probe(&url(addr), quick).await;
+    let wire = wire_failures(&r);
+    assert_eq!(wire.len(), 1, "{wire:?}");
+    let (pointer, message, rule) = &wire[0];
+    assert_eq!(pointer.as_deref(), Some("/resultCode"));
+    assert!(
+        message
+            .starts_with("ambiguous reply: key `resultCode` appears twice in the top-level object"),
+        "{message}"
+    );
+    assert!(
+        rule.as_deref().is_some_and(|r| r.contains("RFC 8259 §4")),
+        "{rule:?}"
+    );
+    let report = text::render(&r, Style { color: false });
+    assert!(report.contains("[wire]"), "{report}");
+}
+
+#[tokio::test]
+async fn two_content_type_headers_fail_the_case() {
+    let body = br#"{"resultCode":"0100000","resultDesc":{}}"#;
+    let mut reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    reply.extend_from_slice(body);
+    let addr = replying(reply).await;
+    let (r, _) = run_probe(&url(addr), quick).await;
+    let wire = wire_failures(&r);
+    assert_eq!(wire.len(), 1, "{wire:?}");
+    assert_eq!(
+        wire[0].1,
+        "ambiguous reply: 2 Content-Type headers (`application/json;charset=UTF-8`, `text/html`); a client cannot know which one applies"
+    );
+}
+
+#[tokio::test]
+async fn an_encoding_the_request_did_not_accept_fails_the_case() {
+    let body = br#"{"resultCode":"0100000","resultDesc":{}}"#;
+    let mut reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    reply.extend_from_slice(body);
+    let addr = replying(reply).await;
+    let (r, _) = run_probe(&url(addr), quick).await;
+    assert!(
+        !r.request
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("accept-encoding")),
+        "the probe asks for no encoding"
+    );
+    let wire = wire_failures(&r);
+    assert_eq!(wire.len(), 1, "{wire:?}");
+    assert_eq!(
+        wire[0].1,
+        "the reply is encoded (`gzip`) although the request did not accept any encoding"
+    );
+}

@@ -205,9 +205,9 @@ async fn exchange(
             Err(e) => return Err(classify(&e, target)),
         }
     }
-    let (json, not_json) = match serde_json::from_slice(&body) {
-        Ok(v) => (Some(v), None),
-        Err(e) => (None, Some(why_not_json(&body, &e))),
+    let (json, not_json, duplicate_keys, float_tokens) = match super::json::parse(&body) {
+        Ok(p) => (Some(p.value), None, p.duplicate_keys, p.float_tokens),
+        Err(e) => (None, Some(why_not_json(&body, &e)), vec![], vec![]),
     };
     let mut body_text = String::from_utf8_lossy(&body).into_owned();
     if body_text.len() > 64 * 1024 {
@@ -224,6 +224,8 @@ async fn exchange(
         body_text,
         json,
         not_json,
+        duplicate_keys,
+        float_tokens,
     })
 }
 

@@ -3,14 +3,15 @@
 //! never prints.
 
 mod client;
+mod json;
 pub mod request;
 mod result;
 
 pub use client::{build_client, ClientError};
 pub use request::{prepare, PreparedRequest};
 pub use result::{
-    CaseResult, Failure, FailureKind, Outcome, ReceivedResponse, SentRequest, TransportError,
-    Warning,
+    CaseResult, Failure, FailureKind, NumberToken, Outcome, ReceivedResponse, SentRequest,
+    TransportError, Warning,
 };
 
 use crate::auth::Timestamp;
@@ -95,7 +96,7 @@ impl Runner {
             }
             Ok(mut r) => {
                 scrub_signature(&mut r, &prepared);
-                self.check(case, &r, &mut failures, &mut warnings);
+                self.check(case, &prepared, &r, &mut failures, &mut warnings);
                 Some(r)
             }
         };
@@ -115,6 +116,7 @@ impl Runner {
     fn check(
         &self,
         case: &Case,
+        sent: &PreparedRequest,
         r: &ReceivedResponse,
         failures: &mut Vec<Failure>,
         warnings: &mut Vec<Warning>,
@@ -127,6 +129,9 @@ impl Runner {
                 &e.status_source,
             ));
         }
+        // Ambiguity fails any case, whatever it expects.
+        failures.extend(check::wire::headers(&sent.headers, r, &e.status_source));
+        failures.extend(check::wire::duplicate_keys(r, &e.status_source));
         if let Some(loc) = &e.rejected {
             failures.extend(check::rejected::check(r.status, r.json.as_ref(), loc));
         }
