@@ -792,6 +792,36 @@ async fn a_path_that_would_change_the_host_is_refused_unsent() {
     assert_eq!(target_hits.load(Ordering::SeqCst), 0, "nothing was sent");
 }
 
+/// The spec's sample agent, with `workNo` and `loginDate` written as given.
+fn sample_agent(work_no: &str, login_date: &str) -> String {
+    format!(
+        r#"{{"workNo":{work_no},"vdnId":1,"citStatus":0,"name":"HW35154101","phoneNumber":null,"loginDate":{login_date},"currentStateTime":436879,"mediaType":0,"status":2}}"#
+    )
+}
+
+/// The spec's sample reply with `agent` as `resultDesc`.
+fn sample_reply(agent: &str) -> String {
+    format!(
+        r#"{{"result":"0","resultCode":"0100000","resultDatas":{},"resultDesc":{agent}}}"#,
+        sample_agent("101", "4294967295000")
+    )
+}
+
+/// Run the probe, asking for `schema`, against a server that answers `reply`.
+async fn probe_with_schema(reply: Vec<u8>, schema: &str) -> CaseResult {
+    let addr = replying(reply).await;
+    let mut plan = plan_for(&url(addr));
+    quick(&mut plan.target);
+    let lo = LoadOptions {
+        vars: plan.vars.clone(),
+        schema_dir: schema_dir(),
+        release: plan.release,
+    };
+    let yaml = format!("{PROBE}      schema: {schema}\n");
+    let mut cases = load_str(Path::new("hostile/probe.yaml"), &yaml, &lo).expect("probe loads");
+    runner(plan).await.run_case(&cases.remove(0)).await
+}
+
 /// The wire failures of `r`: (pointer, message, rule).
 fn wire_failures(r: &CaseResult) -> Vec<(Option<String>, String, Option<String>)> {
     checks(r);
@@ -800,6 +830,21 @@ fn wire_failures(r: &CaseResult) -> Vec<(Option<String>, String, Option<String>)
         .filter(|f| f.kind == FailureKind::Wire)
         .map(|f| (f.pointer.clone(), f.message.clone(), f.rule.clone()))
         .collect()
+}
+
+#[tokio::test]
+async fn the_spec_sample_passes_with_the_schema() {
+    // Control for the wire tests below.
+    let r = probe_with_schema(
+        response(
+            "200 OK",
+            "application/json;charset=UTF-8",
+            sample_reply(&sample_agent("101", "4294967295000")).as_bytes(),
+        ),
+        "success.json",
+    )
+    .await;
+    assert_eq!(r.outcome(), Outcome::Pass, "{r:?}");
 }
 
 #[tokio::test]
@@ -822,6 +867,39 @@ async fn a_repeated_json_key_fails_the_case() {
     );
     let report = text::render(&r, Style { color: false });
     assert!(report.contains("[wire]"), "{report}");
+}
+
+#[tokio::test]
+async fn integer_fields_written_as_floats_fail_with_their_table_rows() {
+    let body = sample_reply(&sample_agent("101.0", "4.294967295E12"));
+    for schema in ["success.json", "response.json"] {
+        let r = probe_with_schema(
+            response("200 OK", "application/json;charset=UTF-8", body.as_bytes()),
+            schema,
+        )
+        .await;
+        assert_eq!(
+            wire_failures(&r),
+            [
+                (
+                    Some("/resultDesc/workNo".to_string()),
+                    "/resultDesc/workNo is written 101.0; an integer field must be an integer token, without fraction or exponent".to_string(),
+                    Some("Table 4 row 2.1 workNo (int)".to_string()),
+                ),
+                (
+                    Some("/resultDesc/loginDate".to_string()),
+                    "/resultDesc/loginDate is written 4.294967295E12; an integer field must be an integer token, without fraction or exponent".to_string(),
+                    Some("Table 4 row 2.6 loginDate (long, epoch ms ≥ 0)".to_string()),
+                ),
+            ],
+            "{schema}"
+        );
+        // JSON Schema's `integer` accepts both: nothing else fails.
+        assert_eq!(r.failures.len(), 2, "{schema}: {:?}", r.failures);
+        let report = text::render(&r, Style { color: false });
+        assert!(report.contains("-    \"workNo\": 101,\n"), "{report}");
+        assert!(report.contains("+    \"workNo\": 101.0,\n"), "{report}");
+    }
 }
 
 #[tokio::test]

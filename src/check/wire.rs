@@ -6,9 +6,15 @@
 //! - More than one Content-Type header (RFC 9110 §8.3: one media type).
 //! - A Content-Encoding the request did not accept (RFC 9110 §12.5.3): the
 //!   harness reads the bytes as they are, a client would decode them, or fail.
+//! - A number token with a fraction or an exponent (`101.0`,
+//!   `4.294967295E12`) where the schema says `integer`: JSON Schema's
+//!   `integer` accepts it, but an `int` / `long` field of the spec is written
+//!   as an integer token, and a client reading it as one fails. Likewise an
+//!   integer token wider than 64 bits.
 
 use crate::location::Location;
 use crate::run::{Failure, FailureKind, ReceivedResponse};
+use crate::schema::SchemaSet;
 use serde_json::Value;
 
 /// A failure of this file's kind.
@@ -65,6 +71,70 @@ pub fn duplicate_keys(r: &ReceivedResponse, source: &Location) -> Vec<Failure> {
             )
         })
         .collect()
+}
+
+/// One failure per number token of the reply that schema `name` of `set`
+/// requires to be an integer but that is not written as a 64-bit integer
+/// token. Tokens with a fraction (`101.5`) are left to the schema check,
+/// which already rejects them.
+pub fn integer_tokens(
+    set: &SchemaSet,
+    name: &str,
+    r: &ReceivedResponse,
+    source: &Location,
+) -> Vec<Failure> {
+    let Some(body) = &r.json else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for token in &r.float_tokens {
+        let Some(rule) = set.integer_at(name, &token.pointer) else {
+            continue;
+        };
+        let actual = body.pointer(&token.pointer);
+        let at = if token.pointer.is_empty() {
+            "the body"
+        } else {
+            &token.pointer
+        };
+        let raw = &token.raw;
+        let (message, expected) = if token.has_fraction_or_exponent() {
+            let Some(x) = actual.and_then(Value::as_f64).filter(|x| x.fract() == 0.0) else {
+                continue;
+            };
+            (
+                format!("{at} is written {raw}; an integer field must be an integer token, without fraction or exponent"),
+                integer_value(x),
+            )
+        } else {
+            (
+                format!("{at} is written {raw}, wider than 64 bits; no int or long field holds it"),
+                None,
+            )
+        };
+        out.push(wire(
+            Some(token.pointer.clone()),
+            message,
+            expected,
+            actual.cloned(),
+            source,
+            rule,
+        ));
+    }
+    out
+}
+
+/// `x` as an exact integer value, if it is one that fits 64 bits.
+fn integer_value(x: f64) -> Option<Value> {
+    // 2^63 and 2^64 are exact in f64; every integral f64 below them converts exactly.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if (-TWO_63..TWO_63).contains(&x) {
+        Some(Value::from(x as i64))
+    } else if (0.0..2.0 * TWO_63).contains(&x) {
+        Some(Value::from(x as u64))
+    } else {
+        None
+    }
 }
 
 /// Header checks: one Content-Type at most, no Content-Encoding that the
@@ -149,6 +219,7 @@ fn accepted_codings(values: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::NumberToken;
     use serde_json::json;
     use std::path::Path;
 
@@ -236,5 +307,73 @@ mod tests {
         ] {
             assert!(headers(&[], &fine, &loc()).is_empty(), "{fine:?}");
         }
+    }
+
+    #[test]
+    fn integer_fields_need_integer_tokens() {
+        let set = crate::schema::SchemaSet::shared(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/agentbyworkno"),
+            Default::default(),
+        )
+        .expect("schemas load");
+        let mut r = reply(
+            &[],
+            Some(
+                json!({"resultDesc": {"workNo": 101.0, "loginDate": 4294967295000.0, "name": 1.0, "vdnId": 1.5, "status": 1.8446744073709552e19}}),
+            ),
+        );
+        let t = |p: &str, raw: &str| NumberToken {
+            pointer: p.into(),
+            raw: raw.into(),
+        };
+        r.float_tokens = vec![
+            t("/resultDesc/workNo", "101.0"),
+            t("/resultDesc/loginDate", "4.294967295E12"),
+            t("/resultDesc/name", "1.0"),
+            t("/resultDesc/vdnId", "1.5"),
+            t("/resultDesc/status", "18446744073709551616"),
+        ];
+        let f = integer_tokens(&set, "response.json", &r, &loc());
+        let shown: Vec<(&str, Option<&str>, Option<Value>)> = f
+            .iter()
+            .map(|f| (f.message.as_str(), f.rule.as_deref(), f.expected.clone()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "/resultDesc/workNo is written 101.0; an integer field must be an integer token, without fraction or exponent",
+                    Some("Table 4 row 2.1 workNo (int)"),
+                    Some(json!(101)),
+                ),
+                (
+                    "/resultDesc/loginDate is written 4.294967295E12; an integer field must be an integer token, without fraction or exponent",
+                    Some("Table 4 row 2.6 loginDate (long, epoch ms ≥ 0)"),
+                    Some(json!(4294967295000_u64)),
+                ),
+                (
+                    "/resultDesc/status is written 18446744073709551616, wider than 64 bits; no int or long field holds it",
+                    Some("Table 4 row 2.9 status (Table 5 values 0–8)"),
+                    None,
+                ),
+            ]
+        );
+        assert!(f
+            .iter()
+            .all(|f| f.kind == FailureKind::Wire && f.pointer.is_some()));
+    }
+
+    #[test]
+    fn integral_floats_convert_exactly() {
+        assert_eq!(integer_value(101.0), Some(json!(101)));
+        assert_eq!(
+            integer_value(-9_223_372_036_854_775_808.0),
+            Some(json!(i64::MIN))
+        );
+        assert_eq!(
+            integer_value(9_223_372_036_854_775_808.0),
+            Some(json!(9_223_372_036_854_775_808_u64))
+        );
+        assert_eq!(integer_value(18_446_744_073_709_551_616.0), None);
     }
 }

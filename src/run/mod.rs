@@ -153,6 +153,12 @@ impl Runner {
                 json,
                 loc,
             ));
+            failures.extend(check::wire::integer_tokens(
+                self.schemas.get(e.release),
+                name,
+                r,
+                loc,
+            ));
         }
         if let Some(m) = &e.body {
             failures.extend(check::body::check(m, json));
