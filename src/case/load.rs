@@ -575,7 +575,7 @@ fn compile(
             }
             match &v.value {
                 NodeValue::Null => {}
-                NodeValue::Str(_) | NodeValue::Int(_) => {
+                NodeValue::Str(_) | NodeValue::Int(_) | NodeValue::UInt(_) => {
                     let val = match c.value(v)? {
                         serde_json::Value::String(s) => s,
                         other => other.to_string(),
