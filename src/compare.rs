@@ -472,6 +472,8 @@ mod tests {
                 body_text: body.to_string(),
                 json: Some(body),
                 not_json: None,
+                duplicate_keys: vec![],
+                float_tokens: vec![],
             }),
             failures: vec![],
             warnings: vec![],

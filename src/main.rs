@@ -568,16 +568,28 @@ fn report(
 
 fn dry_run(cases: &[Case], plan: &Plan) -> anyhow::Result<ExitCode> {
     let mut target = plan.target.clone();
+    // The embedded simulator's port is only known once it runs: prepare for
+    // a real URL (requests are built with a URL API), then show `PORT`.
+    const EMBEDDED: &str = "http://127.0.0.1:0";
     if plan.embedded.is_some() {
-        target.base_url = "http://127.0.0.1:PORT".into();
+        target.base_url = EMBEDDED.into();
     } else if target.credentials.is_none() {
         note!("note: CMS_AK/CMS_SK are not set, so these requests are shown unsigned");
     }
     let now = Timestamp::now();
     let mut out = stdout();
     for c in cases {
-        let p = prepare(c, &target, now).redacted();
+        let prepared = prepare(c, &target, now);
+        let mut p = prepared.redacted();
+        if plan.embedded.is_some() {
+            if let Some(rest) = p.url.strip_prefix(EMBEDDED) {
+                p.url = format!("http://127.0.0.1:PORT{rest}");
+            }
+        }
         writeln!(out, "# {}  ({})\n{} {}", c.id(), c.source, p.method, p.url)?;
+        if let Some(why) = &prepared.refused {
+            writeln!(out, "# {why}")?;
+        }
         for (k, v) in &p.headers {
             writeln!(out, "{k}: {v}")?;
         }

@@ -263,6 +263,7 @@ impl Profile {
                 let text = match &val.value {
                     NodeValue::Str(s) => s.clone(),
                     NodeValue::Int(i) => i.to_string(),
+                    NodeValue::UInt(u) => u.to_string(),
                     NodeValue::Float(f) => f.to_string(),
                     NodeValue::Bool(b) => b.to_string(),
                     NodeValue::Null => "null".into(),
@@ -272,6 +273,7 @@ impl Profile {
                             match &i.value {
                                 NodeValue::Str(s) => parts.push(s.clone()),
                                 NodeValue::Int(n) => parts.push(n.to_string()),
+                                NodeValue::UInt(n) => parts.push(n.to_string()),
                                 other => {
                                     return Err(LoadError::new(
                                         loc(&i.loc),

@@ -15,6 +15,7 @@
 //! Format assertions are on. The only in-memory change to a file is the
 //! status-9 option (open question 5), see [`SchemaOptions`].
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -298,6 +299,106 @@ impl SchemaSet {
                 message,
             })
             .collect())
+    }
+}
+
+impl SchemaSet {
+    /// Whether schema `name` requires an integer (`"type": "integer"`) at
+    /// the instance `pointer`, and if so the rule that says it: the `title`
+    /// of that subschema or of its nearest titled ancestor on the way
+    /// (e.g. "Table 4 row 2.1 workNo (int)"), else `schema <name>`.
+    ///
+    /// The walk follows `properties`, `additionalProperties`, `prefixItems`,
+    /// `items` and `$ref`, and every branch of `allOf`, `anyOf`, `oneOf`,
+    /// `then` and `else` that could apply: a pointer is an integer position if
+    /// any of them says so (e.g. `/resultDesc/workNo` through the success
+    /// branch of response.json, whichever envelope the reply has).
+    pub fn integer_at(&self, name: &str, pointer: &str) -> Option<String> {
+        let (doc_name, doc) = self.documents.get_key_value(name)?;
+        let tokens: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let walk = IntegerWalk {
+            documents: &self.documents,
+            steps: Cell::new(0),
+        };
+        walk.find(doc_name, doc, &tokens, None, 0)
+            .map(|title| title.unwrap_or_else(|| format!("schema {name}")))
+    }
+}
+
+/// State of one [`SchemaSet::integer_at`] walk.
+struct IntegerWalk<'a> {
+    documents: &'a BTreeMap<String, Value>,
+    /// Subschemas visited so far: a `$ref` cycle or a huge schema ends the walk.
+    steps: Cell<usize>,
+}
+
+impl<'a> IntegerWalk<'a> {
+    /// More than any of our schema files needs.
+    const MAX_STEPS: usize = 10_000;
+    /// Nesting of subschemas: a JSON pointer of a reply is at most 128 deep
+    /// (serde_json's limit), plus `$ref`s and branches on the way.
+    const MAX_DEPTH: usize = 192;
+
+    /// `Some(title)` if `node` (in file `doc_name`) or a subschema that
+    /// applies at the same place requires an integer at `tokens` below it.
+    fn find(
+        &self,
+        doc_name: &'a str,
+        node: &'a Value,
+        tokens: &[String],
+        title: Option<String>,
+        depth: usize,
+    ) -> Option<Option<String>> {
+        self.steps.set(self.steps.get() + 1);
+        if self.steps.get() > Self::MAX_STEPS || depth > Self::MAX_DEPTH {
+            return None;
+        }
+        let schema = node.as_object()?;
+        let title = title_of(node).or(title);
+        // Subschemas that apply to the same instance.
+        let refs = ["$ref", "$dynamicRef"].into_iter().filter_map(|k| {
+            let reference = schema.get(k)?.as_str()?;
+            resolve_ref(self.documents, doc_name, reference).map(|(n, t)| (n.as_str(), t))
+        });
+        let branches = ["allOf", "anyOf", "oneOf"]
+            .into_iter()
+            .filter_map(|k| schema.get(k)?.as_array())
+            .flatten()
+            .chain(["then", "else"].into_iter().filter_map(|k| schema.get(k)))
+            .map(|b| (doc_name, b));
+        for (name, sub) in refs.chain(branches) {
+            if let Some(hit) = self.find(name, sub, tokens, title.clone(), depth + 1) {
+                return Some(hit);
+            }
+        }
+        let Some((first, rest)) = tokens.split_first() else {
+            let integer = match schema.get("type") {
+                Some(Value::String(t)) => t == "integer",
+                // ["integer", "null"]: a number there must be an integer.
+                Some(Value::Array(ts)) => {
+                    ts.iter().any(|t| t == "integer") && !ts.iter().any(|t| t == "number")
+                }
+                _ => false,
+            };
+            return integer.then_some(title);
+        };
+        let index = first.parse::<usize>().ok();
+        let child = schema
+            .get("properties")
+            .and_then(|p| p.get(first))
+            .or_else(|| {
+                let i = index?;
+                schema
+                    .get("prefixItems")
+                    .and_then(|p| p.get(i))
+                    .or_else(|| schema.get("items"))
+            })
+            .or_else(|| schema.get("additionalProperties"))?;
+        self.find(doc_name, child, rest, title, depth + 1)
     }
 }
 
@@ -733,6 +834,74 @@ mod tests {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+    }
+
+    #[test]
+    fn integer_positions_are_found_through_refs_and_branches() {
+        let set = set();
+        for name in ["success.json", "response.json"] {
+            for (pointer, rule) in [
+                ("/resultDesc/workNo", "Table 4 row 2.1 workNo (int)"),
+                ("/resultDatas/vdnId", "Table 4 row 2.2 vdnId (int)"),
+                (
+                    "/resultDesc/loginDate",
+                    "Table 4 row 2.6 loginDate (long, epoch ms ≥ 0)",
+                ),
+                (
+                    "/resultDesc/status",
+                    "Table 4 row 2.9 status (Table 5 values 0–8)",
+                ),
+            ] {
+                assert_eq!(
+                    set.integer_at(name, pointer).as_deref(),
+                    Some(rule),
+                    "{name} {pointer}"
+                );
+            }
+            for other in [
+                "",
+                "/resultCode",
+                "/resultDesc",
+                "/resultDesc/name",
+                "/resultDesc/workNo/x",
+                "/nope",
+            ] {
+                assert_eq!(set.integer_at(name, other), None, "{name} {other}");
+            }
+        }
+        assert_eq!(set.integer_at("error.json", "/resultDesc"), None);
+        assert_eq!(set.integer_at("missing.json", "/resultDesc/workNo"), None);
+        let legacy = SchemaSet::shared(
+            &dir(),
+            SchemaOptions {
+                release: Release::V8_13,
+                ..SchemaOptions::default()
+            },
+        )
+        .expect("schemas load");
+        assert_eq!(
+            legacy
+                .integer_at("success.json", "/resultDatas/workno")
+                .as_deref(),
+            Some("Table 4 row 2.1 workNo (int)")
+        );
+        assert_eq!(
+            legacy.integer_at("success.json", "/resultDatas/workNo"),
+            None
+        );
+    }
+
+    #[test]
+    fn integer_walks_end_on_ref_cycles_and_arrays_count() {
+        let tmp = TempDir::new("integer-walk");
+        tmp.write(
+            "loop.json",
+            r##"{"$id":"https://cms-contract.local/schemas/agentbyworkno/loop.json","$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"properties":{"x":{"$ref":"#/$defs/a"},"list":{"prefixItems":[{"type":"string"}],"items":{"title":"T","type":["integer","null"]}}}}"##,
+        );
+        let set = SchemaSet::load(&tmp.0, SchemaOptions::default()).expect("loads");
+        assert_eq!(set.integer_at("loop.json", "/x"), None);
+        assert_eq!(set.integer_at("loop.json", "/list/0"), None);
+        assert_eq!(set.integer_at("loop.json", "/list/3").as_deref(), Some("T"));
     }
 
     #[test]

@@ -718,3 +718,237 @@ async fn a_target_that_echoes_the_authorization_header_does_not_leak_the_signatu
     assert!(!hex_run, "a signature leaked:\n{everything}");
     assert!(everything.contains("<redacted>"));
 }
+
+/// A server that counts the connections it accepts and answers each like
+/// [`ok_reply`]: the "other host" a request must never reach.
+async fn counting() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let addr = raw_server(move |mut s| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let _ = s.write_all(&ok_reply()).await;
+            let _ = s.shutdown().await;
+        }
+    })
+    .await;
+    (addr, hits)
+}
+
+#[tokio::test]
+async fn a_path_that_would_change_the_host_is_refused_unsent() {
+    use std::sync::atomic::Ordering;
+    let (target, target_hits) = counting().await;
+    let (other, other_hits) = counting().await;
+    let mut plan = plan_for(&url(target));
+    quick(&mut plan.target);
+    let probe_case = probe(&plan);
+    let runner = runner(plan.clone()).await;
+    // Glued to `http://127.0.0.1:T`, the first reads as user info
+    // `127.0.0.1:T` at the other listener, the second as a host name.
+    for path in [format!("@{other}/x"), ".evil.example/x".to_string()] {
+        // The loader refuses it, located at the path.
+        let yaml = PROBE.replace(
+            "path: /rest/cmsapp/v1/openapi/agent/agentbyworkno",
+            &format!("path: \"{path}\""),
+        );
+        let lo = LoadOptions {
+            vars: plan.vars.clone(),
+            schema_dir: schema_dir(),
+            release: plan.release,
+        };
+        let errs = load_str(Path::new("hostile/escape.yaml"), &yaml, &lo)
+            .expect_err("the loader refuses the path");
+        let e = &errs.0[0];
+        assert_eq!(
+            e.message,
+            format!("request path {path:?} must start with `/`")
+        );
+        assert_eq!((e.location.line, e.location.column), (5, 13), "{e}");
+        // A case built some other way is refused before anything is sent.
+        let mut case = probe_case.clone();
+        case.request.path = path.clone();
+        case.request.auth = cms_contract::case::AuthMode::Signed;
+        let r = runner.run_case(&case).await;
+        assert_eq!(r.outcome(), Outcome::Error, "{path}: {r:?}");
+        let (kind, msg) = match &r.failures[..] {
+            [f] => match f.kind {
+                FailureKind::Transport(k) => (k, f.message.clone()),
+                _ => panic!("{path}: {r:?}"),
+            },
+            _ => panic!("{path}: {r:?}"),
+        };
+        assert_eq!(kind, TransportError::Request, "{msg}");
+        assert!(msg.starts_with("refused to send: request path"), "{msg}");
+        assert!(r.response.is_none());
+        assert!(
+            !r.request.headers.iter().any(|(k, _)| k == "Authorization"),
+            "no signature is made for it: {:?}",
+            r.request.headers
+        );
+    }
+    // Bounded wait: a connection in flight would have been accepted by now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        other_hits.load(Ordering::SeqCst),
+        0,
+        "the other host was reached"
+    );
+    assert_eq!(target_hits.load(Ordering::SeqCst), 0, "nothing was sent");
+}
+
+/// The spec's sample agent, with `workNo` and `loginDate` written as given.
+fn sample_agent(work_no: &str, login_date: &str) -> String {
+    format!(
+        r#"{{"workNo":{work_no},"vdnId":1,"citStatus":0,"name":"HW35154101","phoneNumber":null,"loginDate":{login_date},"currentStateTime":436879,"mediaType":0,"status":2}}"#
+    )
+}
+
+/// The spec's sample reply with `agent` as `resultDesc`.
+fn sample_reply(agent: &str) -> String {
+    format!(
+        r#"{{"result":"0","resultCode":"0100000","resultDatas":{},"resultDesc":{agent}}}"#,
+        sample_agent("101", "4294967295000")
+    )
+}
+
+/// Run the probe, asking for `schema`, against a server that answers `reply`.
+async fn probe_with_schema(reply: Vec<u8>, schema: &str) -> CaseResult {
+    let addr = replying(reply).await;
+    let mut plan = plan_for(&url(addr));
+    quick(&mut plan.target);
+    let lo = LoadOptions {
+        vars: plan.vars.clone(),
+        schema_dir: schema_dir(),
+        release: plan.release,
+    };
+    let yaml = format!("{PROBE}      schema: {schema}\n");
+    let mut cases = load_str(Path::new("hostile/probe.yaml"), &yaml, &lo).expect("probe loads");
+    runner(plan).await.run_case(&cases.remove(0)).await
+}
+
+/// The wire failures of `r`: (pointer, message, rule).
+fn wire_failures(r: &CaseResult) -> Vec<(Option<String>, String, Option<String>)> {
+    checks(r);
+    r.failures
+        .iter()
+        .filter(|f| f.kind == FailureKind::Wire)
+        .map(|f| (f.pointer.clone(), f.message.clone(), f.rule.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_spec_sample_passes_with_the_schema() {
+    // Control for the wire tests below.
+    let r = probe_with_schema(
+        response(
+            "200 OK",
+            "application/json;charset=UTF-8",
+            sample_reply(&sample_agent("101", "4294967295000")).as_bytes(),
+        ),
+        "success.json",
+    )
+    .await;
+    assert_eq!(r.outcome(), Outcome::Pass, "{r:?}");
+}
+
+#[tokio::test]
+async fn a_repeated_json_key_fails_the_case() {
+    let body = br#"{"resultCode":"0100000","resultCode":"0100001","resultDesc":{}}"#;
+    let addr = replying(response("200 OK", "application/json;charset=UTF-8", body)).await;
+    let (r, _) = run_probe(&url(addr), quick).await;
+    let wire = wire_failures(&r);
+    assert_eq!(wire.len(), 1, "{wire:?}");
+    let (pointer, message, rule) = &wire[0];
+    assert_eq!(pointer.as_deref(), Some("/resultCode"));
+    assert!(
+        message
+            .starts_with("ambiguous reply: key `resultCode` appears twice in the top-level object"),
+        "{message}"
+    );
+    assert!(
+        rule.as_deref().is_some_and(|r| r.contains("RFC 8259 §4")),
+        "{rule:?}"
+    );
+    let report = text::render(&r, Style { color: false });
+    assert!(report.contains("[wire]"), "{report}");
+}
+
+#[tokio::test]
+async fn integer_fields_written_as_floats_fail_with_their_table_rows() {
+    let body = sample_reply(&sample_agent("101.0", "4.294967295E12"));
+    for schema in ["success.json", "response.json"] {
+        let r = probe_with_schema(
+            response("200 OK", "application/json;charset=UTF-8", body.as_bytes()),
+            schema,
+        )
+        .await;
+        assert_eq!(
+            wire_failures(&r),
+            [
+                (
+                    Some("/resultDesc/workNo".to_string()),
+                    "/resultDesc/workNo is written 101.0; an integer field must be an integer token, without fraction or exponent".to_string(),
+                    Some("Table 4 row 2.1 workNo (int)".to_string()),
+                ),
+                (
+                    Some("/resultDesc/loginDate".to_string()),
+                    "/resultDesc/loginDate is written 4.294967295E12; an integer field must be an integer token, without fraction or exponent".to_string(),
+                    Some("Table 4 row 2.6 loginDate (long, epoch ms ≥ 0)".to_string()),
+                ),
+            ],
+            "{schema}"
+        );
+        // JSON Schema's `integer` accepts both: nothing else fails.
+        assert_eq!(r.failures.len(), 2, "{schema}: {:?}", r.failures);
+        let report = text::render(&r, Style { color: false });
+        assert!(report.contains("-    \"workNo\": 101,\n"), "{report}");
+        assert!(report.contains("+    \"workNo\": 101.0,\n"), "{report}");
+    }
+}
+
+#[tokio::test]
+async fn two_content_type_headers_fail_the_case() {
+    let body = br#"{"resultCode":"0100000","resultDesc":{}}"#;
+    let mut reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    reply.extend_from_slice(body);
+    let addr = replying(reply).await;
+    let (r, _) = run_probe(&url(addr), quick).await;
+    let wire = wire_failures(&r);
+    assert_eq!(wire.len(), 1, "{wire:?}");
+    assert_eq!(
+        wire[0].1,
+        "ambiguous reply: 2 Content-Type headers (`application/json;charset=UTF-8`, `text/html`); a client cannot know which one applies"
+    );
+}
+
+#[tokio::test]
+async fn an_encoding_the_request_did_not_accept_fails_the_case() {
+    let body = br#"{"resultCode":"0100000","resultDesc":{}}"#;
+    let mut reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    reply.extend_from_slice(body);
+    let addr = replying(reply).await;
+    let (r, _) = run_probe(&url(addr), quick).await;
+    assert!(
+        !r.request
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("accept-encoding")),
+        "the probe asks for no encoding"
+    );
+    let wire = wire_failures(&r);
+    assert_eq!(wire.len(), 1, "{wire:?}");
+    assert_eq!(
+        wire[0].1,
+        "the reply is encoded (`gzip`) although the request did not accept any encoding"
+    );
+}

@@ -1037,11 +1037,14 @@ const JSON_TYPES: &[JsonType] = &[
 
 const REGEXES: &[&str] = &["^HW", "^[0-9]+$", "", "x", "^$"];
 
-fn bound() -> impl Strategy<Value = Option<(f64, bool)>> {
-    prop::option::of((
-        prop_oneof![Just(0.0f64), Just(8.0), Just(-1.5), any::<f64>()],
-        any::<bool>(),
-    ))
+fn bound() -> impl Strategy<Value = Option<(Number, bool)>> {
+    let float = prop_oneof![Just(0.0f64), Just(8.0), Just(-1.5), any::<f64>()]
+        .prop_map(|f| Number::from_f64(f).unwrap_or_else(|| 0.into()));
+    let integer = prop_oneof![
+        any::<i64>().prop_map(Number::from),
+        any::<u64>().prop_map(Number::from),
+    ];
+    prop::option::of((prop_oneof![float, integer], any::<bool>()))
 }
 
 fn matcher() -> impl Strategy<Value = Matcher> {
@@ -1118,6 +1121,26 @@ proptest! {
         prop_assert!(body::check(&at(MatcherKind::Literal(v.clone())), &v).is_empty());
         prop_assert!(body::check(&spelled(&v), &v).is_empty(), "spelled-out matcher rejects {}", v);
         prop_assert!(body::json_eq(&v, &v));
+    }
+
+    #[test]
+    fn integers_compare_exactly(
+        a in prop_oneof![any::<i64>().prop_map(i128::from), any::<u64>().prop_map(i128::from)],
+        d in -3i128..=3,
+    ) {
+        // Neighbours of any i64/u64, where f64 cannot tell them apart.
+        let b = a + d;
+        let num = |i: i128| -> Option<Value> {
+            u64::try_from(i).map(Value::from).or_else(|_| i64::try_from(i).map(Value::from)).ok()
+        };
+        if let (Some(x), Some(y)) = (num(a), num(b)) {
+            prop_assert_eq!(body::json_eq(&x, &y), a == b, "{} vs {}", x, y);
+            let range = at(MatcherKind::Range {
+                min: Some((y.as_number().cloned().unwrap(), true)),
+                max: None,
+            });
+            prop_assert_eq!(body::matches(&range, Some(&x)), a >= b, "{} >= {}", x, y);
+        }
     }
 }
 

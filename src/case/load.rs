@@ -7,7 +7,7 @@ use super::matcher::Compiler;
 use super::node::{Node, NodeValue};
 use super::raw::{self, RawCase, RawDefaults, RawExpect, RawFile, RawRequest};
 use super::vars::{Expanded, Vars};
-use super::{word_value, AuthMode, Body, Case, Expect, Request, Rule};
+use super::{check_request_path, word_value, AuthMode, Body, Case, Expect, Request, Rule};
 use crate::contract::Release;
 use crate::location::Location;
 use serde_saphyr::Spanned;
@@ -543,7 +543,16 @@ fn compile(
         }
     };
     let path = match &req.path {
-        Some(p) => text(p)?,
+        Some(p) => {
+            let path = text(p)?;
+            // Checked after expansion: a variable can carry `@host` as well.
+            check_request_path(&path).map_err(|e| {
+                LoadError::new(c.loc(&p.referenced), e.message)
+                    .label(e.fix)
+                    .help("a request path is an absolute path below the target's base URL, e.g. /rest/cmsapp/v1/openapi/agent/agentbyworkno")
+            })?;
+            path
+        }
         None => {
             return Err(LoadError::new(source, "the case has no `request.path`")
                 .label("set `path:` here or in the folder's _defaults.yaml"))
@@ -566,7 +575,7 @@ fn compile(
             }
             match &v.value {
                 NodeValue::Null => {}
-                NodeValue::Str(_) | NodeValue::Int(_) => {
+                NodeValue::Str(_) | NodeValue::Int(_) | NodeValue::UInt(_) => {
                     let val = match c.value(v)? {
                         serde_json::Value::String(s) => s,
                         other => other.to_string(),
@@ -837,6 +846,49 @@ mod tests {
             (e.message.as_str(), e.location.line),
             ("expected a list", 3)
         );
+    }
+
+    #[test]
+    fn request_paths_must_stay_below_the_base_url() {
+        let text = "cases:\n  - name: a\n    request:\n      method: POST\n      path: \"@127.0.0.1:9/x\"\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &LoadOptions::default())
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(
+            e.render_with_source(Some(text)),
+            "error: request path \"@127.0.0.1:9/x\" must start with `/`\n --> s/a.yaml:5:13\n  |\n5 |       path: \"@127.0.0.1:9/x\"\n  |             ^ start it with `/`; text before the first `/` would become part of the host\n  = help: a request path is an absolute path below the target's base URL, e.g. /rest/cmsapp/v1/openapi/agent/agentbyworkno\n"
+        );
+        // Checked after expansion: a variable can carry the authority too.
+        let mut vars = Vars::new();
+        vars.set("p", ".evil.example/x", "test");
+        let opts = LoadOptions {
+            vars,
+            ..LoadOptions::default()
+        };
+        let text = "cases:\n  - name: a\n    request: {method: POST, path: \"${p}\"}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &opts)
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(
+            e.message,
+            "request path \".evil.example/x\" must start with `/`"
+        );
+        assert_eq!((e.location.line, e.location.column), (3, 35));
+        for (path, why) in [
+            ("//evil.example/x", "must not start with `//`"),
+            ("/a\\\\b", "holds a `\\`"),
+            ("/a\\u0001b", "holds a control character"),
+        ] {
+            let text =
+                format!("cases:\n  - name: a\n    request: {{method: POST, path: \"{path}\"}}\n");
+            let e = load_str(Path::new("s/a.yaml"), &text, &LoadOptions::default())
+                .unwrap_err()
+                .0
+                .remove(0);
+            assert!(e.message.ends_with(why), "{path}: {}", e.message);
+        }
     }
 
     #[test]

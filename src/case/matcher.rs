@@ -99,12 +99,12 @@ pub enum MatcherKind {
     Type(Vec<JsonType>),
     /// A string matching this regex.
     Regex(regex::Regex),
-    /// A number inside these bounds.
+    /// A number inside these bounds (integer bounds stay exact).
     Range {
         /// `$gte` / `$gt` bound and whether it is inclusive.
-        min: Option<(f64, bool)>,
+        min: Option<(serde_json::Number, bool)>,
         /// `$lte` / `$lt` bound and whether it is inclusive.
-        max: Option<(f64, bool)>,
+        max: Option<(serde_json::Number, bool)>,
     },
     /// Anything that does not match the inner matcher.
     Not(Box<Matcher>),
@@ -145,6 +145,7 @@ impl Compiler<'_> {
             NodeValue::Null => Value::Null,
             NodeValue::Bool(b) => Value::Bool(*b),
             NodeValue::Int(i) => Value::from(*i),
+            NodeValue::UInt(u) => Value::from(*u),
             NodeValue::Float(f) => {
                 serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
             }
@@ -320,12 +321,16 @@ impl Compiler<'_> {
         }
     }
 
-    fn number(&self, v: &Node) -> Result<f64, LoadError> {
+    fn number(&self, v: &Node) -> Result<serde_json::Number, LoadError> {
         match &v.value {
-            NodeValue::Int(i) => Ok(*i as f64),
-            NodeValue::Float(f) => Ok(*f),
+            NodeValue::Int(i) => Ok((*i).into()),
+            NodeValue::UInt(u) => Ok((*u).into()),
+            // The YAML reader refuses .inf and .nan, so this is always Some.
+            NodeValue::Float(f) => {
+                serde_json::Number::from_f64(*f).ok_or_else(|| self.expected(v, "a finite number"))
+            }
             NodeValue::Str(_) => match self.value(v)? {
-                Value::Number(n) => n.as_f64().ok_or_else(|| self.expected(v, "a number")),
+                Value::Number(n) => Ok(n),
                 _ => Err(self.expected(v, "a number")),
             },
             _ => Err(self.expected(v, "a number")),

@@ -9,6 +9,7 @@ mod generate;
 mod load;
 mod matcher;
 mod node;
+mod path;
 mod raw;
 pub mod snapshot;
 mod vars;
@@ -18,6 +19,7 @@ pub(crate) use load::parse_yaml;
 pub use load::{load_paths, load_str, LoadOptions, DEFAULTS_FILE};
 pub use matcher::{JsonType, Matcher, MatcherKind};
 pub use node::{Node, NodeValue};
+pub use path::{check_request_path, PathProblem};
 pub use vars::Vars;
 
 use crate::contract::Release;

@@ -25,6 +25,8 @@ pub enum NodeValue {
     Bool(bool),
     /// An integer that fits `i64`.
     Int(i64),
+    /// An integer above `i64::MAX` that fits `u64`, kept exact.
+    UInt(u64),
     /// Any other number.
     Float(f64),
     /// A string scalar.
@@ -41,7 +43,7 @@ impl NodeValue {
         match self {
             Self::Null => "null",
             Self::Bool(_) => "a boolean",
-            Self::Int(_) => "an integer",
+            Self::Int(_) | Self::UInt(_) => "an integer",
             Self::Float(_) => "a number",
             Self::Str(_) => "a string",
             Self::Seq(_) => "a list",
@@ -58,6 +60,7 @@ impl Node {
             NodeValue::Null => Value::Null,
             NodeValue::Bool(b) => Value::Bool(*b),
             NodeValue::Int(i) => Value::from(*i),
+            NodeValue::UInt(u) => Value::from(*u),
             NodeValue::Float(f) => {
                 serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
             }
@@ -91,6 +94,14 @@ impl<'de> Deserialize<'de> for NodeValue {
 
 struct NodeVisitor;
 
+/// `v` as an exact integer node, if it fits `i64` or `u64`.
+fn integer(v: i128) -> Option<NodeValue> {
+    i64::try_from(v)
+        .map(NodeValue::Int)
+        .or_else(|_| u64::try_from(v).map(NodeValue::UInt))
+        .ok()
+}
+
 impl<'de> Visitor<'de> for NodeVisitor {
     type Value = NodeValue;
 
@@ -113,13 +124,16 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(NodeValue::Int(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<NodeValue, E> {
-        Ok(i64::try_from(v).map_or(NodeValue::Float(v as f64), NodeValue::Int))
+        Ok(i64::try_from(v).map_or(NodeValue::UInt(v), NodeValue::Int))
     }
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<NodeValue, E> {
-        Ok(i64::try_from(v).map_or(NodeValue::Float(v as f64), NodeValue::Int))
+        Ok(integer(v).unwrap_or(NodeValue::Float(v as f64)))
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<NodeValue, E> {
-        Ok(i64::try_from(v).map_or(NodeValue::Float(v as f64), NodeValue::Int))
+        Ok(i128::try_from(v)
+            .ok()
+            .and_then(integer)
+            .unwrap_or(NodeValue::Float(v as f64)))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<NodeValue, E> {
         Ok(NodeValue::Float(v))
@@ -170,5 +184,26 @@ mod tests {
         assert_eq!(s[1].value, NodeValue::Float(2.5));
         assert_eq!(inner[1].1.value, NodeValue::Null);
         assert_eq!(inner[1].1.loc.line(), 4);
+    }
+
+    #[test]
+    fn integers_up_to_u64_max_stay_exact() {
+        let yaml = "[9007199254740993, 9223372036854775807, 9223372036854775808, 18446744073709551615, -9223372036854775808]";
+        let n: Node = serde_saphyr::from_str(yaml).unwrap();
+        let NodeValue::Seq(s) = &n.value else {
+            panic!("seq expected")
+        };
+        let values: Vec<&NodeValue> = s.iter().map(|n| &n.value).collect();
+        assert_eq!(
+            values,
+            [
+                &NodeValue::Int(9_007_199_254_740_993),
+                &NodeValue::Int(i64::MAX),
+                &NodeValue::UInt(9_223_372_036_854_775_808),
+                &NodeValue::UInt(u64::MAX),
+                &NodeValue::Int(i64::MIN),
+            ]
+        );
+        assert_eq!(s[3].to_json(), serde_json::json!(u64::MAX));
     }
 }

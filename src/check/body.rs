@@ -5,7 +5,8 @@ use super::pointer_push;
 use crate::case::{Matcher, MatcherKind};
 use crate::contract::table_row;
 use crate::run::{Failure, FailureKind};
-use serde_json::Value;
+use serde_json::{Number, Value};
+use std::cmp::Ordering;
 
 /// Every mismatch between `m` and `actual`.
 pub fn check(m: &Matcher, actual: &Value) -> Vec<Failure> {
@@ -100,9 +101,14 @@ fn walk(m: &Matcher, actual: Option<&Value>, ptr: &str, out: &mut Vec<Failure>) 
             ),
         },
         MatcherKind::Range { min, max } => {
-            let ok = a.as_f64().is_some_and(|x| {
-                min.is_none_or(|(v, inc)| if inc { x >= v } else { x > v })
-                    && max.is_none_or(|(v, inc)| if inc { x <= v } else { x < v })
+            let ok = a.as_number().is_some_and(|x| {
+                let above = |(v, inc): &(Number, bool)| {
+                    cmp_numbers(x, v).is_some_and(|o| o.is_gt() || (*inc && o.is_eq()))
+                };
+                let below = |(v, inc): &(Number, bool)| {
+                    cmp_numbers(x, v).is_some_and(|o| o.is_lt() || (*inc && o.is_eq()))
+                };
+                min.as_ref().is_none_or(above) && max.as_ref().is_none_or(below)
             });
             if !ok {
                 fail(
@@ -202,15 +208,64 @@ fn walk(m: &Matcher, actual: Option<&Value>, ptr: &str, out: &mut Vec<Failure>) 
     }
 }
 
-/// JSON equality where numbers compare by value (`1` equals `1.0`).
+/// JSON equality where numbers compare by value (`1` equals `1.0`), exactly
+/// (`9007199254740993` is not `9007199254740992`, which f64 cannot tell apart).
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(i), Some(j)) => i == j,
-            _ => x.as_f64() == y.as_f64(),
-        },
+        (Value::Number(x), Value::Number(y)) => cmp_numbers(x, y).is_some_and(Ordering::is_eq),
         _ => a == b,
     }
+}
+
+/// Exact order of two JSON numbers: integers (i64 or u64) as integers, an
+/// integer against a float by the float's exact value; never through a
+/// lossy conversion. `None` only if a float is NaN, which JSON cannot hold.
+pub fn cmp_numbers(a: &Number, b: &Number) -> Option<Ordering> {
+    match (exact(a), exact(b)) {
+        (Exact::Int(i), Exact::Int(j)) => Some(i.cmp(&j)),
+        (Exact::Float(x), Exact::Float(y)) => x.partial_cmp(&y),
+        (Exact::Float(x), Exact::Int(j)) => cmp_float_int(x, j),
+        (Exact::Int(i), Exact::Float(y)) => cmp_float_int(y, i).map(Ordering::reverse),
+    }
+}
+
+/// A JSON number without loss: every i64 and u64 fits an i128.
+enum Exact {
+    Int(i128),
+    Float(f64),
+}
+
+fn exact(n: &Number) -> Exact {
+    if let Some(u) = n.as_u64() {
+        Exact::Int(i128::from(u))
+    } else if let Some(i) = n.as_i64() {
+        Exact::Int(i128::from(i))
+    } else {
+        Exact::Float(n.as_f64().unwrap_or(f64::NAN))
+    }
+}
+
+/// `x` against the integer `j`, exactly.
+fn cmp_float_int(x: f64, j: i128) -> Option<Ordering> {
+    // 2^127: every float below it in magnitude truncates to an exact i128.
+    const LIMIT: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0;
+    if x.is_nan() {
+        return None;
+    }
+    if x >= LIMIT {
+        return Some(Ordering::Greater);
+    }
+    if x < -LIMIT {
+        return Some(Ordering::Less);
+    }
+    let whole = x.trunc();
+    Some((whole as i128).cmp(&j).then(if x > whole {
+        Ordering::Greater
+    } else if x < whole {
+        Ordering::Less
+    } else {
+        Ordering::Equal
+    }))
 }
 
 #[cfg(test)]
@@ -251,8 +306,8 @@ mod tests {
                             (
                                 "status",
                                 m(MatcherKind::Range {
-                                    min: Some((0.0, true)),
-                                    max: Some((8.0, true)),
+                                    min: Some((0.into(), true)),
+                                    max: Some((8.into(), true)),
                                 }),
                             ),
                             (
@@ -289,6 +344,82 @@ mod tests {
         let f = check(&want, &json!({"a": 1, "b": 2}));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].pointer.as_deref(), Some("/b"));
+    }
+
+    #[test]
+    fn integers_compare_exactly_beyond_2_pow_53() {
+        let (a, b) = (
+            json!(9_007_199_254_740_993_u64),
+            json!(9_007_199_254_740_992_u64),
+        );
+        assert!(!json_eq(&a, &b), "f64 would say equal");
+        assert!(!json_eq(&a, &json!(9_007_199_254_740_992.0)));
+        assert!(json_eq(&b, &json!(9_007_199_254_740_992.0)));
+        assert!(json_eq(&json!(u64::MAX), &json!(u64::MAX)));
+        assert!(!json_eq(&json!(u64::MAX), &json!(u64::MAX - 1)));
+        assert!(!json_eq(&json!(-1), &json!(u64::MAX)));
+        assert!(json_eq(&json!(i64::MIN), &json!(i64::MIN)));
+        assert!(json_eq(&json!(-0.0), &json!(0)));
+        let n = |v: Value| v.as_number().cloned().unwrap();
+        assert_eq!(
+            cmp_numbers(&n(json!(1.5)), &n(json!(1))),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            cmp_numbers(&n(json!(-1.5)), &n(json!(-1))),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            cmp_numbers(&n(json!(1e300)), &n(json!(u64::MAX))),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            cmp_numbers(&n(json!(-1e300)), &n(json!(i64::MIN))),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            cmp_numbers(&n(json!(i64::MIN)), &n(json!(u64::MAX))),
+            Some(Ordering::Less)
+        );
+        // Ranges with integer bounds past 2^53 are exact too.
+        let range = |min: Value, max: Value| {
+            m(MatcherKind::Range {
+                min: Some((n(min), true)),
+                max: Some((n(max), false)),
+            })
+        };
+        let r = range(json!(9_007_199_254_740_993_u64), json!(u64::MAX));
+        assert!(!matches(&r, Some(&json!(9_007_199_254_740_992_u64))));
+        assert!(matches(&r, Some(&json!(9_007_199_254_740_993_u64))));
+        assert!(matches(&r, Some(&json!(u64::MAX - 1))));
+        assert!(
+            !matches(&r, Some(&json!(u64::MAX))),
+            "the upper bound is exclusive"
+        );
+        assert!(!matches(&r, Some(&json!("9007199254740993"))));
+        let r = range(json!(0), json!(1.5));
+        assert!(matches(&r, Some(&json!(1))) && matches(&r, Some(&json!(1.4))));
+        assert!(!matches(&r, Some(&json!(1.5))) && !matches(&r, Some(&json!(-0.5))));
+    }
+
+    #[test]
+    fn case_file_numbers_past_2_pow_53_stay_exact() {
+        let text = "cases:\n  - name: a\n    request: {method: POST, path: /p}\n    expect:\n      body:\n        workNo: 9007199254740993\n        big: 18446744073709551615\n        loginDate: {$gte: 9007199254740993, $lte: 9223372036854775808}\n";
+        let cases = crate::case::load_str(
+            std::path::Path::new("s/a.yaml"),
+            text,
+            &crate::case::LoadOptions::default(),
+        )
+        .unwrap();
+        let want = cases[0].expect.body.as_ref().unwrap();
+        let good = json!({"workNo": 9_007_199_254_740_993_u64, "big": u64::MAX, "loginDate": 9_223_372_036_854_775_808_u64});
+        assert!(check(want, &good).is_empty());
+        let bad = json!({"workNo": 9_007_199_254_740_992_u64, "big": u64::MAX - 1, "loginDate": 9_007_199_254_740_992_u64});
+        let ptrs: Vec<_> = check(want, &bad)
+            .into_iter()
+            .map(|f| f.pointer.unwrap())
+            .collect();
+        assert_eq!(ptrs, ["/workNo", "/big", "/loginDate"]);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod rules;
 pub mod schema;
 pub mod snapshot;
 pub mod status;
+pub mod wire;
 
 /// Append a JSON-pointer token, escaping `~` and `/` (RFC 6901).
 pub fn pointer_push(base: &str, token: &str) -> String {

@@ -6,7 +6,7 @@
 //! error chain (untrusted CA, wrong name, expired, client certificate
 //! missing or refused, not TLS at all), not by matching message text.
 
-use super::request::PreparedRequest;
+use super::request::{check_destination, PreparedRequest};
 use super::result::{ReceivedResponse, TransportError};
 use crate::sanitize::{self, Secrets};
 use crate::target::Target;
@@ -155,7 +155,22 @@ async fn exchange(
             )),
         )
     })?;
-    let mut rb = client.request(method, &req.url).body(req.body.clone());
+    // Nothing leaves for a URL that is not the target's: checked when the
+    // request was prepared, and again on the URL exactly as it is sent.
+    if let Some(why) = &req.refused {
+        return Err((TransportError::Request, one_line(why)));
+    }
+    let url = reqwest::Url::parse(&req.url).map_err(|e| {
+        (
+            TransportError::Request,
+            one_line(&format!(
+                "refused to send: `{}` is not a URL ({e})",
+                req.url
+            )),
+        )
+    })?;
+    check_destination(&url, target).map_err(|why| (TransportError::Request, one_line(&why)))?;
+    let mut rb = client.request(method, url).body(req.body.clone());
     for (k, v) in &req.headers {
         rb = rb.header(k.as_str(), v.as_str());
     }
@@ -203,9 +218,9 @@ async fn exchange(
     // then cut for display, so no secret survives across the cut.
     secrets.scrub_headers(&mut headers);
     let body = secrets.scrub_bytes(&body);
-    let (mut json, not_json) = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(v) => (Some(v), None),
-        Err(e) => (None, Some(why_not_json(&body, &e))),
+    let (mut json, not_json, duplicate_keys, float_tokens) = match super::json::parse(&body) {
+        Ok(p) => (Some(p.value), None, p.duplicate_keys, p.float_tokens),
+        Err(e) => (None, Some(why_not_json(&body, &e)), vec![], vec![]),
     };
     let mut text = String::from_utf8_lossy(&body);
     if let Some(j) = json.as_mut().filter(|_| !secrets.is_empty()) {
@@ -222,6 +237,8 @@ async fn exchange(
         body_text,
         json,
         not_json,
+        duplicate_keys,
+        float_tokens,
     })
 }
 

@@ -3,14 +3,15 @@
 //! never prints.
 
 mod client;
+mod json;
 pub mod request;
 mod result;
 
 pub use client::{build_client, ClientError};
 pub use request::{prepare, PreparedRequest};
 pub use result::{
-    CaseResult, Failure, FailureKind, Outcome, ReceivedResponse, SentRequest, TransportError,
-    Warning,
+    CaseResult, Failure, FailureKind, NumberToken, Outcome, ReceivedResponse, SentRequest,
+    TransportError, Warning,
 };
 
 use crate::auth::Timestamp;
@@ -99,7 +100,7 @@ impl Runner {
                 None
             }
             Ok(r) => {
-                self.check(case, &r, &mut failures, &mut warnings);
+                self.check(case, &prepared, &r, &mut failures, &mut warnings);
                 Some(r)
             }
         };
@@ -119,6 +120,7 @@ impl Runner {
     fn check(
         &self,
         case: &Case,
+        sent: &PreparedRequest,
         r: &ReceivedResponse,
         failures: &mut Vec<Failure>,
         warnings: &mut Vec<Warning>,
@@ -131,6 +133,9 @@ impl Runner {
                 &e.status_source,
             ));
         }
+        // Ambiguity fails any case, whatever it expects.
+        failures.extend(check::wire::headers(&sent.headers, r, &e.status_source));
+        failures.extend(check::wire::duplicate_keys(r, &e.status_source));
         if let Some(loc) = &e.rejected {
             failures.extend(check::rejected::check(r.status, r.json.as_ref(), loc));
         }
@@ -150,6 +155,12 @@ impl Runner {
                 e.release,
                 name,
                 json,
+                loc,
+            ));
+            failures.extend(check::wire::integer_tokens(
+                self.schemas.get(e.release),
+                name,
+                r,
                 loc,
             ));
         }

@@ -4,7 +4,7 @@
 
 use super::result::SentRequest;
 use crate::auth::{self, CanonicalInput, Credentials, Timestamp};
-use crate::case::{AuthMode, Body, Case};
+use crate::case::{check_request_path, AuthMode, Body, Case};
 use crate::contract::BodyShape;
 use crate::target::Target;
 use serde_json::{Map, Value};
@@ -21,6 +21,9 @@ pub struct PreparedRequest {
     pub headers: Vec<(String, String)>,
     /// Body bytes.
     pub body: Vec<u8>,
+    /// Why this request must not be sent (its URL would leave the target);
+    /// such a request carries no Authorization and fails the case unsent.
+    pub refused: Option<String>,
 }
 
 impl std::fmt::Debug for PreparedRequest {
@@ -84,7 +87,19 @@ pub fn prepare(case: &Case, target: &Target, now: Timestamp) -> PreparedRequest 
         Body::Json(v) => v.to_string().into_bytes(),
         Body::Raw(s) => s.clone().into_bytes(),
     };
-    let url = format!("{}{}", target.base_url, req.path);
+    let url = match request_url(target, &req.path) {
+        Ok(url) => url,
+        Err(why) => {
+            // Shown as written, never sent: no signature is made for it.
+            return PreparedRequest {
+                method: req.method.clone(),
+                url: format!("{}{}", target.base_url, req.path),
+                headers: req.headers.clone(),
+                body,
+                refused: Some(why),
+            };
+        }
+    };
     let mut headers = req.headers.clone();
     if let Some(h) = &target.host {
         headers.retain(|(k, _)| !k.eq_ignore_ascii_case("host"));
@@ -106,12 +121,14 @@ pub fn prepare(case: &Case, target: &Target, now: Timestamp) -> PreparedRequest 
                 ),
                 _ => (creds.clone(), now),
             };
-            Some(sign(
+            // The path and query as the URL API wrote them: exactly what is sent.
+            Some(sign_parts(
                 &creds,
                 ts,
                 target,
                 &req.method,
-                &req.path,
+                url.path(),
+                url.query().unwrap_or(""),
                 &headers,
                 &body,
             ))
@@ -127,10 +144,65 @@ pub fn prepare(case: &Case, target: &Target, now: Timestamp) -> PreparedRequest 
     }
     PreparedRequest {
         method: req.method.clone(),
-        url,
+        url: url.into(),
         headers,
         body,
+        refused: None,
     }
+}
+
+/// The URL for `path_and_query` below `target`'s base URL, built with the URL
+/// API (the base URL's path prefix, then the case path; never glued text), or
+/// why there is none: a path that breaks [`check_request_path`], or a URL
+/// whose scheme, host or port is not the target's or that holds user info.
+pub fn request_url(target: &Target, path_and_query: &str) -> Result<reqwest::Url, String> {
+    check_request_path(path_and_query)
+        .map_err(|e| format!("refused to send: {}; {}", e.message, e.fix))?;
+    let mut url = reqwest::Url::parse(&target.base_url).map_err(|e| {
+        format!(
+            "refused to send: the base URL `{}` is not a URL ({e})",
+            target.base_url
+        )
+    })?;
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    url.set_path(&format!("{}{path}", target.path_prefix()));
+    url.set_query(query);
+    url.set_fragment(None);
+    check_destination(&url, target)?;
+    Ok(url)
+}
+
+/// `url` must go to the target: the base URL's scheme, host and port, and no
+/// user info (a client would send it as Basic credentials).
+pub fn check_destination(url: &reqwest::Url, target: &Target) -> Result<(), String> {
+    let base = reqwest::Url::parse(&target.base_url).map_err(|e| {
+        format!(
+            "refused to send: the base URL `{}` is not a URL ({e})",
+            target.base_url
+        )
+    })?;
+    let origin = |u: &reqwest::Url| {
+        (
+            u.scheme().to_string(),
+            u.host_str().map(str::to_string),
+            u.port_or_known_default(),
+        )
+    };
+    if origin(url) != origin(&base) {
+        return Err(format!(
+            "refused to send: the request URL {url} does not go to the target {} (scheme, host or port differ); check the case path",
+            target.authority()
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "refused to send: the request URL holds user info, which a client would send as credentials; check the case path".into(),
+        );
+    }
+    Ok(())
 }
 
 /// The auth-v2 Authorization value for a request to `target`.
@@ -148,6 +220,22 @@ pub fn sign(
         .unwrap_or((path_and_query, ""));
     // The path the server sees: the base URL's own path prefix, then the case's.
     let path = format!("{}{path}", target.path_prefix());
+    sign_parts(creds, ts, target, method, &path, query, headers, body)
+}
+
+/// The auth-v2 Authorization value for the full `path` (base URL prefix
+/// included) and raw `query` that are sent.
+#[allow(clippy::too_many_arguments)]
+fn sign_parts(
+    creds: &Credentials,
+    ts: Timestamp,
+    target: &Target,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> String {
     // Query pairs are signed decoded (the signature normalises them itself).
     let query: Vec<(String, String)> = query
         .split('&')
@@ -176,7 +264,7 @@ pub fn sign(
         .collect();
     let input = CanonicalInput {
         method,
-        path: &path,
+        path,
         query: &query,
         headers: &signed,
         body,
@@ -334,6 +422,80 @@ mod tests {
         let tampered = prepare(&case(AuthMode::TamperedBody), &target(), ts);
         assert_eq!(get(&tampered), get(&good));
         assert_ne!(tampered.body, good.body);
+    }
+
+    #[test]
+    fn paths_that_would_leave_the_target_are_refused_unsigned() {
+        let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
+        for (base, path) in [
+            // Glued, these read as another host: `cms.evil.example`,
+            // user info `cms:28080` at `127.0.0.1:9`, a scheme-relative URL.
+            ("https://cms", ".evil.example/x"),
+            ("http://cms:28080", "@127.0.0.1:9/x"),
+            ("http://cms:28080/gw", "@127.0.0.1:9/x"),
+            ("http://cms:28080", "//127.0.0.1:9/x"),
+            ("http://cms:28080", "/\\127.0.0.1:9/x"),
+        ] {
+            let mut t = Target::new(base);
+            t.credentials = Some(Credentials::new("ak", "sk"));
+            let mut c = case(AuthMode::Signed);
+            c.request.path = path.into();
+            let p = prepare(&c, &t, ts);
+            let why = p
+                .refused
+                .as_deref()
+                .unwrap_or_else(|| panic!("{base} + {path}: sent to {}", p.url));
+            assert!(why.starts_with("refused to send: request path"), "{why}");
+            assert!(
+                !p.headers.iter().any(|(k, _)| k == "Authorization"),
+                "no signature for {path}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_url_is_the_targets_and_the_signature_covers_the_path_as_sent() {
+        let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
+        let mut t = Target::new("http://cms:28080/gw");
+        t.credentials = Some(Credentials::new("ak", "sk"));
+        let mut c = case(AuthMode::Signed);
+        // A URL parser resolves `..`: what is signed must be what is sent.
+        c.request.path = "/a/../rest/x y?q=1".into();
+        let p = prepare(&c, &t, ts);
+        assert_eq!(p.refused, None);
+        assert_eq!(p.url, "http://cms:28080/gw/rest/x%20y?q=1");
+        let auth = p
+            .headers
+            .iter()
+            .find(|(k, _)| k == "Authorization")
+            .map(|(_, v)| v.as_str());
+        let header = |n: &str| (n == "host").then(|| "cms:28080".to_string());
+        auth::verify(
+            auth,
+            t.credentials.as_ref().unwrap(),
+            "POST",
+            "/gw/rest/x%20y",
+            &[("q".to_string(), "1".to_string())],
+            &header,
+            &p.body,
+            ts,
+            60,
+        )
+        .expect("signed over the path as sent");
+        let url = reqwest::Url::parse(&p.url).unwrap();
+        assert_eq!(check_destination(&url, &t), Ok(()));
+        for other in [
+            "https://cms:28080/x",
+            "http://cms:28081/x",
+            "http://cms.evil.example:28080/x",
+            "http://u:p@cms:28080/x",
+        ] {
+            let url = reqwest::Url::parse(other).unwrap();
+            assert!(
+                check_destination(&url, &t).is_err_and(|e| e.starts_with("refused to send")),
+                "{other}"
+            );
+        }
     }
 
     #[test]

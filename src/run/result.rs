@@ -92,6 +92,29 @@ pub struct ReceivedResponse {
     pub json: Option<Value>,
     /// Why the body is not JSON (empty, not UTF-8, truncated, …), when it is not.
     pub not_json: Option<String>,
+    /// JSON pointers of members whose key was already used in the same
+    /// object, one per repeat; `json` holds the last value written.
+    pub duplicate_keys: Vec<String>,
+    /// Number tokens that are not plain 64-bit integers (written with a
+    /// fraction or an exponent, or too wide), as written.
+    pub float_tokens: Vec<NumberToken>,
+}
+
+/// A number as it was written in the reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberToken {
+    /// JSON pointer of the value.
+    pub pointer: String,
+    /// The token's text, e.g. `101.0` or `4.294967295E12`.
+    pub raw: String,
+}
+
+impl NumberToken {
+    /// Whether the token has a fraction or an exponent (else it is an
+    /// integer token too wide for 64 bits).
+    pub fn has_fraction_or_exponent(&self) -> bool {
+        self.raw.contains(['.', 'e', 'E'])
+    }
 }
 
 impl ReceivedResponse {
@@ -144,6 +167,10 @@ pub enum FailureKind {
     Rule,
     /// The reply differs from its recorded snapshot.
     Snapshot,
+    /// The reply is ambiguous or mis-written on the wire: a repeated JSON
+    /// key or Content-Type, an encoding that was not asked for, a number
+    /// token that an integer field cannot hold.
+    Wire,
 }
 
 impl FailureKind {
@@ -159,6 +186,7 @@ impl FailureKind {
             FailureKind::Body => "body",
             FailureKind::Rule => "rule",
             FailureKind::Snapshot => "snapshot",
+            FailureKind::Wire => "wire",
         }
     }
 }

@@ -1,0 +1,278 @@
+//! One strict pass over a reply body: builds the JSON value and, on the way,
+//! notes what plain `serde_json::from_slice` would hide.
+//!
+//! - A key repeated in one object: RFC 8259 §4 only says names SHOULD be
+//!   unique, and parsers differ on which value wins, so the reply is
+//!   ambiguous. The pointer of each repeat is kept (the value kept is the last).
+//! - A number token that is not a plain integer: serde_json calls
+//!   `visit_f64` for a token with a fraction or an exponent (`101.0`,
+//!   `4.294967295E12`) and for an integer token wider than 64 bits, and
+//!   `visit_u64` / `visit_i64` for the others, which therefore stay exact
+//!   (u64 above `i64::MAX` included). The token's text is kept, as written.
+//!
+//! The text of a number is found through the reader: serde_json reads from
+//! an [`io::Read`] one byte at a time, so when it hands over a number it has
+//! read the token and at most one byte after it. serde_json's recursion limit
+//! (128 levels) stays on.
+
+use super::result::NumberToken;
+use crate::check::pointer_push;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::io;
+
+/// A body parsed by [`parse`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Parsed {
+    /// The value (for a repeated key, the last one written).
+    pub value: Value,
+    /// JSON pointers of members whose key was already used in the same object.
+    pub duplicate_keys: Vec<String>,
+    /// Number tokens that are not plain 64-bit integers, as written.
+    pub float_tokens: Vec<NumberToken>,
+}
+
+/// Parse `body` as one JSON value (nothing but whitespace after it).
+pub(crate) fn parse(body: &[u8]) -> Result<Parsed, serde_json::Error> {
+    let pos = Cell::new(0);
+    let ctx = Context {
+        body,
+        pos: &pos,
+        duplicate_keys: RefCell::new(Vec::new()),
+        float_tokens: RefCell::new(Vec::new()),
+    };
+    let mut de = serde_json::Deserializer::from_reader(ByteReader { body, pos: &pos });
+    let value = Seed {
+        ctx: &ctx,
+        pointer: String::new(),
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok(Parsed {
+        value,
+        duplicate_keys: ctx.duplicate_keys.into_inner(),
+        float_tokens: ctx.float_tokens.into_inner(),
+    })
+}
+
+/// Hands `body` to serde_json one byte per call, so `pos` is always the
+/// number of bytes it has consumed.
+struct ByteReader<'a> {
+    body: &'a [u8],
+    pos: &'a Cell<usize>,
+}
+
+impl io::Read for ByteReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let at = self.pos.get();
+        match (self.body.get(at), buf.first_mut()) {
+            (Some(b), Some(slot)) => {
+                *slot = *b;
+                self.pos.set(at + 1);
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+struct Context<'a> {
+    body: &'a [u8],
+    pos: &'a Cell<usize>,
+    duplicate_keys: RefCell<Vec<String>>,
+    float_tokens: RefCell<Vec<NumberToken>>,
+}
+
+impl Context<'_> {
+    /// The text of the number token serde_json has just read: it ends at the
+    /// read position, less the one byte it may have looked at after it.
+    fn last_number(&self) -> String {
+        let is_number =
+            |b: &u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
+        let mut end = self.pos.get().min(self.body.len());
+        if end > 0 && !is_number(&self.body[end - 1]) {
+            end -= 1;
+        }
+        let start = self.body[..end]
+            .iter()
+            .rposition(|b| !is_number(b))
+            .map_or(0, |i| i + 1);
+        String::from_utf8_lossy(&self.body[start..end]).into_owned()
+    }
+}
+
+/// Deserialises the value at `pointer`.
+struct Seed<'c, 'a> {
+    ctx: &'c Context<'a>,
+    pointer: String,
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_, '_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        let token = NumberToken {
+            pointer: self.pointer,
+            raw: self.ctx.last_number(),
+        };
+        if v == 0.0 && !token.has_fraction_or_exponent() {
+            // `-0`: an integer token, which serde_json reads as -0.0 for its sign.
+            return Ok(Value::from(0));
+        }
+        self.ctx.float_tokens.borrow_mut().push(token);
+        // serde_json refuses numbers out of f64's range, so `v` is finite.
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(Seed {
+            ctx: self.ctx,
+            pointer: pointer_push(&self.pointer, &items.len().to_string()),
+        })? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let pointer = pointer_push(&self.pointer, &key);
+            let value = map.next_value_seed(Seed {
+                ctx: self.ctx,
+                pointer: pointer.clone(),
+            })?;
+            if members.insert(key, value).is_some() {
+                self.ctx.duplicate_keys.borrow_mut().push(pointer);
+            }
+        }
+        Ok(Value::Object(members))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn token(pointer: &str, raw: &str) -> NumberToken {
+        NumberToken {
+            pointer: pointer.into(),
+            raw: raw.into(),
+        }
+    }
+
+    #[test]
+    fn the_value_is_what_serde_json_builds() {
+        for text in [
+            r#"{"result":"0","resultDesc":{"workNo":101,"phoneNumber":null,"a":[true,false,-5,"x\u00e9"]}}"#,
+            "[]",
+            "  \"s\"  ",
+            "[[[1]]]",
+        ] {
+            let p = parse(text.as_bytes()).unwrap();
+            assert_eq!(
+                p.value,
+                serde_json::from_str::<Value>(text).unwrap(),
+                "{text}"
+            );
+            assert!(p.duplicate_keys.is_empty() && p.float_tokens.is_empty());
+        }
+    }
+
+    #[test]
+    fn repeated_keys_are_noted_at_every_depth() {
+        let p = parse(
+            br#"{"resultCode":"0100000","resultCode":"0100001","d":[{"a/b":1,"a/b":2,"a/b":3}]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.duplicate_keys, ["/resultCode", "/d/0/a~1b", "/d/0/a~1b"]);
+        assert_eq!(
+            p.value["resultCode"],
+            json!("0100001"),
+            "the last one is kept"
+        );
+        assert_eq!(p.value["d"][0]["a/b"], json!(3));
+    }
+
+    #[test]
+    fn number_tokens_keep_their_text_and_integers_stay_exact() {
+        let p = parse(
+            br#"{"workNo":101.0,"loginDate":4.294967295E12,"n":[-1.5e-3 , 2],"big":18446744073709551615,"neg":-9223372036854775808,"odd":9007199254740993,"wide":18446744073709551616}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            p.float_tokens,
+            [
+                token("/workNo", "101.0"),
+                token("/loginDate", "4.294967295E12"),
+                token("/n/0", "-1.5e-3"),
+                token("/wide", "18446744073709551616"),
+            ]
+        );
+        assert_eq!(p.value["big"].as_u64(), Some(u64::MAX));
+        assert_eq!(p.value["neg"].as_i64(), Some(i64::MIN));
+        assert_eq!(p.value["odd"].as_u64(), Some(9_007_199_254_740_993));
+        assert!(!p.float_tokens[3].has_fraction_or_exponent());
+        // `-0` is an integer token; `-0.0` is not.
+        let p = parse(b"[-0,-0.0]").unwrap();
+        assert_eq!(p.value[0].as_i64(), Some(0));
+        assert_eq!(p.float_tokens, [token("/1", "-0.0")]);
+        // A token at the very start or end of the body.
+        assert_eq!(parse(b"1E2").unwrap().float_tokens, [token("", "1E2")]);
+        assert_eq!(parse(b"[0.5]").unwrap().float_tokens, [token("/0", "0.5")]);
+    }
+
+    #[test]
+    fn broken_or_deep_bodies_are_errors_not_panics() {
+        for bad in [
+            &b""[..],
+            b"{\"a\":1,}",
+            b"{\"a\":1} x",
+            b"{\"a\":",
+            b"[1.0-]",
+            b"1e999",
+            b"\"\xff\"",
+        ] {
+            assert!(parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        let e = parse(deep.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("recursion limit"), "{e}");
+        let ok = "[".repeat(100) + &"]".repeat(100);
+        assert!(parse(ok.as_bytes()).is_ok());
+    }
+}
