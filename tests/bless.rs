@@ -26,10 +26,12 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn suite() -> PathBuf {
+/// A copy of part of the shipped suite in its own temporary folder (`tag`
+/// keeps tests that run at once apart).
+fn suite(tag: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/agentbyworkno");
     let dir = std::env::temp_dir().join(format!(
-        "cms-contract-bless-{}/agentbyworkno",
+        "cms-contract-bless-{tag}-{}/agentbyworkno",
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&dir);
@@ -42,7 +44,7 @@ fn suite() -> PathBuf {
 
 #[test]
 fn bless_records_and_the_next_version_is_checked_against_it() {
-    let dir = suite();
+    let dir = suite("record");
     let d = dir.to_str().unwrap();
     let o = cli(&["run", d, "--bless"], false);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -85,7 +87,7 @@ fn bless_records_and_the_next_version_is_checked_against_it() {
 
 #[test]
 fn bless_is_refused_in_ci() {
-    let dir = suite();
+    let dir = suite("ci");
     let o = cli(&["run", dir.to_str().unwrap(), "--bless"], true);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
@@ -94,4 +96,31 @@ fn bless_is_refused_in_ci() {
         text(&o)
     );
     assert!(!dir.join("__snapshots__").exists());
+}
+
+/// A snapshot that is there but cannot be used (a folder, not UTF-8, not
+/// readable) stops the run with its path; the case never passes unchecked.
+#[test]
+fn an_unusable_snapshot_fails_the_run() {
+    let dir = suite("unusable");
+    let d = dir.to_str().unwrap();
+    let o = cli(&["run", d, "--bless", "--filter", "sample_exchange"], false);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let snap = dir.join("__snapshots__/sample_exchange.json");
+    assert!(snap.is_file());
+
+    std::fs::write(&snap, b"{\"status\": 200, \"body\": \"\xff\"}").unwrap();
+    let o = cli(&["run", d, "--filter", "sample_exchange"], false);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("cannot read snapshot"), "{t}");
+    assert!(t.contains("sample_exchange.json"), "{t}");
+    assert!(t.contains("not UTF-8"), "{t}");
+
+    std::fs::remove_file(&snap).unwrap();
+    std::fs::create_dir(&snap).unwrap();
+    let o = cli(&["run", d, "--filter", "sample_exchange"], false);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("not a regular file (a folder)"), "{t}");
 }

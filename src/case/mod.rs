@@ -5,6 +5,7 @@
 //! runner never sees YAML.
 
 mod error;
+mod files;
 mod generate;
 mod load;
 mod matcher;
