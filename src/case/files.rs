@@ -102,15 +102,16 @@ pub(crate) fn identity(_meta: &Metadata, path: &Path) -> Identity {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// Read the text of the regular file at `path` (through symbolic links), at
-/// most `cap` bytes. The type is checked before opening, so a FIFO never
-/// blocks and a device is never read.
-pub(crate) fn read_text(path: &Path, cap: u64) -> Result<String, ReadError> {
-    let meta = std::fs::metadata(path)?;
+/// Read the text of the regular file at `path`, at most `cap` bytes. A
+/// symbolic link at `path` is refused, never followed (a link planted among
+/// snapshots must not be read); the type is checked before opening, so a
+/// FIFO never blocks and a device is never read.
+pub(crate) fn read_text_no_follow(path: &Path, cap: u64) -> Result<String, ReadError> {
+    let meta = std::fs::symlink_metadata(path)?;
     if !meta.is_file() {
         return Err(ReadError::NotRegular(kind(&meta)));
     }
-    read_opened(path, cap, None)
+    read_opened(path, cap, Some(identity(&meta, path)))
 }
 
 /// Open and read; `expected` is the identity the path had when checked.

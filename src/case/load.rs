@@ -341,6 +341,13 @@ fn build_case(
         vars: &opts.vars,
     };
     let var = each.var.value.clone();
+    if !super::vars::valid_name(&var) {
+        return Err(LoadError::new(
+            c.loc(&each.var.referenced),
+            format!("invalid variable name `{var}`"),
+        )
+        .label("use letters, digits, `_` and `-` (it becomes part of the case names)"));
+    }
     let values = each_values(&c, &each.values)?;
     if values.is_empty() {
         return Err(
@@ -348,15 +355,103 @@ fn build_case(
                 .label("list at least one value"),
         );
     }
+    let values_loc = c.loc(&each.values.loc);
     let mut out = Vec::new();
     for v in values {
+        let part = name_part(&v).map_err(|why| {
+            let e = LoadError::new(
+                values_loc.clone(),
+                format!(
+                    "`each` value `{}` cannot be part of a case name",
+                    v.escape_debug()
+                ),
+            )
+            .label(format!(
+                "{why}: values become test names and snapshot file names"
+            ));
+            match value_origin(&each.values, &opts.vars) {
+                Some(origin) => e.help(origin),
+                None => e.help("use letters, digits, `_`, `-` and `.`"),
+            }
+        })?;
         let mut one = opts.clone();
         one.vars.set(&var, &v, "each");
-        let name = format!("{}::{var}_{v}", rc.name.value);
+        let name = format!("{}::{var}_{part}", rc.name.value);
         let case = compile(suite, name, file, rc, &request, &expect, &one)?;
         out.append(&mut expand_generate(rc, case, file, &one)?);
     }
     Ok(out)
+}
+
+/// `value` as a part of a case name. Names become test names and snapshot
+/// file names, so a value that names a path (`/`, `\`, `..`) or holds
+/// control characters is refused; other characters outside letters, digits,
+/// `_`, `-` and `.` become `_`, with a short hash of the value appended so
+/// distinct values keep distinct names. Plain values (`101`, `-1`, `1.5`,
+/// `HW1`) are kept as they are, so their names stay stable.
+fn name_part(value: &str) -> Result<String, &'static str> {
+    if value.contains(['/', '\\']) {
+        return Err("a path separator is not allowed");
+    }
+    if value.contains("..") {
+        return Err("`..` is not allowed");
+    }
+    if value.chars().any(char::is_control) {
+        return Err("control characters are not allowed");
+    }
+    if value.chars().all(name_char) {
+        return Ok(value.to_string());
+    }
+    let mapped: String = value
+        .chars()
+        .map(|ch| if name_char(ch) { ch } else { '_' })
+        .collect();
+    Ok(format!("{mapped}-{}", super::snapshot::short_hash(value)))
+}
+
+/// Characters a case name may hold besides its `::` separators (`.` only
+/// from `each` values such as `1.5`; written names use the others).
+fn name_char(ch: char) -> bool {
+    ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.'
+}
+
+/// Whether an expanded or generated case name is safe as a test name and a
+/// snapshot file name: `::`-separated parts of [`name_char`]s, none empty,
+/// none holding `..`.
+fn valid_expanded_name(name: &str) -> bool {
+    name.split("::")
+        .all(|part| !part.is_empty() && !part.contains("..") && part.chars().all(name_char))
+}
+
+/// Where `each.values` got its values when they came from variables:
+/// "the value comes from variable `x` (--var x=...)" for the help line.
+fn value_origin(values: &Node, vars: &Vars) -> Option<String> {
+    let mut texts = Vec::new();
+    match &values.value {
+        NodeValue::Str(s) => texts.push(s.as_str()),
+        NodeValue::Seq(items) => texts.extend(items.iter().filter_map(|n| match &n.value {
+            NodeValue::Str(s) => Some(s.as_str()),
+            _ => None,
+        })),
+        _ => {}
+    }
+    let names: Vec<String> = texts
+        .iter()
+        .flat_map(|t| t.split("${").skip(1))
+        .filter_map(|rest| rest.split_once('}').map(|(n, _)| n))
+        .map(|n| match vars.origin(n) {
+            Some("--var") => format!("`{n}` (--var {n}=...)"),
+            Some("env") => format!("`{n}` (CMS_VAR_{n})"),
+            Some("profile") => format!("`{n}` (the profile's `vars:`)"),
+            _ => format!("`{n}`"),
+        })
+        .collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "the values come from variable {}: give values of letters, digits, `_`, `-` and `.` there",
+            names.join(", ")
+        )
+    })
 }
 
 /// The release a case expects (case, then folder, then run) and the
@@ -394,7 +489,20 @@ fn expand_generate(
         None => Ok(vec![case]),
         Some(g) if g.value == "boundaries" => {
             let loc = Location::from_yaml(file, &g.referenced);
-            generate::boundaries(&case, &opts.schema_dir, opts.release, &loc)
+            let cases = generate::boundaries(&case, &opts.schema_dir, opts.release, &loc)?;
+            // Field names come from the request schema (`--schemas DIR`).
+            if let Some(bad) = cases.iter().find(|c| !valid_expanded_name(&c.name)) {
+                return Err(LoadError::new(
+                    loc,
+                    format!(
+                        "generated case name `{}` is not a valid test name",
+                        bad.name.escape_debug()
+                    ),
+                )
+                .label("the request schema's field names become part of case names")
+                .help("field names of letters, digits, `_` and `-` only"));
+            }
+            Ok(cases)
         }
         Some(g) => Err(LoadError::new(
             Location::from_yaml(file, &g.referenced),
@@ -855,5 +963,79 @@ mod tests {
                 e.0[0].message
             );
         }
+    }
+
+    #[test]
+    fn each_values_that_name_paths_are_located_errors() {
+        let text = |values: &str| {
+            format!("cases:\n  - name: inv\n    each: {{var: a, values: {values}}}\n    request: {{method: POST, path: /p}}\n")
+        };
+        let opts = LoadOptions::default();
+        for bad in [
+            "\"../x\"",
+            "[\"a/b\"]",
+            "[\"a\\\\b\"]",
+            "[\"..\"]",
+            "[\"a\\u0000b\"]",
+            "[\"a\\nb\"]",
+        ] {
+            let e = load_str(Path::new("s/a.yaml"), &text(bad), &opts)
+                .unwrap_err()
+                .0
+                .remove(0);
+            assert!(
+                e.message.contains("cannot be part of a case name"),
+                "{bad}: {e:?}"
+            );
+            assert_eq!((e.location.line, e.location.column), (3, 28), "{bad}");
+        }
+        // Numbers and plain words keep their names; other characters are
+        // replaced and a hash keeps distinct values apart.
+        let cases = load_str(
+            Path::new("s/a.yaml"),
+            &text("[-1, 1.5, HW1, \"a b\", \"a+b\"]"),
+            &opts,
+        )
+        .unwrap();
+        let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(&names[..3], ["inv::a_-1", "inv::a_1.5", "inv::a_HW1"]);
+        assert!(names[3].starts_with("inv::a_a_b-") && names[4].starts_with("inv::a_a_b-"));
+        assert_ne!(names[3], names[4]);
+        assert!(names.iter().all(|n| valid_expanded_name(n)), "{names:?}");
+    }
+
+    #[test]
+    fn each_values_from_variables_say_where_the_variable_was_set() {
+        let mut vars = Vars::new();
+        vars.set("known", "101, ../../../../tmp/x", "--var");
+        let opts = LoadOptions {
+            vars,
+            ..LoadOptions::default()
+        };
+        let text = "cases:\n  - name: inv\n    each: {var: agent, values: \"${known}\"}\n    request: {method: POST, path: /p}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &opts)
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(
+            e.message,
+            "`each` value `../../../../tmp/x` cannot be part of a case name"
+        );
+        assert_eq!(
+            e.label.as_deref(),
+            Some(
+                "a path separator is not allowed: values become test names and snapshot file names"
+            )
+        );
+        assert_eq!(
+            e.help.as_deref(),
+            Some("the values come from variable `known` (--var known=...): give values of letters, digits, `_`, `-` and `.` there")
+        );
+        let text = "cases:\n  - name: inv\n    each: {var: \"a/b\", values: [1]}\n    request: {method: POST, path: /p}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &LoadOptions::default())
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(e.message, "invalid variable name `a/b`");
     }
 }
