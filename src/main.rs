@@ -5,7 +5,7 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use cms_contract::auth::{Credentials, Timestamp};
-use cms_contract::case::{load_paths, Case, LoadOptions};
+use cms_contract::case::{load_paths_with_warnings, Case, LoadOptions};
 use cms_contract::contract::Release;
 use cms_contract::report::{html, json, junit, text, Style};
 use cms_contract::run::{prepare, CaseResult};
@@ -301,7 +301,12 @@ fn load(s: &SelectArgs, plan: &Plan) -> anyhow::Result<Vec<Case>> {
         schema_dir: s.schemas.clone(),
         release: plan.release,
     };
-    let cases = load_paths(&paths, &opts).map_err(|e| Printed(e.render()))?;
+    let mut warnings = Vec::new();
+    let loaded = load_paths_with_warnings(&paths, &opts, &mut warnings);
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    let cases = loaded.map_err(|e| Printed(e.render()))?;
     let mut excluded = plan.exclude_tags.clone();
     excluded.extend(s.exclude_tag.iter().cloned());
     let selected: Vec<Case> = cases

@@ -327,3 +327,97 @@ fn a_tty_gets_a_progress_bar() {
         "no plain lines on a TTY: {t}"
     );
 }
+
+/// Run the binary, killing it (and failing) if it runs longer than `limit`.
+fn cli_within(args: &[&str], limit: std::time::Duration) -> Output {
+    use std::process::Stdio;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cms-contract"));
+    c.current_dir(root())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for k in ["CMS_BASE_URL", "CMS_PROFILE", "CMS_AK", "CMS_SK"] {
+        c.env_remove(k);
+    }
+    let mut child = c.spawn().expect("run cms-contract");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`cms-contract {}` ran longer than {limit:?}",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Folder links back to `.`, a FIFO and a `/dev/zero` link named like case
+/// files: `check` ends at once, says what it skipped, and checks the rest.
+#[test]
+fn check_ends_on_link_loops_fifos_and_devices() {
+    let d = tmp("discovery");
+    let s = d.join("s");
+    std::fs::create_dir_all(&s).unwrap();
+    std::fs::write(
+        s.join("a.yaml"),
+        "cases:\n  - name: one\n    request: {method: POST, path: /p}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(".", s.join("l1")).unwrap();
+    std::os::unix::fs::symlink(".", s.join("l2")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(s.join("fifo.yaml"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    std::os::unix::fs::symlink("/dev/zero", s.join("zero.yaml")).unwrap();
+    let o = cli_within(
+        &["check", s.to_str().unwrap()],
+        std::time::Duration::from_secs(10),
+    );
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).starts_with("ok: 1 cases"),
+        "{}",
+        text(&o)
+    );
+    for line in [
+        format!("warning: skipped {}: not a regular file (a FIFO)", s.join("fifo.yaml").display()),
+        format!(
+            "warning: skipped {}: not a regular file (a character device)",
+            s.join("zero.yaml").display()
+        ),
+        format!(
+            "warning: skipped {}: folder already searched (a symbolic link loop or a second link to it)",
+            s.join("l1").display()
+        ),
+    ] {
+        assert!(err.lines().any(|l| l == line), "{line}\n{err}");
+    }
+
+    // A case file over 1 MiB: a located error, exit 2.
+    std::fs::write(
+        s.join("big.yaml"),
+        format!("cases: []\n#{}\n", "x".repeat(1 << 20)),
+    )
+    .unwrap();
+    let o = cli_within(
+        &["check", s.to_str().unwrap()],
+        std::time::Duration::from_secs(10),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "error: cannot read `{}`: larger than 1 MiB",
+            s.join("big.yaml").display()
+        )),
+        "{}",
+        text(&o)
+    );
+}

@@ -2,6 +2,7 @@
 //! [`Case`] values. Every problem is collected with its location.
 
 use super::error::{did_you_mean, LoadError, LoadErrors};
+use super::files::{self, LoadWarning, ReadError, MAX_CASE_FILE_BYTES};
 use super::generate;
 use super::matcher::Compiler;
 use super::node::{Node, NodeValue};
@@ -30,12 +31,25 @@ pub struct LoadOptions {
 pub const DEFAULTS_FILE: &str = "_defaults.yaml";
 
 /// Load every case under `paths` (files or folders, searched for `*.yaml`).
+/// What was skipped on the way is dropped: front ends use
+/// [`load_paths_with_warnings`] and show it.
 pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions) -> Result<Vec<Case>, LoadErrors> {
+    load_paths_with_warnings(paths, opts, &mut Vec::new())
+}
+
+/// [`load_paths`], adding to `warnings` what was skipped (files that are
+/// not regular files, folders reached twice through links), also when
+/// loading fails.
+pub fn load_paths_with_warnings(
+    paths: &[PathBuf],
+    opts: &LoadOptions,
+    warnings: &mut Vec<LoadWarning>,
+) -> Result<Vec<Case>, LoadErrors> {
     let mut errors = Vec::new();
     let mut cases = Vec::new();
     let mut defaults_cache: HashMap<PathBuf, Option<RawDefaults>> = HashMap::new();
     for root in paths {
-        let files = match discover(root) {
+        let files = match files::discover(root, warnings) {
             Ok(f) => f,
             Err(e) => {
                 errors.push(e);
@@ -73,50 +87,6 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions) -> Result<Vec<Case>, Lo
     }
 }
 
-fn discover(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let meta = std::fs::metadata(root).map_err(|e| {
-        LoadError::new(
-            Location::file_only(root),
-            format!("cannot read `{}`: {e}", root.display()),
-        )
-        .help("pass a case file or a folder of case files (default: cases/)")
-    })?;
-    if meta.is_file() {
-        return Ok(vec![root.to_path_buf()]);
-    }
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| {
-            LoadError::new(
-                Location::file_only(&dir),
-                format!("cannot list `{}`: {e}", dir.display()),
-            )
-        })?;
-        for entry in entries.flatten() {
-            let p = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if p.is_dir() {
-                if !name.starts_with('.') {
-                    stack.push(p);
-                }
-            } else if (name.ends_with(".yaml") || name.ends_with(".yml")) && !name.starts_with('_')
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    if out.is_empty() {
-        return Err(LoadError::new(
-            Location::file_only(root),
-            format!("no case files (`*.yaml`) under `{}`", root.display()),
-        )
-        .help("an empty run is a failure: check the path"));
-    }
-    Ok(out)
-}
-
 /// `_defaults.yaml` files from `root_dir` down to the file's folder, merged (nearer wins).
 fn defaults_for(
     file: &Path,
@@ -137,7 +107,12 @@ fn defaults_for(
     for d in dirs.iter().rev() {
         let path = d.join(DEFAULTS_FILE);
         let entry = cache.entry(path.clone()).or_insert_with(|| {
-            if !path.is_file() {
+            // Only a missing file means "no defaults": one that is there but
+            // unusable (a FIFO, a device, too large) is an error, since
+            // cases without their folder's checks would pass too easily.
+            if std::fs::symlink_metadata(&path)
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+            {
                 return None;
             }
             match parse_yaml::<RawDefaults>(&path, raw::DEFAULTS_KEYS) {
@@ -172,11 +147,18 @@ pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
     path: &Path,
     keys_hint: &[&str],
 ) -> Result<T, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        LoadError::new(
+    let text = files::read_text(path, MAX_CASE_FILE_BYTES).map_err(|e| {
+        let err = LoadError::new(
             Location::file_only(path),
             format!("cannot read `{}`: {e}", path.display()),
-        )
+        );
+        match e {
+            ReadError::TooLarge(_) => err.help("split it into several files"),
+            ReadError::NotRegular(_) => {
+                err.help("case files, `_defaults.yaml` and profiles are regular files")
+            }
+            _ => err,
+        }
     })?;
     parse_yaml_str(path, &text, keys_hint)
 }
@@ -1037,5 +1019,134 @@ mod tests {
             .0
             .remove(0);
         assert_eq!(e.message, "invalid variable name `a/b`");
+    }
+
+    /// `f` on another thread, failing the test if it has not finished in
+    /// `secs` (loading once never ended on a symlink loop or a FIFO).
+    fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(secs))
+            .expect("loading did not finish in time")
+    }
+
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "mkfifo {}", path.display());
+    }
+
+    const ONE_CASE: &str = "cases:\n  - name: one\n    request: {method: POST, path: /p}\n";
+
+    #[test]
+    fn symlink_loops_end_with_a_warning() {
+        let d = tmp("loops");
+        write(&d, "s/a.yaml", ONE_CASE);
+        std::os::unix::fs::symlink(".", d.join("s/here")).unwrap();
+        std::os::unix::fs::symlink(".", d.join("s/again")).unwrap();
+        std::os::unix::fs::symlink("..", d.join("s/up")).unwrap();
+        let root = d.join("s");
+        let (cases, warnings) = within(5, move || {
+            let mut w = Vec::new();
+            let cases = load_paths_with_warnings(&[root], &LoadOptions::default(), &mut w);
+            (cases, w)
+        });
+        let ids: Vec<String> = cases.unwrap().iter().map(Case::id).collect();
+        assert_eq!(ids, ["s::one"]);
+        let skipped: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        // `up` leads to the folder above, whose `s` was searched already.
+        assert_eq!(skipped.len(), 3, "{skipped:?}");
+        assert!(
+            skipped[2].contains("s/up/s: folder already searched"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[0].starts_with("warning: skipped ")
+                && skipped[0].ends_with("s/again: folder already searched (a symbolic link loop or a second link to it)"),
+            "{skipped:?}"
+        );
+    }
+
+    #[test]
+    fn fifos_and_devices_named_like_case_files_are_skipped_with_a_warning() {
+        let d = tmp("special");
+        write(&d, "s/a.yaml", ONE_CASE);
+        mkfifo(&d.join("s/fifo.yaml"));
+        std::os::unix::fs::symlink("/dev/zero", d.join("s/zero.yaml")).unwrap();
+        let root = d.join("s");
+        let (cases, warnings) = within(5, move || {
+            let mut w = Vec::new();
+            let cases = load_paths_with_warnings(&[root], &LoadOptions::default(), &mut w);
+            (cases, w)
+        });
+        assert_eq!(cases.unwrap().len(), 1);
+        let skipped: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert!(
+            skipped[0].ends_with("s/fifo.yaml: not a regular file (a FIFO)"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[1].ends_with("s/zero.yaml: not a regular file (a character device)"),
+            "{skipped:?}"
+        );
+    }
+
+    #[test]
+    fn oversized_and_special_files_are_located_errors() {
+        let d = tmp("oversized");
+        // A regular file over the cap, in a folder and given by name.
+        let big = write(
+            &d,
+            "s/big.yaml",
+            &format!("{ONE_CASE}#{}\n", "x".repeat(1 << 20)),
+        );
+        let root = d.join("s");
+        let errs = within(5, move || load_paths(&[root], &LoadOptions::default())).unwrap_err();
+        assert_eq!(
+            errs.0[0].message,
+            format!("cannot read `{}`: larger than 1 MiB", big.display())
+        );
+        assert_eq!(
+            errs.0[0].help.as_deref(),
+            Some("split it into several files")
+        );
+        assert!(errs.0[0].render().starts_with("error: cannot read"));
+
+        // Given by name, a FIFO or a device is an error, not a skip.
+        mkfifo(&d.join("t.yaml"));
+        std::os::unix::fs::symlink("/dev/zero", d.join("z.yaml")).unwrap();
+        for (name, what) in [("t.yaml", "a FIFO"), ("z.yaml", "a character device")] {
+            let path = d.join(name);
+            let errs = within(5, move || load_paths(&[path], &LoadOptions::default())).unwrap_err();
+            assert!(
+                errs.0[0]
+                    .message
+                    .ends_with(&format!("is not a case file or folder ({what})")),
+                "{errs:?}"
+            );
+        }
+
+        // A `_defaults.yaml` that is not a regular file: an error, since
+        // cases without their folder's checks would pass too easily.
+        write(&d, "u/a.yaml", ONE_CASE);
+        mkfifo(&d.join("u/_defaults.yaml"));
+        write(&d, "v/a.yaml", ONE_CASE);
+        std::os::unix::fs::symlink("/dev/zero", d.join("v/_defaults.yaml")).unwrap();
+        for dir in ["u", "v"] {
+            let root = d.join(dir);
+            let errs = within(5, move || load_paths(&[root], &LoadOptions::default())).unwrap_err();
+            assert!(
+                errs.0[0]
+                    .message
+                    .contains("_defaults.yaml`: not a regular file"),
+                "{errs:?}"
+            );
+            assert!(errs.0[0].render().contains("_defaults.yaml"));
+        }
     }
 }

@@ -15,8 +15,12 @@ pub mod snapshot;
 mod vars;
 
 pub use error::{did_you_mean, LoadError, LoadErrors};
+pub use files::{
+    LoadWarning, MAX_CASE_FILES, MAX_CASE_FILE_BYTES, MAX_FOLDERS, MAX_FOLDER_DEPTH,
+    MAX_FOLDER_ENTRIES,
+};
 pub(crate) use load::parse_yaml;
-pub use load::{load_paths, load_str, LoadOptions, DEFAULTS_FILE};
+pub use load::{load_paths, load_paths_with_warnings, load_str, LoadOptions, DEFAULTS_FILE};
 pub use matcher::{JsonType, Matcher, MatcherKind};
 pub use node::{Node, NodeValue};
 pub use vars::Vars;
