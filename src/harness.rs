@@ -27,6 +27,7 @@ pub fn main(root: &Path) -> ExitCode {
         vars: plan.vars.clone(),
         schema_dir: schema_dir.clone(),
         release: plan.release,
+        ..LoadOptions::default()
     };
     let mut warnings = Vec::new();
     let loaded = load_paths_with_warnings(&[root.join("cases")], &opts, &mut warnings);

@@ -73,6 +73,9 @@ struct SelectArgs {
     /// The release the suite expects: 2024-08, 2025-11 or 8.13 [profile: release]
     #[arg(long, value_parser = parse_release)]
     release: Option<Release>,
+    /// Most cases after `each:` and `generate:` expansion, for the whole run
+    #[arg(long, value_name = "N", default_value_t = cms_contract::case::DEFAULT_MAX_CASES, value_parser = parse_max_cases)]
+    max_cases: usize,
 }
 
 #[derive(Args)]
@@ -283,6 +286,13 @@ fn named<T>(
     .transpose()
 }
 
+fn parse_max_cases(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}` is not a number of cases of at least 1")),
+    }
+}
+
 fn parse_release(s: &str) -> Result<Release, String> {
     Release::parse(s).ok_or_else(|| {
         let names: Vec<&str> = Release::ALL.iter().map(|r| r.name()).collect();
@@ -300,6 +310,7 @@ fn load(s: &SelectArgs, plan: &Plan) -> anyhow::Result<Vec<Case>> {
         vars: plan.vars.clone(),
         schema_dir: s.schemas.clone(),
         release: plan.release,
+        max_cases: s.max_cases,
     };
     let mut warnings = Vec::new();
     let loaded = load_paths_with_warnings(&paths, &opts, &mut warnings);

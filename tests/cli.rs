@@ -421,3 +421,52 @@ fn check_ends_on_link_loops_fifos_and_devices() {
         text(&o)
     );
 }
+
+/// 40 `each` ranges of 100,000 values in a ~1 KB file: `check` refuses them
+/// at once, with a located error, without building the 4,000,000 cases (it
+/// runs under a 1 GiB address-space limit); `--max-cases` names the limit.
+#[test]
+fn check_refuses_a_huge_expansion_at_once_and_in_little_memory() {
+    let d = tmp("expansion");
+    std::fs::create_dir_all(d.join("s")).unwrap();
+    let ranges: Vec<String> = (0..40i64)
+        .map(|i| format!("{}..={}", i * 100_000 + 1, (i + 1) * 100_000))
+        .collect();
+    let file = d.join("s/many.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "cases:\n  - name: many\n    each: {{var: a, values: \"{}\"}}\n    request: {{method: POST, path: /p}}\n",
+            ranges.join(", ")
+        ),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_cms-contract");
+    let started = std::time::Instant::now();
+    let o = Command::new("sh")
+        .current_dir(root())
+        .args(["-c", "ulimit -v 1048576 && exec \"$@\"", "sh", bin, "check"])
+        .arg(&file)
+        .env("NO_COLOR", "1")
+        .env_remove("CMS_BASE_URL")
+        .env_remove("CMS_PROFILE")
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("error: too many cases: 4000000 with these, over the limit of 100000"),
+        "{t}"
+    );
+    assert!(t.contains("many.yaml:3:28"), "{t}");
+    assert!(t.contains("--max-cases N"), "{t}");
+    assert!(elapsed < std::time::Duration::from_secs(1), "{elapsed:?}");
+
+    let o = cli(&["check", "--max-cases", "0"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("at least 1"), "{}", text(&o));
+    let o = cli(&["list", "--max-cases", "5"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("over the limit of 5"), "{}", text(&o));
+}

@@ -73,6 +73,7 @@ fn probe(plan: &Plan) -> Case {
         vars: plan.vars.clone(),
         schema_dir: schema_dir(),
         release: plan.release,
+        ..LoadOptions::default()
     };
     let mut cases = load_str(Path::new("hostile/probe.yaml"), PROBE, &lo).expect("probe loads");
     assert_eq!(cases.len(), 1);
@@ -632,6 +633,7 @@ async fn rate_spaces_requests() {
         vars: plan.vars.clone(),
         schema_dir: schema_dir(),
         release: plan.release,
+        ..LoadOptions::default()
     };
     let sample: Vec<Case> = load_paths(&[root().join("cases/agentbyworkno")], &lo)
         .expect("shipped cases load")

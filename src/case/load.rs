@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// What loading needs besides the files.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// Variables for `${name}`.
     pub vars: Vars,
@@ -25,6 +25,56 @@ pub struct LoadOptions {
     pub schema_dir: PathBuf,
     /// The release cases expect unless their folder or they say otherwise.
     pub release: Release,
+    /// Most cases one load may produce, after `each:` and `generate:`
+    /// expansion (default [`DEFAULT_MAX_CASES`]; `--max-cases`). Counted
+    /// before any case is built, so a few lines cannot ask for millions.
+    pub max_cases: usize,
+}
+
+/// Default of [`LoadOptions::max_cases`]: far above the shipped suite
+/// (about 100 cases) and any real contact centre's agent list.
+pub const DEFAULT_MAX_CASES: usize = 100_000;
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            vars: Vars::default(),
+            schema_dir: PathBuf::new(),
+            release: Release::default(),
+            max_cases: DEFAULT_MAX_CASES,
+        }
+    }
+}
+
+/// The cases one load has produced so far, against [`LoadOptions::max_cases`].
+struct Budget {
+    used: u128,
+    max: usize,
+}
+
+impl Budget {
+    fn new(max: usize) -> Self {
+        Self { used: 0, max }
+    }
+
+    /// Account for `n` more cases, written at `loc`; `what` says what makes
+    /// them ("this `each` expands to").
+    fn take(&mut self, n: u128, loc: &Location, what: &str) -> Result<(), LoadError> {
+        let total = self.used.saturating_add(n);
+        if total > self.max as u128 {
+            return Err(LoadError::new(
+                loc.clone(),
+                format!(
+                    "too many cases: {total} with these, over the limit of {}",
+                    self.max
+                ),
+            )
+            .label(format!("{what} {n} case{}", if n == 1 { "" } else { "s" }))
+            .help("raise the limit with `--max-cases N`, or use fewer values"));
+        }
+        self.used = total;
+        Ok(())
+    }
 }
 
 /// Name of the per-folder defaults file.
@@ -48,6 +98,7 @@ pub fn load_paths_with_warnings(
     let mut errors = Vec::new();
     let mut cases = Vec::new();
     let mut defaults_cache: HashMap<PathBuf, Option<RawDefaults>> = HashMap::new();
+    let mut budget = Budget::new(opts.max_cases);
     for root in paths {
         let files = match files::discover(root, warnings) {
             Ok(f) => f,
@@ -63,7 +114,7 @@ pub fn load_paths_with_warnings(
         };
         for file in files {
             let defaults = defaults_for(&file, &root_dir, &mut defaults_cache, &mut errors);
-            match load_file(&file, &defaults, opts) {
+            match load_file(&file, &defaults, opts, &mut budget) {
                 Ok(mut c) => cases.append(&mut c),
                 Err(mut e) => errors.append(&mut e),
             }
@@ -250,16 +301,18 @@ fn strip_location_suffix(s: &str) -> String {
 pub fn load_str(path: &Path, text: &str, opts: &LoadOptions) -> Result<Vec<Case>, LoadErrors> {
     let raw: RawFile =
         parse_yaml_str(path, text, raw::FILE_KEYS).map_err(|e| LoadErrors(vec![e]))?;
-    build_file(path, raw, &RawDefaults::default(), opts).map_err(LoadErrors)
+    let mut budget = Budget::new(opts.max_cases);
+    build_file(path, raw, &RawDefaults::default(), opts, &mut budget).map_err(LoadErrors)
 }
 
 fn load_file(
     path: &Path,
     defaults: &RawDefaults,
     opts: &LoadOptions,
+    budget: &mut Budget,
 ) -> Result<Vec<Case>, Vec<LoadError>> {
     let raw: RawFile = parse_yaml(path, raw::FILE_KEYS).map_err(|e| vec![e])?;
-    build_file(path, raw, defaults, opts)
+    build_file(path, raw, defaults, opts, budget)
 }
 
 fn build_file(
@@ -267,6 +320,7 @@ fn build_file(
     raw: RawFile,
     defaults: &RawDefaults,
     opts: &LoadOptions,
+    budget: &mut Budget,
 ) -> Result<Vec<Case>, Vec<LoadError>> {
     let file = Arc::new(path.to_path_buf());
     if raw.cases.is_empty() {
@@ -283,7 +337,7 @@ fn build_file(
     let mut cases = Vec::new();
     let mut errors = Vec::new();
     for rc in &raw.cases {
-        match build_case(&suite, &file, rc, defaults, opts) {
+        match build_case(&suite, &file, rc, defaults, opts, budget) {
             Ok(mut c) => cases.append(&mut c),
             Err(e) => errors.push(e),
         }
@@ -307,13 +361,30 @@ fn build_case(
     rc: &RawCase,
     defaults: &RawDefaults,
     opts: &LoadOptions,
+    budget: &mut Budget,
 ) -> Result<Vec<Case>, LoadError> {
     let name_loc = Location::from_yaml(file, &rc.name.referenced);
     check_name(&rc.name.value, &name_loc)?;
     let request = merge_request(&defaults.request, &rc.request);
     let expect = merge_expect(&defaults.expect, &rc.expect);
     let opts = &case_options(file, rc, defaults, opts)?;
+    // How many cases one value makes, known before any is built.
+    let per_value = match &rc.generate {
+        Some(g) if g.value == "boundaries" => {
+            let loc = Location::from_yaml(file, &g.referenced);
+            generate::count(&opts.schema_dir, opts.release, &loc)? as u128
+        }
+        _ => 1,
+    };
     let Some(each) = &rc.each else {
+        match &rc.generate {
+            Some(g) => budget.take(
+                per_value,
+                &Location::from_yaml(file, &g.referenced),
+                "this `generate` makes",
+            )?,
+            None => budget.take(1, &name_loc, "this case makes")?,
+        }
         let name = rc.name.value.clone();
         let case = compile(suite, name, file, rc, &request, &expect, opts)?;
         return expand_generate(rc, case, file, opts);
@@ -330,16 +401,23 @@ fn build_case(
         )
         .label("use letters, digits, `_` and `-` (it becomes part of the case names)"));
     }
-    let values = each_values(&c, &each.values)?;
-    if values.is_empty() {
+    let items = each_items(&c, &each.values, opts.max_cases)?;
+    if items.is_empty() {
         return Err(
             LoadError::new(c.loc(&each.values.loc), "`each.values` is empty")
                 .label("list at least one value"),
         );
     }
     let values_loc = c.loc(&each.values.loc);
+    let count: u128 = items.iter().map(EachItem::len).sum();
+    let what = if per_value == 1 {
+        "this `each` expands to".to_string()
+    } else {
+        format!("this `each` times {per_value} generated cases makes")
+    };
+    budget.take(count.saturating_mul(per_value), &values_loc, &what)?;
     let mut out = Vec::new();
-    for v in values {
+    for v in items.iter().flat_map(EachItem::values) {
         let part = name_part(&v).map_err(|why| {
             let e = LoadError::new(
                 values_loc.clone(),
@@ -511,7 +589,32 @@ fn check_name(name: &str, loc: &Location) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn each_values(c: &Compiler, n: &Node) -> Result<Vec<String>, LoadError> {
+/// One item of `each.values`: a `low..=high` range or one value.
+enum EachItem {
+    Range(i64, i64),
+    One(String),
+}
+
+impl EachItem {
+    fn len(&self) -> u128 {
+        match self {
+            EachItem::Range(a, b) => (i128::from(*b) - i128::from(*a) + 1) as u128,
+            EachItem::One(_) => 1,
+        }
+    }
+
+    /// The values, one at a time (a range is never built as a list).
+    fn values(&self) -> Box<dyn Iterator<Item = String> + '_> {
+        match self {
+            EachItem::Range(a, b) => Box::new((*a..=*b).map(|i| i.to_string())),
+            EachItem::One(v) => Box::new(std::iter::once(v.clone())),
+        }
+    }
+}
+
+/// The items of `each.values`, ranges unexpanded; a range larger than
+/// `max` values (the run's case limit) is an error by itself.
+fn each_items(c: &Compiler, n: &Node, max: usize) -> Result<Vec<EachItem>, LoadError> {
     let scalar = |n: &Node| -> Result<String, LoadError> {
         match c.value(n)? {
             serde_json::Value::String(s) => Ok(s),
@@ -533,16 +636,19 @@ fn each_values(c: &Compiler, n: &Node) -> Result<Vec<String>, LoadError> {
             let (Ok(a), Ok(b)) = (a.trim().parse::<i64>(), b.trim().parse::<i64>()) else {
                 return Err(c.expected(n, "values like `101..=110`"));
             };
-            if b < a || b.checked_sub(a).is_none_or(|d| d > 100_000) {
+            let range = EachItem::Range(a, b);
+            if b < a || range.len() > max as u128 {
                 return Err(LoadError::new(
                     c.loc(&n.loc),
                     format!("range `{item}` is empty or too large"),
                 )
-                .label("use `low..=high` with at most 100000 values"));
+                .label(format!(
+                    "use `low..=high` with at most {max} values (`--max-cases`)"
+                )));
             }
-            out.extend((a..=b).map(|i| i.to_string()));
+            out.push(range);
         } else {
-            out.push(item);
+            out.push(EachItem::One(item));
         }
     }
     Ok(out)
@@ -1148,5 +1254,108 @@ mod tests {
             );
             assert!(errs.0[0].render().contains("_defaults.yaml"));
         }
+    }
+
+    /// 40 ranges of 100,000 values in one `each` (a ~1 KB file).
+    fn forty_ranges() -> String {
+        let ranges: Vec<String> = (0..40i64)
+            .map(|i| format!("{}..={}", i * 100_000 + 1, (i + 1) * 100_000))
+            .collect();
+        format!(
+            "cases:\n  - name: many\n    each: {{var: a, values: \"{}\"}}\n    request: {{method: POST, path: /p}}\n",
+            ranges.join(", ")
+        )
+    }
+
+    #[test]
+    fn the_case_limit_is_counted_before_any_case_is_built() {
+        let text = forty_ranges();
+        assert!(text.len() < 1200, "{}", text.len());
+        let d = tmp("limit");
+        let f = write(&d, "s/a.yaml", &text);
+        let started = std::time::Instant::now();
+        let from_str = load_str(&f, &text, &LoadOptions::default()).unwrap_err();
+        let from_paths = load_paths(&[f], &LoadOptions::default()).unwrap_err();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        for e in [&from_str.0[0], &from_paths.0[0]] {
+            assert_eq!(
+                e.message,
+                "too many cases: 4000000 with these, over the limit of 100000"
+            );
+            assert_eq!((e.location.line, e.location.column), (3, 28));
+            assert_eq!(
+                e.label.as_deref(),
+                Some("this `each` expands to 4000000 cases")
+            );
+            assert_eq!(
+                e.help.as_deref(),
+                Some("raise the limit with `--max-cases N`, or use fewer values")
+            );
+        }
+    }
+
+    #[test]
+    fn the_case_limit_is_run_wide_and_counts_generated_cases() {
+        let opts = |max_cases| LoadOptions {
+            schema_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas/agentbyworkno"),
+            max_cases,
+            ..LoadOptions::default()
+        };
+        // 2 values x 24 boundary cases.
+        let text = "cases:\n  - name: b\n    each: {var: v, values: [1, 2]}\n    generate: boundaries\n    request: {method: POST, path: /p, query: {ccId: 1, vdn: 1, agentId: 101}}\n";
+        assert_eq!(
+            load_str(Path::new("s/a.yaml"), text, &opts(48))
+                .unwrap()
+                .len(),
+            48
+        );
+        let e = load_str(Path::new("s/a.yaml"), text, &opts(47))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(
+            e.message,
+            "too many cases: 48 with these, over the limit of 47"
+        );
+        assert_eq!(
+            e.label.as_deref(),
+            Some("this `each` times 24 generated cases makes 48 cases")
+        );
+        let text = "cases:\n  - name: b\n    generate: boundaries\n    request: {method: POST, path: /p, query: {ccId: 1, vdn: 1, agentId: 101}}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &opts(23))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(e.label.as_deref(), Some("this `generate` makes 24 cases"));
+        assert_eq!(e.location.line, 3);
+
+        // Across files: the second file crosses the limit.
+        let d = tmp("limit-run");
+        write(&d, "s/a.yaml", "cases:\n  - name: a\n    each: {var: v, values: \"1..=3\"}\n    request: {method: POST, path: /p}\n");
+        let second = write(&d, "s/b.yaml", "cases:\n  - name: b\n    request: {method: POST, path: /p}\n  - name: c\n    request: {method: POST, path: /p}\n");
+        assert_eq!(load_paths(&[d.join("s")], &opts(5)).unwrap().len(), 5);
+        let e = load_paths(&[d.join("s")], &opts(4))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(*e.location.file, second);
+        assert_eq!((e.location.line, e.location.column), (4, 11));
+        assert_eq!(e.label.as_deref(), Some("this case makes 1 case"));
+
+        // A single range over the limit says so.
+        let text = "cases:\n  - name: a\n    each: {var: v, values: \"1..=11\"}\n    request: {method: POST, path: /p}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &opts(10))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(e.message, "range `1..=11` is empty or too large");
+        assert_eq!(
+            e.label.as_deref(),
+            Some("use `low..=high` with at most 10 values (`--max-cases`)")
+        );
     }
 }

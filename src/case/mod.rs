@@ -20,7 +20,9 @@ pub use files::{
     MAX_FOLDER_ENTRIES,
 };
 pub(crate) use load::parse_yaml;
-pub use load::{load_paths, load_paths_with_warnings, load_str, LoadOptions, DEFAULTS_FILE};
+pub use load::{
+    load_paths, load_paths_with_warnings, load_str, LoadOptions, DEFAULTS_FILE, DEFAULT_MAX_CASES,
+};
 pub use matcher::{JsonType, Matcher, MatcherKind};
 pub use node::{Node, NodeValue};
 pub use vars::Vars;
