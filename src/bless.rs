@@ -133,6 +133,7 @@ mod tests {
 
     /// Links are never written through: not a planted snapshot link, not a
     /// `__snapshots__` link; a path outside `__snapshots__` is refused.
+    #[cfg(unix)]
     #[test]
     fn writing_never_follows_links_or_leaves_the_snapshot_folder() {
         let d = tmp("links");

@@ -169,6 +169,7 @@ fn bless_never_writes_outside_the_suites_snapshot_folder() {
 
 /// A snapshot link planted in the suite is neither read nor written through,
 /// and neither is a `__snapshots__` link.
+#[cfg(unix)]
 #[test]
 fn planted_snapshot_links_are_refused() {
     let dir = suite("planted");

@@ -329,6 +329,7 @@ fn a_tty_gets_a_progress_bar() {
 }
 
 /// Run the binary, killing it (and failing) if it runs longer than `limit`.
+#[cfg(unix)]
 fn cli_within(args: &[&str], limit: std::time::Duration) -> Output {
     use std::process::Stdio;
     let mut c = Command::new(env!("CARGO_BIN_EXE_cms-contract"));
@@ -358,6 +359,7 @@ fn cli_within(args: &[&str], limit: std::time::Duration) -> Output {
 
 /// Folder links back to `.`, a FIFO and a `/dev/zero` link named like case
 /// files: `check` ends at once, says what it skipped, and checks the rest.
+#[cfg(unix)]
 #[test]
 fn check_ends_on_link_loops_fifos_and_devices() {
     let d = tmp("discovery");
@@ -425,6 +427,7 @@ fn check_ends_on_link_loops_fifos_and_devices() {
 /// 40 `each` ranges of 100,000 values in a ~1 KB file: `check` refuses them
 /// at once, with a located error, without building the 4,000,000 cases (it
 /// runs under a 1 GiB address-space limit); `--max-cases` names the limit.
+#[cfg(unix)]
 #[test]
 fn check_refuses_a_huge_expansion_at_once_and_in_little_memory() {
     let d = tmp("expansion");

@@ -1129,6 +1129,7 @@ mod tests {
 
     /// `f` on another thread, failing the test if it has not finished in
     /// `secs` (loading once never ended on a symlink loop or a FIFO).
+    #[cfg(unix)]
     fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -1138,6 +1139,7 @@ mod tests {
             .expect("loading did not finish in time")
     }
 
+    #[cfg(unix)]
     fn mkfifo(path: &Path) {
         let ok = std::process::Command::new("mkfifo")
             .arg(path)
@@ -1148,6 +1150,7 @@ mod tests {
 
     const ONE_CASE: &str = "cases:\n  - name: one\n    request: {method: POST, path: /p}\n";
 
+    #[cfg(unix)]
     #[test]
     fn symlink_loops_end_with_a_warning() {
         let d = tmp("loops");
@@ -1177,6 +1180,7 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn fifos_and_devices_named_like_case_files_are_skipped_with_a_warning() {
         let d = tmp("special");
@@ -1202,6 +1206,7 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn oversized_and_special_files_are_located_errors() {
         let d = tmp("oversized");

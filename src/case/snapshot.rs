@@ -263,6 +263,7 @@ mod tests {
 
     /// A link planted among the snapshots, or in place of the folder, is
     /// refused and never read.
+    #[cfg(unix)]
     #[test]
     fn snapshot_links_are_refused() {
         let dir =
@@ -294,6 +295,7 @@ mod tests {
 
     /// A snapshot that exists but cannot be used fails loading; it is never
     /// taken for "no snapshot" (which would let the case pass unchecked).
+    #[cfg(unix)]
     #[test]
     fn unreadable_snapshots_are_errors() {
         let dir = std::env::temp_dir().join(format!(
