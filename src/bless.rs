@@ -6,6 +6,7 @@ use crate::case::Case;
 use crate::run::CaseResult;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Whether to bless: the `--bless` flag or `CMS_CONTRACT_BLESS`, refused when
 /// `CI` is set. `env` reads an environment variable.
@@ -78,8 +79,16 @@ fn write_one(case_file: &Path, path: &Path, text: &str) -> std::io::Result<()> {
         return Err(refuse(path, "not a plain file name; not written"));
     }
     if !check_dir(&dir).map_err(std::io::Error::other)? {
-        // Not create_dir_all: the case folder exists, and nothing above it is made.
-        std::fs::create_dir(&dir).map_err(|e| refuse(&dir, e))?;
+        // Not create_dir_all: the case folder exists, and nothing above it is
+        // made. Another trial (cargo test) may make it at the same moment:
+        // then it is checked again, as a folder it must be.
+        match std::fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                check_dir(&dir).map_err(std::io::Error::other)?;
+            }
+            Err(e) => return Err(refuse(&dir, e)),
+        }
     }
     match std::fs::symlink_metadata(path) {
         Ok(m) if !m.is_file() => {
@@ -95,10 +104,12 @@ fn write_one(case_file: &Path, path: &Path, text: &str) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(refuse(path, e)),
     }
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let tmp = dir.join(format!(
-        ".{}.{}.tmp",
+        ".{}.{}.{}.tmp",
         name.to_string_lossy(),
-        std::process::id()
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
         // create_new: fails on anything already there, a link included.
@@ -129,6 +140,30 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(d.join("s")).unwrap();
         d
+    }
+
+    /// Trials blessing at once (cargo test) all find or make the folder.
+    #[test]
+    fn concurrent_writers_share_the_new_snapshot_folder() {
+        for round in 0..20 {
+            let d = tmp(&format!("concurrent-{round}"));
+            let case_file = d.join("s/a.yaml");
+            let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let writers: Vec<_> = (0..8)
+                .map(|i| {
+                    let (case_file, start) = (case_file.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        let p = path_for(&case_file, &format!("c{i}"));
+                        start.wait();
+                        write_one(&case_file, &p, "{}\n")
+                    })
+                })
+                .collect();
+            for w in writers {
+                w.join().unwrap().unwrap();
+            }
+            let _ = std::fs::remove_dir_all(&d);
+        }
     }
 
     /// Links are never written through: not a planted snapshot link, not a
