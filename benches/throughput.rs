@@ -274,6 +274,7 @@ fn main() {
         vars: plan.vars.clone(),
         schema_dir: schema_dir.clone(),
         release: plan.release,
+        ..LoadOptions::default()
     };
     let shipped = load_paths(&[root().join("cases")], &lo).expect("the shipped cases load");
     let schemas = setup::schemas(&schema_dir, &plan).expect("schemas");

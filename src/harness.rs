@@ -4,7 +4,7 @@
 //! Target selection is the CLI's: `CMS_BASE_URL` / `CMS_PROFILE` /
 //! `CMS_VAR_*` / `CMS_AK` / `CMS_SK`; with none, the embedded simulator.
 
-use crate::case::{load_paths, Case, LoadOptions};
+use crate::case::{load_paths_with_warnings, Case, LoadOptions};
 use crate::report::{text, Style};
 use crate::run::Outcome;
 use crate::setup::{self, Options};
@@ -27,8 +27,14 @@ pub fn main(root: &Path) -> ExitCode {
         vars: plan.vars.clone(),
         schema_dir: schema_dir.clone(),
         release: plan.release,
+        ..LoadOptions::default()
     };
-    let cases = match load_paths(&[root.join("cases")], &opts) {
+    let mut warnings = Vec::new();
+    let loaded = load_paths_with_warnings(&[root.join("cases")], &opts, &mut warnings);
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    let cases = match loaded {
         Ok(c) => c,
         Err(e) => return setup_failed(&e.render()),
     };

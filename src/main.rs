@@ -7,7 +7,7 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use cms_contract::auth::{Credentials, Timestamp};
-use cms_contract::case::{load_paths, Case, LoadOptions};
+use cms_contract::case::{load_paths_with_warnings, Case, LoadOptions};
 use cms_contract::contract::Release;
 use cms_contract::report::{html, json, junit, text, RunInfo, Style};
 use cms_contract::run::{prepare, CaseResult};
@@ -75,6 +75,9 @@ struct SelectArgs {
     /// The release the suite expects: 2024-08, 2025-11 or 8.13 [profile: release]
     #[arg(long, value_parser = parse_release)]
     release: Option<Release>,
+    /// Most cases after `each:` and `generate:` expansion, for the whole run
+    #[arg(long, value_name = "N", default_value_t = cms_contract::case::DEFAULT_MAX_CASES, value_parser = parse_max_cases)]
+    max_cases: usize,
 }
 
 #[derive(Args)]
@@ -338,6 +341,13 @@ fn named<T>(
     .transpose()
 }
 
+fn parse_max_cases(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}` is not a number of cases of at least 1")),
+    }
+}
+
 fn parse_release(s: &str) -> Result<Release, String> {
     Release::parse(s).ok_or_else(|| {
         let names: Vec<&str> = Release::ALL.iter().map(|r| r.name()).collect();
@@ -355,8 +365,14 @@ fn load(s: &SelectArgs, plan: &Plan) -> anyhow::Result<Vec<Case>> {
         vars: plan.vars.clone(),
         schema_dir: s.schemas.clone(),
         release: plan.release,
+        max_cases: s.max_cases,
     };
-    let cases = load_paths(&paths, &opts).map_err(|e| Printed(e.render()))?;
+    let mut warnings = Vec::new();
+    let loaded = load_paths_with_warnings(&paths, &opts, &mut warnings);
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    let cases = loaded.map_err(|e| Printed(e.render()))?;
     let mut excluded = plan.exclude_tags.clone();
     excluded.extend(s.exclude_tag.iter().cloned());
     let selected: Vec<Case> = cases

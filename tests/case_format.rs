@@ -55,6 +55,7 @@ fn schema_rejects_what_the_loader_rejects() {
         serde_json::json!({"cases": [{"name": "a", "request": {"auth": "maybe"}}]}),
         serde_json::json!({"cases": [{"name": "a", "request": {"headers": {"Authorization": "x"}}}]}),
         serde_json::json!({"cases": [{"name": "a", "expect": {"rules": ["echo"]}}]}),
+        serde_json::json!({"cases": [{"name": "a", "each": {"var": "a/b", "values": [1]}}]}),
     ] {
         assert!(!v.is_valid(&bad), "{bad}");
     }

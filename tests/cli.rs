@@ -456,3 +456,149 @@ fn reports_say_whether_tls_was_verified() {
         assert_eq!(page.contains("class=\"insecure\""), !verified, "{flags:?}");
     }
 }
+
+/// Run the binary, killing it (and failing) if it runs longer than `limit`.
+#[cfg(unix)]
+fn cli_within(args: &[&str], limit: std::time::Duration) -> Output {
+    use std::process::Stdio;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cms-contract"));
+    c.current_dir(root())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for k in ["CMS_BASE_URL", "CMS_PROFILE", "CMS_AK", "CMS_SK"] {
+        c.env_remove(k);
+    }
+    let mut child = c.spawn().expect("run cms-contract");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`cms-contract {}` ran longer than {limit:?}",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Folder links back to `.`, a FIFO and a `/dev/zero` link named like case
+/// files: `check` ends at once, says what it skipped, and checks the rest.
+#[cfg(unix)]
+#[test]
+fn check_ends_on_link_loops_fifos_and_devices() {
+    let d = tmp("discovery");
+    let s = d.join("s");
+    std::fs::create_dir_all(&s).unwrap();
+    std::fs::write(
+        s.join("a.yaml"),
+        "cases:\n  - name: one\n    request: {method: POST, path: /p}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(".", s.join("l1")).unwrap();
+    std::os::unix::fs::symlink(".", s.join("l2")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(s.join("fifo.yaml"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    std::os::unix::fs::symlink("/dev/zero", s.join("zero.yaml")).unwrap();
+    let o = cli_within(
+        &["check", s.to_str().unwrap()],
+        std::time::Duration::from_secs(10),
+    );
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).starts_with("ok: 1 cases"),
+        "{}",
+        text(&o)
+    );
+    for line in [
+        format!("warning: skipped {}: not a regular file (a FIFO)", s.join("fifo.yaml").display()),
+        format!(
+            "warning: skipped {}: not a regular file (a character device)",
+            s.join("zero.yaml").display()
+        ),
+        format!(
+            "warning: skipped {}: folder already searched (a symbolic link loop or a second link to it)",
+            s.join("l1").display()
+        ),
+    ] {
+        assert!(err.lines().any(|l| l == line), "{line}\n{err}");
+    }
+
+    // A case file over 1 MiB: a located error, exit 2.
+    std::fs::write(
+        s.join("big.yaml"),
+        format!("cases: []\n#{}\n", "x".repeat(1 << 20)),
+    )
+    .unwrap();
+    let o = cli_within(
+        &["check", s.to_str().unwrap()],
+        std::time::Duration::from_secs(10),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "error: cannot read `{}`: larger than 1 MiB",
+            s.join("big.yaml").display()
+        )),
+        "{}",
+        text(&o)
+    );
+}
+
+/// 40 `each` ranges of 100,000 values in a ~1 KB file: `check` refuses them
+/// at once, with a located error, without building the 4,000,000 cases (it
+/// runs under a 1 GiB address-space limit); `--max-cases` names the limit.
+#[cfg(unix)]
+#[test]
+fn check_refuses_a_huge_expansion_at_once_and_in_little_memory() {
+    let d = tmp("expansion");
+    std::fs::create_dir_all(d.join("s")).unwrap();
+    let ranges: Vec<String> = (0..40i64)
+        .map(|i| format!("{}..={}", i * 100_000 + 1, (i + 1) * 100_000))
+        .collect();
+    let file = d.join("s/many.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "cases:\n  - name: many\n    each: {{var: a, values: \"{}\"}}\n    request: {{method: POST, path: /p}}\n",
+            ranges.join(", ")
+        ),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_cms-contract");
+    let started = std::time::Instant::now();
+    let o = Command::new("sh")
+        .current_dir(root())
+        .args(["-c", "ulimit -v 1048576 && exec \"$@\"", "sh", bin, "check"])
+        .arg(&file)
+        .env("NO_COLOR", "1")
+        .env_remove("CMS_BASE_URL")
+        .env_remove("CMS_PROFILE")
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("error: too many cases: 4000000 with these, over the limit of 100000"),
+        "{t}"
+    );
+    assert!(t.contains("many.yaml:3:28"), "{t}");
+    assert!(t.contains("--max-cases N"), "{t}");
+    assert!(elapsed < std::time::Duration::from_secs(1), "{elapsed:?}");
+
+    let o = cli(&["check", "--max-cases", "0"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("at least 1"), "{}", text(&o));
+    let o = cli(&["list", "--max-cases", "5"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("over the limit of 5"), "{}", text(&o));
+}

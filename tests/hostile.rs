@@ -73,6 +73,7 @@ fn probe(plan: &Plan) -> Case {
         vars: plan.vars.clone(),
         schema_dir: schema_dir(),
         release: plan.release,
+        ..LoadOptions::default()
     };
     let mut cases = load_str(Path::new("hostile/probe.yaml"), PROBE, &lo).expect("probe loads");
     assert_eq!(cases.len(), 1);
@@ -632,6 +633,7 @@ async fn rate_spaces_requests() {
         vars: plan.vars.clone(),
         schema_dir: schema_dir(),
         release: plan.release,
+        ..LoadOptions::default()
     };
     let sample: Vec<Case> = load_paths(&[root().join("cases/agentbyworkno")], &lo)
         .expect("shipped cases load")
@@ -757,6 +759,7 @@ async fn a_path_that_would_change_the_host_is_refused_unsent() {
             vars: plan.vars.clone(),
             schema_dir: schema_dir(),
             release: plan.release,
+            ..LoadOptions::default()
         };
         let errs = load_str(Path::new("hostile/escape.yaml"), &yaml, &lo)
             .expect_err("the loader refuses the path");
@@ -822,6 +825,7 @@ async fn probe_with_schema(reply: Vec<u8>, schema: &str) -> CaseResult {
         vars: plan.vars.clone(),
         schema_dir: schema_dir(),
         release: plan.release,
+        ..LoadOptions::default()
     };
     let yaml = format!("{PROBE}      schema: {schema}\n");
     let mut cases = load_str(Path::new("hostile/probe.yaml"), &yaml, &lo).expect("probe loads");

@@ -64,6 +64,7 @@ fn sample_cases(plan: &Plan) -> Vec<Case> {
         vars: plan.vars.clone(),
         schema_dir: root().join("schemas/agentbyworkno"),
         release: plan.release,
+        ..LoadOptions::default()
     };
     let cases: Vec<Case> = load_paths(&[root().join("cases/agentbyworkno")], &lo)
         .expect("shipped cases load")

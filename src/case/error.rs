@@ -51,8 +51,10 @@ impl LoadError {
 
     /// Render with the source line read from the file.
     pub fn render(&self) -> String {
-        let source = if self.snippet {
-            std::fs::read_to_string(&*self.location.file).ok()
+        // Bounded, regular files only: the error may be about a file that is
+        // a FIFO or `/dev/zero`, and then there is nothing to quote anyway.
+        let source = if self.snippet && self.location.line > 0 {
+            super::files::read_text(&self.location.file, super::files::MAX_CASE_FILE_BYTES).ok()
         } else {
             None
         };

@@ -125,18 +125,7 @@ pub fn boundaries(
                 expect,
             ));
         };
-        let inside = |v: i64| r.ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&v));
-        let mut accepted: Vec<i64> = r.ranges.iter().flat_map(|(lo, hi)| [*lo, *hi]).collect();
-        let mut rejected: Vec<i64> = r
-            .ranges
-            .iter()
-            .flat_map(|(lo, hi)| [lo.saturating_sub(1), hi.saturating_add(1)])
-            .filter(|v| !inside(*v))
-            .collect();
-        for list in [&mut accepted, &mut rejected] {
-            list.sort_unstable();
-            list.dedup();
-        }
+        let (accepted, rejected) = edges(r);
         for v in accepted {
             variant(format!("{v}_accepted"), Some(json!(v)), Outcome::Accepted);
         }
@@ -158,6 +147,41 @@ pub fn boundaries(
         variant("missing_rejected".into(), None, Outcome::Invalid);
     }
     Ok(out)
+}
+
+/// The type cases made per field besides its edges: string, float, null,
+/// missing.
+const TYPE_CASES: usize = 4;
+
+/// A field's edge values: the accepted bounds, and the rejected values just
+/// outside them (not inside another range), each sorted, without repeats.
+fn edges(r: &FieldRange) -> (Vec<i64>, Vec<i64>) {
+    let inside = |v: i64| r.ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&v));
+    let mut accepted: Vec<i64> = r.ranges.iter().flat_map(|(lo, hi)| [*lo, *hi]).collect();
+    let mut rejected: Vec<i64> = r
+        .ranges
+        .iter()
+        .flat_map(|(lo, hi)| [lo.saturating_sub(1), hi.saturating_add(1)])
+        .filter(|v| !inside(*v))
+        .collect();
+    for list in [&mut accepted, &mut rejected] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    (accepted, rejected)
+}
+
+/// How many cases [`boundaries`] makes from one case, without making them
+/// (for the run's case limit).
+pub fn count(schema_dir: &Path, release: Release, loc: &Location) -> Result<usize, LoadError> {
+    let ranges = request_ranges(schema_dir, release, loc)?;
+    Ok(ranges
+        .iter()
+        .map(|r| {
+            let (a, b) = edges(r);
+            a.len() + b.len() + TYPE_CASES
+        })
+        .sum())
 }
 
 #[derive(Clone, Copy)]
@@ -253,6 +277,19 @@ mod tests {
             panic!("literal expected")
         };
         (entries[0].0.clone(), v.clone())
+    }
+
+    #[test]
+    fn count_is_what_boundaries_makes() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas/agentbyworkno");
+        let loc = crate::location::Location::file_only(Path::new("s/a.yaml"));
+        for release in Release::ALL {
+            assert_eq!(
+                super::count(&dir, release, &loc).unwrap(),
+                generated(release).len(),
+                "{release}"
+            );
+        }
     }
 
     #[test]

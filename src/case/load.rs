@@ -2,6 +2,7 @@
 //! [`Case`] values. Every problem is collected with its location.
 
 use super::error::{did_you_mean, LoadError, LoadErrors};
+use super::files::{self, LoadWarning, ReadError, MAX_CASE_FILE_BYTES};
 use super::generate;
 use super::matcher::Compiler;
 use super::node::{Node, NodeValue};
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// What loading needs besides the files.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// Variables for `${name}`.
     pub vars: Vars,
@@ -24,18 +25,82 @@ pub struct LoadOptions {
     pub schema_dir: PathBuf,
     /// The release cases expect unless their folder or they say otherwise.
     pub release: Release,
+    /// Most cases one load may produce, after `each:` and `generate:`
+    /// expansion (default [`DEFAULT_MAX_CASES`]; `--max-cases`). Counted
+    /// before any case is built, so a few lines cannot ask for millions.
+    pub max_cases: usize,
+}
+
+/// Default of [`LoadOptions::max_cases`]: far above the shipped suite
+/// (about 100 cases) and any real contact centre's agent list.
+pub const DEFAULT_MAX_CASES: usize = 100_000;
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            vars: Vars::default(),
+            schema_dir: PathBuf::new(),
+            release: Release::default(),
+            max_cases: DEFAULT_MAX_CASES,
+        }
+    }
+}
+
+/// The cases one load has produced so far, against [`LoadOptions::max_cases`].
+struct Budget {
+    used: u128,
+    max: usize,
+}
+
+impl Budget {
+    fn new(max: usize) -> Self {
+        Self { used: 0, max }
+    }
+
+    /// Account for `n` more cases, written at `loc`; `what` says what makes
+    /// them ("this `each` expands to").
+    fn take(&mut self, n: u128, loc: &Location, what: &str) -> Result<(), LoadError> {
+        let total = self.used.saturating_add(n);
+        if total > self.max as u128 {
+            return Err(LoadError::new(
+                loc.clone(),
+                format!(
+                    "too many cases: {total} with these, over the limit of {}",
+                    self.max
+                ),
+            )
+            .label(format!("{what} {n} case{}", if n == 1 { "" } else { "s" }))
+            .help("raise the limit with `--max-cases N`, or use fewer values"));
+        }
+        self.used = total;
+        Ok(())
+    }
 }
 
 /// Name of the per-folder defaults file.
 pub const DEFAULTS_FILE: &str = "_defaults.yaml";
 
 /// Load every case under `paths` (files or folders, searched for `*.yaml`).
+/// What was skipped on the way is dropped: front ends use
+/// [`load_paths_with_warnings`] and show it.
 pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions) -> Result<Vec<Case>, LoadErrors> {
+    load_paths_with_warnings(paths, opts, &mut Vec::new())
+}
+
+/// [`load_paths`], adding to `warnings` what was skipped (files that are
+/// not regular files, folders reached twice through links), also when
+/// loading fails.
+pub fn load_paths_with_warnings(
+    paths: &[PathBuf],
+    opts: &LoadOptions,
+    warnings: &mut Vec<LoadWarning>,
+) -> Result<Vec<Case>, LoadErrors> {
     let mut errors = Vec::new();
     let mut cases = Vec::new();
     let mut defaults_cache: HashMap<PathBuf, Option<RawDefaults>> = HashMap::new();
+    let mut budget = Budget::new(opts.max_cases);
     for root in paths {
-        let files = match discover(root) {
+        let files = match files::discover(root, warnings) {
             Ok(f) => f,
             Err(e) => {
                 errors.push(e);
@@ -49,7 +114,7 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions) -> Result<Vec<Case>, Lo
         };
         for file in files {
             let defaults = defaults_for(&file, &root_dir, &mut defaults_cache, &mut errors);
-            match load_file(&file, &defaults, opts) {
+            match load_file(&file, &defaults, opts, &mut budget) {
                 Ok(mut c) => cases.append(&mut c),
                 Err(mut e) => errors.append(&mut e),
             }
@@ -73,50 +138,6 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions) -> Result<Vec<Case>, Lo
     }
 }
 
-fn discover(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let meta = std::fs::metadata(root).map_err(|e| {
-        LoadError::new(
-            Location::file_only(root),
-            format!("cannot read `{}`: {e}", root.display()),
-        )
-        .help("pass a case file or a folder of case files (default: cases/)")
-    })?;
-    if meta.is_file() {
-        return Ok(vec![root.to_path_buf()]);
-    }
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| {
-            LoadError::new(
-                Location::file_only(&dir),
-                format!("cannot list `{}`: {e}", dir.display()),
-            )
-        })?;
-        for entry in entries.flatten() {
-            let p = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if p.is_dir() {
-                if !name.starts_with('.') {
-                    stack.push(p);
-                }
-            } else if (name.ends_with(".yaml") || name.ends_with(".yml")) && !name.starts_with('_')
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    if out.is_empty() {
-        return Err(LoadError::new(
-            Location::file_only(root),
-            format!("no case files (`*.yaml`) under `{}`", root.display()),
-        )
-        .help("an empty run is a failure: check the path"));
-    }
-    Ok(out)
-}
-
 /// `_defaults.yaml` files from `root_dir` down to the file's folder, merged (nearer wins).
 fn defaults_for(
     file: &Path,
@@ -137,7 +158,12 @@ fn defaults_for(
     for d in dirs.iter().rev() {
         let path = d.join(DEFAULTS_FILE);
         let entry = cache.entry(path.clone()).or_insert_with(|| {
-            if !path.is_file() {
+            // Only a missing file means "no defaults": one that is there but
+            // unusable (a FIFO, a device, too large) is an error, since
+            // cases without their folder's checks would pass too easily.
+            if std::fs::symlink_metadata(&path)
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+            {
                 return None;
             }
             match parse_yaml::<RawDefaults>(&path, raw::DEFAULTS_KEYS) {
@@ -172,11 +198,18 @@ pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
     path: &Path,
     keys_hint: &[&str],
 ) -> Result<T, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        LoadError::new(
+    let text = files::read_text(path, MAX_CASE_FILE_BYTES).map_err(|e| {
+        let err = LoadError::new(
             Location::file_only(path),
             format!("cannot read `{}`: {e}", path.display()),
-        )
+        );
+        match e {
+            ReadError::TooLarge(_) => err.help("split it into several files"),
+            ReadError::NotRegular(_) => {
+                err.help("case files, `_defaults.yaml` and profiles are regular files")
+            }
+            _ => err,
+        }
     })?;
     parse_yaml_str(path, &text, keys_hint)
 }
@@ -268,16 +301,18 @@ fn strip_location_suffix(s: &str) -> String {
 pub fn load_str(path: &Path, text: &str, opts: &LoadOptions) -> Result<Vec<Case>, LoadErrors> {
     let raw: RawFile =
         parse_yaml_str(path, text, raw::FILE_KEYS).map_err(|e| LoadErrors(vec![e]))?;
-    build_file(path, raw, &RawDefaults::default(), opts).map_err(LoadErrors)
+    let mut budget = Budget::new(opts.max_cases);
+    build_file(path, raw, &RawDefaults::default(), opts, &mut budget).map_err(LoadErrors)
 }
 
 fn load_file(
     path: &Path,
     defaults: &RawDefaults,
     opts: &LoadOptions,
+    budget: &mut Budget,
 ) -> Result<Vec<Case>, Vec<LoadError>> {
     let raw: RawFile = parse_yaml(path, raw::FILE_KEYS).map_err(|e| vec![e])?;
-    build_file(path, raw, defaults, opts)
+    build_file(path, raw, defaults, opts, budget)
 }
 
 fn build_file(
@@ -285,6 +320,7 @@ fn build_file(
     raw: RawFile,
     defaults: &RawDefaults,
     opts: &LoadOptions,
+    budget: &mut Budget,
 ) -> Result<Vec<Case>, Vec<LoadError>> {
     let file = Arc::new(path.to_path_buf());
     if raw.cases.is_empty() {
@@ -301,7 +337,7 @@ fn build_file(
     let mut cases = Vec::new();
     let mut errors = Vec::new();
     for rc in &raw.cases {
-        match build_case(&suite, &file, rc, defaults, opts) {
+        match build_case(&suite, &file, rc, defaults, opts, budget) {
             Ok(mut c) => cases.append(&mut c),
             Err(e) => errors.push(e),
         }
@@ -325,13 +361,30 @@ fn build_case(
     rc: &RawCase,
     defaults: &RawDefaults,
     opts: &LoadOptions,
+    budget: &mut Budget,
 ) -> Result<Vec<Case>, LoadError> {
     let name_loc = Location::from_yaml(file, &rc.name.referenced);
     check_name(&rc.name.value, &name_loc)?;
     let request = merge_request(&defaults.request, &rc.request);
     let expect = merge_expect(&defaults.expect, &rc.expect);
     let opts = &case_options(file, rc, defaults, opts)?;
+    // How many cases one value makes, known before any is built.
+    let per_value = match &rc.generate {
+        Some(g) if g.value == "boundaries" => {
+            let loc = Location::from_yaml(file, &g.referenced);
+            generate::count(&opts.schema_dir, opts.release, &loc)? as u128
+        }
+        _ => 1,
+    };
     let Some(each) = &rc.each else {
+        match &rc.generate {
+            Some(g) => budget.take(
+                per_value,
+                &Location::from_yaml(file, &g.referenced),
+                "this `generate` makes",
+            )?,
+            None => budget.take(1, &name_loc, "this case makes")?,
+        }
         let name = rc.name.value.clone();
         let case = compile(suite, name, file, rc, &request, &expect, opts)?;
         return expand_generate(rc, case, file, opts);
@@ -341,22 +394,124 @@ fn build_case(
         vars: &opts.vars,
     };
     let var = each.var.value.clone();
-    let values = each_values(&c, &each.values)?;
-    if values.is_empty() {
+    if !super::vars::valid_name(&var) {
+        return Err(LoadError::new(
+            c.loc(&each.var.referenced),
+            format!("invalid variable name `{var}`"),
+        )
+        .label("use letters, digits, `_` and `-` (it becomes part of the case names)"));
+    }
+    let items = each_items(&c, &each.values, opts.max_cases)?;
+    if items.is_empty() {
         return Err(
             LoadError::new(c.loc(&each.values.loc), "`each.values` is empty")
                 .label("list at least one value"),
         );
     }
+    let values_loc = c.loc(&each.values.loc);
+    let count: u128 = items.iter().map(EachItem::len).sum();
+    let what = if per_value == 1 {
+        "this `each` expands to".to_string()
+    } else {
+        format!("this `each` times {per_value} generated cases makes")
+    };
+    budget.take(count.saturating_mul(per_value), &values_loc, &what)?;
     let mut out = Vec::new();
-    for v in values {
+    for v in items.iter().flat_map(EachItem::values) {
+        let part = name_part(&v).map_err(|why| {
+            let e = LoadError::new(
+                values_loc.clone(),
+                format!(
+                    "`each` value `{}` cannot be part of a case name",
+                    v.escape_debug()
+                ),
+            )
+            .label(format!(
+                "{why}: values become test names and snapshot file names"
+            ));
+            match value_origin(&each.values, &opts.vars) {
+                Some(origin) => e.help(origin),
+                None => e.help("use letters, digits, `_`, `-` and `.`"),
+            }
+        })?;
         let mut one = opts.clone();
         one.vars.set(&var, &v, "each");
-        let name = format!("{}::{var}_{v}", rc.name.value);
+        let name = format!("{}::{var}_{part}", rc.name.value);
         let case = compile(suite, name, file, rc, &request, &expect, &one)?;
         out.append(&mut expand_generate(rc, case, file, &one)?);
     }
     Ok(out)
+}
+
+/// `value` as a part of a case name. Names become test names and snapshot
+/// file names, so a value that names a path (`/`, `\`, `..`) or holds
+/// control characters is refused; other characters outside letters, digits,
+/// `_`, `-` and `.` become `_`, with a short hash of the value appended so
+/// distinct values keep distinct names. Plain values (`101`, `-1`, `1.5`,
+/// `HW1`) are kept as they are, so their names stay stable.
+fn name_part(value: &str) -> Result<String, &'static str> {
+    if value.contains(['/', '\\']) {
+        return Err("a path separator is not allowed");
+    }
+    if value.contains("..") {
+        return Err("`..` is not allowed");
+    }
+    if value.chars().any(char::is_control) {
+        return Err("control characters are not allowed");
+    }
+    if value.chars().all(name_char) {
+        return Ok(value.to_string());
+    }
+    let mapped: String = value
+        .chars()
+        .map(|ch| if name_char(ch) { ch } else { '_' })
+        .collect();
+    Ok(format!("{mapped}-{}", super::snapshot::short_hash(value)))
+}
+
+/// Characters a case name may hold besides its `::` separators (`.` only
+/// from `each` values such as `1.5`; written names use the others).
+fn name_char(ch: char) -> bool {
+    ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.'
+}
+
+/// Whether an expanded or generated case name is safe as a test name and a
+/// snapshot file name: `::`-separated parts of [`name_char`]s, none empty,
+/// none holding `..`.
+fn valid_expanded_name(name: &str) -> bool {
+    name.split("::")
+        .all(|part| !part.is_empty() && !part.contains("..") && part.chars().all(name_char))
+}
+
+/// Where `each.values` got its values when they came from variables:
+/// "the value comes from variable `x` (--var x=...)" for the help line.
+fn value_origin(values: &Node, vars: &Vars) -> Option<String> {
+    let mut texts = Vec::new();
+    match &values.value {
+        NodeValue::Str(s) => texts.push(s.as_str()),
+        NodeValue::Seq(items) => texts.extend(items.iter().filter_map(|n| match &n.value {
+            NodeValue::Str(s) => Some(s.as_str()),
+            _ => None,
+        })),
+        _ => {}
+    }
+    let names: Vec<String> = texts
+        .iter()
+        .flat_map(|t| t.split("${").skip(1))
+        .filter_map(|rest| rest.split_once('}').map(|(n, _)| n))
+        .map(|n| match vars.origin(n) {
+            Some("--var") => format!("`{n}` (--var {n}=...)"),
+            Some("env") => format!("`{n}` (CMS_VAR_{n})"),
+            Some("profile") => format!("`{n}` (the profile's `vars:`)"),
+            _ => format!("`{n}`"),
+        })
+        .collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "the values come from variable {}: give values of letters, digits, `_`, `-` and `.` there",
+            names.join(", ")
+        )
+    })
 }
 
 /// The release a case expects (case, then folder, then run) and the
@@ -394,7 +549,20 @@ fn expand_generate(
         None => Ok(vec![case]),
         Some(g) if g.value == "boundaries" => {
             let loc = Location::from_yaml(file, &g.referenced);
-            generate::boundaries(&case, &opts.schema_dir, opts.release, &loc)
+            let cases = generate::boundaries(&case, &opts.schema_dir, opts.release, &loc)?;
+            // Field names come from the request schema (`--schemas DIR`).
+            if let Some(bad) = cases.iter().find(|c| !valid_expanded_name(&c.name)) {
+                return Err(LoadError::new(
+                    loc,
+                    format!(
+                        "generated case name `{}` is not a valid test name",
+                        bad.name.escape_debug()
+                    ),
+                )
+                .label("the request schema's field names become part of case names")
+                .help("field names of letters, digits, `_` and `-` only"));
+            }
+            Ok(cases)
         }
         Some(g) => Err(LoadError::new(
             Location::from_yaml(file, &g.referenced),
@@ -421,7 +589,32 @@ fn check_name(name: &str, loc: &Location) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn each_values(c: &Compiler, n: &Node) -> Result<Vec<String>, LoadError> {
+/// One item of `each.values`: a `low..=high` range or one value.
+enum EachItem {
+    Range(i64, i64),
+    One(String),
+}
+
+impl EachItem {
+    fn len(&self) -> u128 {
+        match self {
+            EachItem::Range(a, b) => (i128::from(*b) - i128::from(*a) + 1) as u128,
+            EachItem::One(_) => 1,
+        }
+    }
+
+    /// The values, one at a time (a range is never built as a list).
+    fn values(&self) -> Box<dyn Iterator<Item = String> + '_> {
+        match self {
+            EachItem::Range(a, b) => Box::new((*a..=*b).map(|i| i.to_string())),
+            EachItem::One(v) => Box::new(std::iter::once(v.clone())),
+        }
+    }
+}
+
+/// The items of `each.values`, ranges unexpanded; a range larger than
+/// `max` values (the run's case limit) is an error by itself.
+fn each_items(c: &Compiler, n: &Node, max: usize) -> Result<Vec<EachItem>, LoadError> {
     let scalar = |n: &Node| -> Result<String, LoadError> {
         match c.value(n)? {
             serde_json::Value::String(s) => Ok(s),
@@ -443,16 +636,19 @@ fn each_values(c: &Compiler, n: &Node) -> Result<Vec<String>, LoadError> {
             let (Ok(a), Ok(b)) = (a.trim().parse::<i64>(), b.trim().parse::<i64>()) else {
                 return Err(c.expected(n, "values like `101..=110`"));
             };
-            if b < a || b.checked_sub(a).is_none_or(|d| d > 100_000) {
+            let range = EachItem::Range(a, b);
+            if b < a || range.len() > max as u128 {
                 return Err(LoadError::new(
                     c.loc(&n.loc),
                     format!("range `{item}` is empty or too large"),
                 )
-                .label("use `low..=high` with at most 100000 values"));
+                .label(format!(
+                    "use `low..=high` with at most {max} values (`--max-cases`)"
+                )));
             }
-            out.extend((a..=b).map(|i| i.to_string()));
+            out.push(range);
         } else {
-            out.push(item);
+            out.push(EachItem::One(item));
         }
     }
     Ok(out)
@@ -907,5 +1103,316 @@ mod tests {
                 e.0[0].message
             );
         }
+    }
+
+    #[test]
+    fn each_values_that_name_paths_are_located_errors() {
+        let text = |values: &str| {
+            format!("cases:\n  - name: inv\n    each: {{var: a, values: {values}}}\n    request: {{method: POST, path: /p}}\n")
+        };
+        let opts = LoadOptions::default();
+        for bad in [
+            "\"../x\"",
+            "[\"a/b\"]",
+            "[\"a\\\\b\"]",
+            "[\"..\"]",
+            "[\"a\\u0000b\"]",
+            "[\"a\\nb\"]",
+        ] {
+            let e = load_str(Path::new("s/a.yaml"), &text(bad), &opts)
+                .unwrap_err()
+                .0
+                .remove(0);
+            assert!(
+                e.message.contains("cannot be part of a case name"),
+                "{bad}: {e:?}"
+            );
+            assert_eq!((e.location.line, e.location.column), (3, 28), "{bad}");
+        }
+        // Numbers and plain words keep their names; other characters are
+        // replaced and a hash keeps distinct values apart.
+        let cases = load_str(
+            Path::new("s/a.yaml"),
+            &text("[-1, 1.5, HW1, \"a b\", \"a+b\"]"),
+            &opts,
+        )
+        .unwrap();
+        let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(&names[..3], ["inv::a_-1", "inv::a_1.5", "inv::a_HW1"]);
+        assert!(names[3].starts_with("inv::a_a_b-") && names[4].starts_with("inv::a_a_b-"));
+        assert_ne!(names[3], names[4]);
+        assert!(names.iter().all(|n| valid_expanded_name(n)), "{names:?}");
+    }
+
+    #[test]
+    fn each_values_from_variables_say_where_the_variable_was_set() {
+        let mut vars = Vars::new();
+        vars.set("known", "101, ../../../../tmp/x", "--var");
+        let opts = LoadOptions {
+            vars,
+            ..LoadOptions::default()
+        };
+        let text = "cases:\n  - name: inv\n    each: {var: agent, values: \"${known}\"}\n    request: {method: POST, path: /p}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &opts)
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(
+            e.message,
+            "`each` value `../../../../tmp/x` cannot be part of a case name"
+        );
+        assert_eq!(
+            e.label.as_deref(),
+            Some(
+                "a path separator is not allowed: values become test names and snapshot file names"
+            )
+        );
+        assert_eq!(
+            e.help.as_deref(),
+            Some("the values come from variable `known` (--var known=...): give values of letters, digits, `_`, `-` and `.` there")
+        );
+        let text = "cases:\n  - name: inv\n    each: {var: \"a/b\", values: [1]}\n    request: {method: POST, path: /p}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &LoadOptions::default())
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(e.message, "invalid variable name `a/b`");
+    }
+
+    /// `f` on another thread, failing the test if it has not finished in
+    /// `secs` (loading once never ended on a symlink loop or a FIFO).
+    #[cfg(unix)]
+    fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(secs))
+            .expect("loading did not finish in time")
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "mkfifo {}", path.display());
+    }
+
+    const ONE_CASE: &str = "cases:\n  - name: one\n    request: {method: POST, path: /p}\n";
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_end_with_a_warning() {
+        let d = tmp("loops");
+        write(&d, "s/a.yaml", ONE_CASE);
+        std::os::unix::fs::symlink(".", d.join("s/here")).unwrap();
+        std::os::unix::fs::symlink(".", d.join("s/again")).unwrap();
+        std::os::unix::fs::symlink("..", d.join("s/up")).unwrap();
+        let root = d.join("s");
+        let (cases, warnings) = within(5, move || {
+            let mut w = Vec::new();
+            let cases = load_paths_with_warnings(&[root], &LoadOptions::default(), &mut w);
+            (cases, w)
+        });
+        let ids: Vec<String> = cases.unwrap().iter().map(Case::id).collect();
+        assert_eq!(ids, ["s::one"]);
+        let skipped: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        // `up` leads to the folder above, whose `s` was searched already.
+        assert_eq!(skipped.len(), 3, "{skipped:?}");
+        assert!(
+            skipped[2].contains("s/up/s: folder already searched"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[0].starts_with("warning: skipped ")
+                && skipped[0].ends_with("s/again: folder already searched (a symbolic link loop or a second link to it)"),
+            "{skipped:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_devices_named_like_case_files_are_skipped_with_a_warning() {
+        let d = tmp("special");
+        write(&d, "s/a.yaml", ONE_CASE);
+        mkfifo(&d.join("s/fifo.yaml"));
+        std::os::unix::fs::symlink("/dev/zero", d.join("s/zero.yaml")).unwrap();
+        let root = d.join("s");
+        let (cases, warnings) = within(5, move || {
+            let mut w = Vec::new();
+            let cases = load_paths_with_warnings(&[root], &LoadOptions::default(), &mut w);
+            (cases, w)
+        });
+        assert_eq!(cases.unwrap().len(), 1);
+        let skipped: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert!(
+            skipped[0].ends_with("s/fifo.yaml: not a regular file (a FIFO)"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[1].ends_with("s/zero.yaml: not a regular file (a character device)"),
+            "{skipped:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn oversized_and_special_files_are_located_errors() {
+        let d = tmp("oversized");
+        // A regular file over the cap, in a folder and given by name.
+        let big = write(
+            &d,
+            "s/big.yaml",
+            &format!("{ONE_CASE}#{}\n", "x".repeat(1 << 20)),
+        );
+        let root = d.join("s");
+        let errs = within(5, move || load_paths(&[root], &LoadOptions::default())).unwrap_err();
+        assert_eq!(
+            errs.0[0].message,
+            format!("cannot read `{}`: larger than 1 MiB", big.display())
+        );
+        assert_eq!(
+            errs.0[0].help.as_deref(),
+            Some("split it into several files")
+        );
+        assert!(errs.0[0].render().starts_with("error: cannot read"));
+
+        // Given by name, a FIFO or a device is an error, not a skip.
+        mkfifo(&d.join("t.yaml"));
+        std::os::unix::fs::symlink("/dev/zero", d.join("z.yaml")).unwrap();
+        for (name, what) in [("t.yaml", "a FIFO"), ("z.yaml", "a character device")] {
+            let path = d.join(name);
+            let errs = within(5, move || load_paths(&[path], &LoadOptions::default())).unwrap_err();
+            assert!(
+                errs.0[0]
+                    .message
+                    .ends_with(&format!("is not a case file or folder ({what})")),
+                "{errs:?}"
+            );
+        }
+
+        // A `_defaults.yaml` that is not a regular file: an error, since
+        // cases without their folder's checks would pass too easily.
+        write(&d, "u/a.yaml", ONE_CASE);
+        mkfifo(&d.join("u/_defaults.yaml"));
+        write(&d, "v/a.yaml", ONE_CASE);
+        std::os::unix::fs::symlink("/dev/zero", d.join("v/_defaults.yaml")).unwrap();
+        for dir in ["u", "v"] {
+            let root = d.join(dir);
+            let errs = within(5, move || load_paths(&[root], &LoadOptions::default())).unwrap_err();
+            assert!(
+                errs.0[0]
+                    .message
+                    .contains("_defaults.yaml`: not a regular file"),
+                "{errs:?}"
+            );
+            assert!(errs.0[0].render().contains("_defaults.yaml"));
+        }
+    }
+
+    /// 40 ranges of 100,000 values in one `each` (a ~1 KB file).
+    fn forty_ranges() -> String {
+        let ranges: Vec<String> = (0..40i64)
+            .map(|i| format!("{}..={}", i * 100_000 + 1, (i + 1) * 100_000))
+            .collect();
+        format!(
+            "cases:\n  - name: many\n    each: {{var: a, values: \"{}\"}}\n    request: {{method: POST, path: /p}}\n",
+            ranges.join(", ")
+        )
+    }
+
+    #[test]
+    fn the_case_limit_is_counted_before_any_case_is_built() {
+        let text = forty_ranges();
+        assert!(text.len() < 1200, "{}", text.len());
+        let d = tmp("limit");
+        let f = write(&d, "s/a.yaml", &text);
+        let started = std::time::Instant::now();
+        let from_str = load_str(&f, &text, &LoadOptions::default()).unwrap_err();
+        let from_paths = load_paths(&[f], &LoadOptions::default()).unwrap_err();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        for e in [&from_str.0[0], &from_paths.0[0]] {
+            assert_eq!(
+                e.message,
+                "too many cases: 4000000 with these, over the limit of 100000"
+            );
+            assert_eq!((e.location.line, e.location.column), (3, 28));
+            assert_eq!(
+                e.label.as_deref(),
+                Some("this `each` expands to 4000000 cases")
+            );
+            assert_eq!(
+                e.help.as_deref(),
+                Some("raise the limit with `--max-cases N`, or use fewer values")
+            );
+        }
+    }
+
+    #[test]
+    fn the_case_limit_is_run_wide_and_counts_generated_cases() {
+        let opts = |max_cases| LoadOptions {
+            schema_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas/agentbyworkno"),
+            max_cases,
+            ..LoadOptions::default()
+        };
+        // 2 values x 24 boundary cases.
+        let text = "cases:\n  - name: b\n    each: {var: v, values: [1, 2]}\n    generate: boundaries\n    request: {method: POST, path: /p, query: {ccId: 1, vdn: 1, agentId: 101}}\n";
+        assert_eq!(
+            load_str(Path::new("s/a.yaml"), text, &opts(48))
+                .unwrap()
+                .len(),
+            48
+        );
+        let e = load_str(Path::new("s/a.yaml"), text, &opts(47))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(
+            e.message,
+            "too many cases: 48 with these, over the limit of 47"
+        );
+        assert_eq!(
+            e.label.as_deref(),
+            Some("this `each` times 24 generated cases makes 48 cases")
+        );
+        let text = "cases:\n  - name: b\n    generate: boundaries\n    request: {method: POST, path: /p, query: {ccId: 1, vdn: 1, agentId: 101}}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &opts(23))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(e.label.as_deref(), Some("this `generate` makes 24 cases"));
+        assert_eq!(e.location.line, 3);
+
+        // Across files: the second file crosses the limit.
+        let d = tmp("limit-run");
+        write(&d, "s/a.yaml", "cases:\n  - name: a\n    each: {var: v, values: \"1..=3\"}\n    request: {method: POST, path: /p}\n");
+        let second = write(&d, "s/b.yaml", "cases:\n  - name: b\n    request: {method: POST, path: /p}\n  - name: c\n    request: {method: POST, path: /p}\n");
+        assert_eq!(load_paths(&[d.join("s")], &opts(5)).unwrap().len(), 5);
+        let e = load_paths(&[d.join("s")], &opts(4))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(*e.location.file, second);
+        assert_eq!((e.location.line, e.location.column), (4, 11));
+        assert_eq!(e.label.as_deref(), Some("this case makes 1 case"));
+
+        // A single range over the limit says so.
+        let text = "cases:\n  - name: a\n    each: {var: v, values: \"1..=11\"}\n    request: {method: POST, path: /p}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &opts(10))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(e.message, "range `1..=11` is empty or too large");
+        assert_eq!(
+            e.label.as_deref(),
+            Some("use `low..=high` with at most 10 values (`--max-cases`)")
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! runner never sees YAML.
 
 mod error;
+mod files;
 mod generate;
 mod load;
 mod matcher;
@@ -15,8 +16,14 @@ pub mod snapshot;
 mod vars;
 
 pub use error::{did_you_mean, LoadError, LoadErrors};
+pub use files::{
+    LoadWarning, MAX_CASE_FILES, MAX_CASE_FILE_BYTES, MAX_FOLDERS, MAX_FOLDER_DEPTH,
+    MAX_FOLDER_ENTRIES,
+};
 pub(crate) use load::parse_yaml;
-pub use load::{load_paths, load_str, LoadOptions, DEFAULTS_FILE};
+pub use load::{
+    load_paths, load_paths_with_warnings, load_str, LoadOptions, DEFAULTS_FILE, DEFAULT_MAX_CASES,
+};
 pub use matcher::{JsonType, Matcher, MatcherKind};
 pub use node::{Node, NodeValue};
 pub use path::{check_request_path, PathProblem};

@@ -64,6 +64,11 @@ impl Vars {
         self.values.get(name).map(|(v, _)| v.as_str())
     }
 
+    /// Where `name` was set: "profile", "env", "--var", "each", ...
+    pub fn origin(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(|(_, o)| o.as_str())
+    }
+
     /// All names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.values.keys().map(String::as_str)
@@ -115,7 +120,8 @@ impl Vars {
     }
 }
 
-fn valid_name(k: &str) -> bool {
+/// Whether `k` is a variable name: letters, digits, `_`, `-`.
+pub(crate) fn valid_name(k: &str) -> bool {
     !k.is_empty()
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')

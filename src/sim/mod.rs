@@ -30,6 +30,7 @@ pub use tls::{ClientAuth, TestPki, TlsServerConfig, TlsSetupError};
 
 use crate::auth::Credentials;
 use crate::contract::{BodyShape, Release, Status9};
+use std::time::Duration;
 
 /// Access key the simulator accepts by default.
 pub const DEFAULT_AK: &str = "cms-contract-ak";
@@ -38,6 +39,10 @@ pub const DEFAULT_SK: &str = "cms-contract-sk";
 /// Default clock-skew window, in seconds (open question 3; the vendor's other
 /// products allow 15 minutes).
 pub const DEFAULT_SKEW_SECS: u64 = 900;
+/// Default time a client has to send a request head, once it has started one.
+pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a client has to send a request body, once the head is in.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the simulator behaves: credentials, open-question choices and at most
 /// one fault and one variant.
@@ -59,6 +64,12 @@ pub struct SimConfig {
     /// answers the legacy form on the main endpoint too. The legacy twin
     /// endpoint always answers the legacy form.
     pub release: Release,
+    /// How long a client may take to send a whole request head; a slower
+    /// one is disconnected, so a dribbling client cannot hold a connection.
+    pub head_timeout: Duration,
+    /// How long a client may take to send the body after the head; a slower
+    /// one is answered 408 and disconnected.
+    pub body_timeout: Duration,
 }
 
 impl Default for SimConfig {
@@ -71,6 +82,8 @@ impl Default for SimConfig {
             body_shape: BodyShape::Wrapped,
             status9: Status9::Rejected,
             release: Release::default(),
+            head_timeout: DEFAULT_HEAD_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 }

@@ -112,6 +112,18 @@ pub(crate) fn too_large(cfg: &SimConfig) -> SimResponse {
     resp
 }
 
+/// The 408 answer for a body not received within the body timeout; the
+/// connection closes after it (the rest of the body is never read).
+pub(crate) fn too_slow(cfg: &SimConfig) -> SimResponse {
+    let desc = format!(
+        "request body not received within {} ms",
+        cfg.body_timeout.as_millis()
+    );
+    let mut resp = render::error(cfg, 408, RESULT_CODE_INVALID_PARAMETER, &desc);
+    resp.headers.push(("Connection".into(), "close".into()));
+    resp
+}
+
 /// The 400 answer for a body that could not be read (broken framing).
 pub(crate) fn unreadable(cfg: &SimConfig) -> SimResponse {
     let mut resp = render::error(

@@ -1,6 +1,7 @@
 //! The [`Simulator`] HTTP server: hyper 1, HTTP/1.1 with keep-alive, one
 //! tokio task per connection, over plain TCP or TLS (tokio-rustls). It reads
-//! at most [`MAX_BODY_BYTES`] of a body, converts the request to a
+//! at most [`MAX_BODY_BYTES`] of a body, within the configured head and body
+//! timeouts (a slower client is dropped), converts the request to a
 //! [`SimRequest`], and sends back what [`respond`] decides.
 
 use std::convert::Infallible;
@@ -23,7 +24,7 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
-use super::respond::{too_large, unreadable};
+use super::respond::{too_large, too_slow, unreadable};
 use super::tls::TlsServerConfig;
 use super::{respond, SimConfig, SimRequest, SimResponse, MAX_BODY_BYTES};
 use crate::auth::Timestamp;
@@ -205,18 +206,20 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let Shared { cfg, counters, .. } = shared;
+    let head_timeout = cfg.head_timeout;
     let service = service_fn(move |req| {
         let cfg = cfg.clone();
         let counters = counters.clone();
         async move { Ok::<_, Infallible>(handle(req, &cfg, &counters.hits).await) }
     });
     let mut builder = http1::Builder::new();
-    // No Date header, so answers are byte-for-byte deterministic. The timer
-    // enables hyper's default 30 s header-read timeout against idle half-requests.
+    // No Date header, so answers are byte-for-byte deterministic. The head
+    // timeout needs the timer; the body timeout is `handle`'s.
     builder
         .keep_alive(true)
         .auto_date_header(false)
-        .timer(TokioTimer::new());
+        .timer(TokioTimer::new())
+        .header_read_timeout(head_timeout);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
@@ -243,8 +246,15 @@ async fn handle(
     let answer = if declared_too_large {
         too_large(cfg)
     } else {
-        match Limited::new(body, MAX_BODY_BYTES).collect().await {
-            Ok(collected) => {
+        // A client that sends a head and then dribbles its body would
+        // otherwise hold this task and its connection for ever.
+        let body = tokio::time::timeout(
+            cfg.body_timeout,
+            Limited::new(body, MAX_BODY_BYTES).collect(),
+        );
+        match body.await {
+            Err(_) => too_slow(cfg),
+            Ok(Ok(collected)) => {
                 let sim_req = SimRequest {
                     method: parts.method.as_str().to_owned(),
                     path: parts.uri.path().to_owned(),
@@ -263,8 +273,8 @@ async fn handle(
                 };
                 respond(cfg, &sim_req, Timestamp::now())
             }
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => too_large(cfg),
-            Err(_) => unreadable(cfg),
+            Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => too_large(cfg),
+            Ok(Err(_)) => unreadable(cfg),
         }
     };
     hits.fetch_add(1, Ordering::SeqCst);

@@ -915,3 +915,62 @@ async fn drop_stops_the_server() {
     }
     assert!(refused, "still listening after drop");
 }
+
+/// Read until the server closes the connection; what it sent before closing.
+async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return out,
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+#[tokio::test]
+async fn slow_clients_are_dropped_at_the_read_timeouts() {
+    use std::time::{Duration, Instant};
+    let cfg = SimConfig {
+        head_timeout: Duration::from_millis(300),
+        body_timeout: Duration::from_millis(300),
+        ..SimConfig::default()
+    };
+    let sim = Simulator::start(cfg).await.expect("start");
+    // Well above the 300 ms timeouts, well below hyper's 30 s default and
+    // the 10 s defaults: only the configured timeouts can end these.
+    let limit = Duration::from_secs(5);
+
+    // A head, then 1 byte of the 100 promised, then nothing.
+    let mut s = TcpStream::connect(sim.addr()).await.expect("connect");
+    let head = format!(
+        "POST {ENDPOINT_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: {CT}\r\nContent-Length: 100\r\n\r\n{{"
+    );
+    s.write_all(head.as_bytes()).await.expect("write");
+    let started = Instant::now();
+    let sent = tokio::time::timeout(limit, read_until_closed(&mut s))
+        .await
+        .expect("a dribbled body must not hold the connection");
+    let text = String::from_utf8_lossy(&sent).into_owned();
+    assert!(text.starts_with("HTTP/1.1 408 "), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("connection: close"),
+        "{text}"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(250), "{text}");
+
+    // Half a head, then nothing: closed without an answer.
+    let mut s = TcpStream::connect(sim.addr()).await.expect("connect");
+    s.write_all(format!("POST {ENDPOINT_PATH} HTTP/1.1\r\nHost: x\r\n").as_bytes())
+        .await
+        .expect("write");
+    tokio::time::timeout(limit, read_until_closed(&mut s))
+        .await
+        .expect("a dribbled head must not hold the connection");
+
+    // Nothing at all.
+    let mut s = TcpStream::connect(sim.addr()).await.expect("connect");
+    tokio::time::timeout(limit, read_until_closed(&mut s))
+        .await
+        .expect("a silent client must not hold the connection");
+}

@@ -21,6 +21,7 @@ pub async fn run(opts: Options, paths: &[PathBuf]) -> Vec<CaseResult> {
         vars: plan.vars.clone(),
         schema_dir: schema_dir.clone(),
         release: plan.release,
+        ..LoadOptions::default()
     };
     let paths = if paths.is_empty() {
         vec![root().join("cases")]
