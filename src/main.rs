@@ -181,16 +181,23 @@ struct ServeArgs {
     /// Take one conforming latitude
     #[arg(long)]
     variant: Option<String>,
-    /// Body shape: wrapped or flat (open question 1)
-    #[arg(long, default_value = "wrapped")]
-    body_shape: String,
-    /// Status 9: rejected or allowed (open question 5)
-    #[arg(long, default_value = "rejected")]
-    status9: String,
+    /// agentbyworkno body shape: wrapped (default) or flat (open question 1;
+    /// same as --option agentbyworkno.body_shape=...)
+    #[arg(long)]
+    body_shape: Option<String>,
+    /// agentbyworkno status 9: rejected (default) or allowed (open question 5)
+    #[arg(long)]
+    status9: Option<String>,
+    /// An open-question answer, `[endpoint.]name=value` (repeatable; see --list-faults)
+    #[arg(long = "option", value_name = "NAME=VALUE")]
+    options: Vec<String>,
+    /// Agents change state this many times per second each (default: a static population)
+    #[arg(long, value_name = "RATE")]
+    churn: Option<f64>,
     /// Clock-skew window for signatures, seconds (open question 3)
     #[arg(long, default_value_t = 900)]
     skew: u64,
-    /// List the fault modes and variants and exit
+    /// List the fault modes, variants and options by endpoint, and exit
     #[arg(long)]
     list_faults: bool,
     /// Serve HTTPS with a freshly generated private CA; its files (ca.pem, server.pem,
@@ -668,28 +675,30 @@ impl Progress {
 
 fn cmd_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     if a.list_faults {
-        let mut out = stdout();
-        writeln!(out, "fault modes (each one contract violation):")?;
-        for f in Fault::ALL {
-            writeln!(out, "  {:<28} {}", f.name(), f.describe())?;
+        return list_faults();
+    }
+    let mut options = std::collections::BTreeMap::new();
+    for (key, value) in [("body_shape", &a.body_shape), ("status9", &a.status9)] {
+        if let Some(v) = value {
+            options.insert(format!("agentbyworkno.{key}"), v.clone());
         }
-        writeln!(out, "conforming variants (allowed latitude):")?;
-        for v in Variant::ALL {
-            writeln!(out, "  {:<28} {}", v.name(), v.describe())?;
-        }
-        return Ok(ExitCode::SUCCESS);
+    }
+    for pair in &a.options {
+        let (k, v) = pair.split_once('=').ok_or_else(|| {
+            anyhow::anyhow!("error: --option `{pair}` is not NAME=VALUE (see --list-faults)")
+        })?;
+        options.insert(k.to_owned(), v.to_owned());
     }
     let mut cfg = SimConfig {
         fault: named(a.fault.as_deref(), Fault::parse, "fault")?,
         variant: named(a.variant.as_deref(), Variant::parse, "variant")?,
-        body_shape: cms_contract::contract::BodyShape::parse(&a.body_shape)
-            .ok_or_else(|| anyhow::anyhow!("error: --body-shape must be wrapped or flat"))?,
-        status9: cms_contract::contract::Status9::parse(&a.status9)
-            .ok_or_else(|| anyhow::anyhow!("error: --status9 must be rejected or allowed"))?,
+        options,
+        churn: a.churn,
         skew_secs: a.skew,
-        release: a.release,
+        release: a.release.name().to_owned(),
         ..SimConfig::default()
     };
+    cfg.validate().map_err(|e| anyhow::anyhow!("error: {e}"))?;
     match (std::env::var("CMS_AK"), std::env::var("CMS_SK")) {
         (Ok(ak), Ok(sk)) if !ak.is_empty() && !sk.is_empty() => {
             cfg.credentials = Credentials::new(ak, sk)
@@ -744,6 +753,47 @@ fn cmd_serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         sim.shutdown().await;
         anyhow::Ok(())
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `serve --list-faults`: every fault, variant and option, by endpoint.
+fn list_faults() -> anyhow::Result<ExitCode> {
+    use cms_contract::sim::{options, ENDPOINTS};
+    let mut out = stdout();
+    let groups: Vec<(Option<&str>, &str)> = std::iter::once((None, "every endpoint"))
+        .chain(ENDPOINTS.iter().map(|&(name, _)| (Some(name), name)))
+        .collect();
+    writeln!(out, "fault modes (each one contract violation):")?;
+    for &(endpoint, title) in &groups {
+        writeln!(out, "  {title}:")?;
+        for f in Fault::all()
+            .into_iter()
+            .filter(|f| f.endpoint() == endpoint)
+        {
+            writeln!(out, "    {:<30} {}", f.name(), f.describe())?;
+        }
+    }
+    writeln!(out, "conforming variants (allowed latitude):")?;
+    for &(endpoint, title) in &groups {
+        let variants: Vec<Variant> = Variant::all()
+            .into_iter()
+            .filter(|v| v.endpoint() == endpoint)
+            .collect();
+        if !variants.is_empty() {
+            writeln!(out, "  {title}:")?;
+        }
+        for v in variants {
+            writeln!(out, "    {:<30} {}", v.name(), v.describe())?;
+        }
+    }
+    writeln!(
+        out,
+        "open-question options (--option [ENDPOINT.]NAME=VALUE; the first value is the default):"
+    )?;
+    for o in options() {
+        let name = format!("{}.{}", o.endpoint, o.name);
+        writeln!(out, "  {name:<45} {:<36} {}", o.values.join(" | "), o.cites)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -207,9 +207,15 @@ pub fn plan(opts: &Options, env_vars: &Env) -> Result<Plan, SetupError> {
             credentials: creds,
             fault: opts.sim_fault,
             variant: opts.sim_variant,
-            body_shape: target.body_shape,
-            status9: target.status9,
-            release: opts.sim_release.unwrap_or(release),
+            // The profile's open-question choices are agentbyworkno's.
+            options: [
+                ("agentbyworkno.body_shape", target.body_shape.as_str()),
+                ("agentbyworkno.status9", target.status9.as_str()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            release: opts.sim_release.unwrap_or(release).name().to_owned(),
             ..SimConfig::default()
         })
     } else {

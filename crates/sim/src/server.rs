@@ -24,10 +24,11 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
-use super::respond::{too_large, too_slow, unreadable};
-use super::tls::TlsServerConfig;
-use super::{respond, SimConfig, SimRequest, SimResponse, MAX_BODY_BYTES};
-use crate::auth::Timestamp;
+use cms_auth_v2::Timestamp;
+
+use crate::family::{too_large, too_slow, unreadable};
+use crate::tls::TlsServerConfig;
+use crate::{respond, SimConfig, SimRequest, SimResponse, MAX_BODY_BYTES};
 
 /// How long [`Simulator::shutdown`] lets open connections finish.
 const GRACE: Duration = Duration::from_secs(5);
@@ -68,7 +69,8 @@ impl Simulator {
         Self::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), cfg).await
     }
 
-    /// Start on `addr`. Must be called inside a tokio runtime.
+    /// Start on `addr`. Must be called inside a tokio runtime. Fails with
+    /// `InvalidInput` when [`SimConfig::validate`] does.
     pub async fn bind(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<Simulator> {
         Self::listen(addr, cfg, None).await
     }
@@ -95,6 +97,9 @@ impl Simulator {
         cfg: SimConfig,
         tls: Option<TlsAcceptor>,
     ) -> std::io::Result<Simulator> {
+        // A typo in an option must not quietly serve the default.
+        cfg.validate()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let counters = Arc::new(Counters::default());
