@@ -325,3 +325,5 @@ impl Release {
     }
 }
 
+#[cfg(test)]
+mod tests;
