@@ -52,6 +52,11 @@ fn every_known_agent_answers_itself() {
         assert_eq!(a["loginDate"] == 4_294_967_295_000_i64, signed_out, "{a}");
         assert_eq!(a["phoneNumber"].is_null(), signed_out, "{a}");
         assert_eq!(a["name"], format!("HW35154{w}"));
+        let media = a["mediaType"].as_i64().expect("mediaType");
+        assert!(
+            (0..=23).contains(&media) || (50..=55).contains(&media),
+            "{a}"
+        );
     }
 }
 
