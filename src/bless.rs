@@ -3,7 +3,7 @@
 
 use crate::case::snapshot::{check_dir, document, kind, path_for, snapshot_dir};
 use crate::case::Case;
-use crate::run::CaseResult;
+use crate::result::CaseResult;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,7 +50,9 @@ pub fn write(cases: &[Case], results: &[CaseResult]) -> std::io::Result<Vec<Path
         let Some(resp) = &result.response else {
             continue;
         };
-        let mut text = serde_json::to_string_pretty(&document(resp.status, resp.json.as_ref()))?;
+        let volatile = |k: &str, v: &serde_json::Value| case.contract.as_ref().is_some_and(|c| c.is_volatile(k, v));
+        let doc = document(resp.status, resp.json.as_ref(), &volatile);
+        let mut text = serde_json::to_string_pretty(&doc)?;
         text.push('\n');
         let path = path_for(&case.source.file, &case.name);
         write_one(&case.source.file, &path, &text)?;

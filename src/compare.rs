@@ -3,17 +3,16 @@
 //!
 //! Classification (for replies, i.e. from a client's point of view):
 //! a removed field, a changed type, a changed HTTP status, a new value of an
-//! enum field (`status`, `citStatus`, `mediaType`, `result`, `resultCode`)
-//! and a reply missing on one side are **breaking**; an added field and an
-//! enum value no longer seen are **non-breaking**; other value differences
-//! (another agent state, another name) are **info**. Volatile fields are
-//! normalised first: `currentStateTime` always, `loginDate` unless one side
-//! is the 4294967295000 sentinel — they only count when their type changes.
+//! enum field (the contracts' `compare.enums`) and a reply missing on one
+//! side are **breaking**; an added field and an enum value no longer seen are
+//! **non-breaking**; other value differences (another agent state, another
+//! name) are **info**. The contracts' volatile fields (`volatile:`, with
+//! their sentinel exceptions) only count when their type changes.
 
 use crate::case::JsonType;
 use crate::check::pointer_push;
-use crate::contract::LOGIN_DATE_SENTINEL;
-use crate::run::CaseResult;
+use crate::contract::ContractSet;
+use crate::result::CaseResult;
 use crate::sanitize::terminal;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -158,15 +157,44 @@ impl Comparison {
     }
 }
 
-/// Fields whose values form an enum in the contract (Table 3, Table 4 rows 2.3, 2.8, 2.9).
-const ENUM_KEYS: [&str; 5] = ["result", "resultcode", "citstatus", "mediatype", "status"];
+/// What the contracts say about their fields, for classifying changes:
+/// enum keys, nullable keys and volatile keys (all matched by key name, in
+/// any letter case, as the 8.13 form lower-cases them).
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    enums: BTreeSet<String>,
+    nullable: BTreeSet<String>,
+    volatile: Vec<(String, Vec<Value>)>,
+}
+
+impl Rules {
+    /// The union of every contract's `compare:` and `volatile:` lists.
+    pub fn of(contracts: &ContractSet) -> Self {
+        let mut r = Rules::default();
+        for c in contracts.iter() {
+            r.enums.extend(c.compare.enums.iter().map(|k| k.to_ascii_lowercase()));
+            r.nullable.extend(c.compare.nullable.iter().map(|k| k.to_ascii_lowercase()));
+            r.volatile.extend(c.volatile.iter().map(|v| (v.key.to_ascii_lowercase(), v.except.clone())));
+        }
+        r
+    }
+
+    fn is_enum(&self, ptr: &str) -> bool {
+        self.enums.contains(&last_token(ptr))
+    }
+
+    /// Same-type differences in fields that change by themselves (both
+    /// sides outside the key's exceptions, e.g. a sentinel).
+    fn volatile(&self, ptr: &str, b: &Value, c: &Value) -> bool {
+        let key = last_token(ptr);
+        self.volatile
+            .iter()
+            .any(|(k, except)| *k == key && !except.contains(b) && !except.contains(c))
+    }
+}
 
 fn last_token(ptr: &str) -> String {
     ptr.rsplit('/').next().unwrap_or("").to_ascii_lowercase()
-}
-
-fn is_enum(ptr: &str) -> bool {
-    ENUM_KEYS.contains(&last_token(ptr).as_str())
 }
 
 /// Array indices replaced by `*`, so paths aggregate across agents.
@@ -183,8 +211,8 @@ fn generalize(ptr: &str) -> String {
         .join("/")
 }
 
-/// Compare results of the same cases (matched by id).
-pub fn compare(baseline: &[CaseResult], candidate: &[CaseResult]) -> Comparison {
+/// Compare results of the same cases (matched by id), classifying with `rules`.
+pub fn compare(baseline: &[CaseResult], candidate: &[CaseResult], rules: &Rules) -> Comparison {
     let cand: BTreeMap<&str, &CaseResult> = candidate.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut out = Comparison::default();
     let mut enums: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
@@ -228,7 +256,7 @@ pub fn compare(baseline: &[CaseResult], candidate: &[CaseResult]) -> Comparison 
         match (&br.json, &cr.json) {
             (Some(bj), Some(cj)) => {
                 let mut local = Vec::new();
-                walk("", Some(bj), Some(cj), &mut local, &mut enums);
+                walk(rules, "", Some(bj), Some(cj), &mut local, &mut enums);
                 for (ptr, kind, bv, cv) in local {
                     push(&ptr, kind, bv.as_ref(), cv.as_ref());
                 }
@@ -284,6 +312,7 @@ pub fn compare(baseline: &[CaseResult], candidate: &[CaseResult]) -> Comparison 
 type Local = Vec<(String, ChangeKind, Option<Value>, Option<Value>)>;
 
 fn walk(
+    rules: &Rules,
     ptr: &str,
     b: Option<&Value>,
     c: Option<&Value>,
@@ -294,7 +323,7 @@ fn walk(
     // the two pools come from the same cases.
     let scalar = |v: &Value| !v.is_object() && !v.is_array();
     if let (true, Some(bv), Some(cv)) = (
-        is_enum(ptr),
+        rules.is_enum(ptr),
         b.filter(|v| scalar(v)),
         c.filter(|v| scalar(v)),
     ) {
@@ -318,15 +347,16 @@ fn walk(
         )),
         (Some(Value::Object(bo)), Some(Value::Object(co))) => {
             for (k, bv) in bo {
-                walk(&pointer_push(ptr, k), Some(bv), co.get(k), out, enums);
+                walk(rules, &pointer_push(ptr, k), Some(bv), co.get(k), out, enums);
             }
             for (k, cv) in co.iter().filter(|(k, _)| !bo.contains_key(*k)) {
-                walk(&pointer_push(ptr, k), None, Some(cv), out, enums);
+                walk(rules, &pointer_push(ptr, k), None, Some(cv), out, enums);
             }
         }
         (Some(Value::Array(ba)), Some(Value::Array(ca))) => {
             for i in 0..ba.len().max(ca.len()) {
                 walk(
+                    rules,
                     &pointer_push(ptr, &i.to_string()),
                     ba.get(i),
                     ca.get(i),
@@ -337,9 +367,10 @@ fn walk(
         }
         (Some(bv), Some(cv)) => {
             let (bt, ct) = (JsonType::of(bv), JsonType::of(cv));
-            // null is how Table 4 row 2.5 (phoneNumber) spells "no number": not a
-            // type change there; anywhere else a value turning null is.
-            let nullable = (bv.is_null() || cv.is_null()) && last_token(ptr) == "phonenumber";
+            // null is how a nullable field (agentbyworkno's phoneNumber)
+            // spells "none": not a type change there; anywhere else a value
+            // turning null is.
+            let nullable = (bv.is_null() || cv.is_null()) && rules.nullable.contains(&last_token(ptr));
             if bt != ct && !nullable {
                 out.push((
                     ptr.to_string(),
@@ -350,7 +381,7 @@ fn walk(
                     Some(bv.clone()),
                     Some(cv.clone()),
                 ));
-            } else if bv != cv && !volatile(ptr, bv, cv) && !is_enum(ptr) {
+            } else if bv != cv && !rules.volatile(ptr, bv, cv) && !rules.is_enum(ptr) {
                 out.push((
                     ptr.to_string(),
                     ChangeKind::ValueChanged,
@@ -359,18 +390,6 @@ fn walk(
                 ));
             }
         }
-    }
-}
-
-/// Same-type differences in fields that change by themselves.
-fn volatile(ptr: &str, b: &Value, c: &Value) -> bool {
-    match last_token(ptr).as_str() {
-        "currentstatetime" => true,
-        "logindate" => {
-            let sentinel = |v: &Value| v.as_i64() == Some(LOGIN_DATE_SENTINEL);
-            !sentinel(b) && !sentinel(c)
-        }
-        _ => false,
     }
 }
 
@@ -457,7 +476,7 @@ pub fn render(cmp: &Comparison) -> String {
 mod tests {
     use super::*;
     use crate::location::Location;
-    use crate::run::{ReceivedResponse, SentRequest};
+    use crate::result::{ReceivedResponse, SentRequest};
     use serde_json::json;
 
     fn result(id: &str, status: u16, body: Value) -> CaseResult {

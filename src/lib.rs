@@ -1,11 +1,22 @@
 //! cms-contract: declarative contract tests for the Huawei CC-CMS open API.
 //!
-//! Layers, one way: [`case`] (YAML → [`case::Case`]) → [`run`] (cases →
-//! [`run::CaseResult`], using [`check`], [`schema`], [`auth`]) → [`report`].
-//! [`setup`] picks the target, [`sim`] is the embedded reference CMS,
-//! [`harness`] is the `cargo test` glue, [`sanitize`] the ordered clean-up
-//! of reply text (scrub secrets, cut, escape for terminals). The README
-//! follows.
+//! Layers, one way:
+//!
+//! ```text
+//!   settings ─┐
+//!   contract ─┼─> session ─> case ─> run ─> check ─> result ─> report
+//!   schema ───┘          (YAML)  (HTTP)  (pure)            (text, JUnit, JSON, HTML)
+//!                  embedded simulator (crates/sim), beside, behind `session::Embedded`
+//! ```
+//!
+//! [`contract`] reads each endpoint's manifest (an endpoint is a folder of
+//! data: the engine names none); [`settings`] merges profile < environment
+//! < flags; [`session`] turns them into a [`run::Runner`]; [`case`] turns
+//! YAML into [`case::Case`]s; [`run`] sends and calls [`check`], whose
+//! failures and the runner's results are [`result`] values; [`report`]
+//! prints them. [`expr`] is the CEL used by invariants and flows,
+//! [`sanitize`] the ordered clean-up of reply text, [`harness`] the
+//! `cargo test` glue. The README follows.
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
@@ -15,13 +26,17 @@ pub mod case;
 pub mod check;
 pub mod compare;
 pub mod contract;
+#[cfg(feature = "simulator")]
+pub mod embedded;
+pub mod expr;
 pub mod harness;
 pub mod location;
-pub mod profile;
 pub mod report;
+pub mod result;
 pub mod run;
 pub mod sanitize;
 pub mod schema;
-pub mod setup;
-pub mod sim;
+pub mod session;
+pub mod settings;
+
 pub mod target;

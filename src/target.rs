@@ -1,9 +1,7 @@
-//! The target under test: where it is, how to reach it safely, how to sign,
-//! and the open-question choices. Built by the CLI or harness from flags,
-//! a profile and the environment; the runner only reads it.
+//! The target under test: where it is, how to reach it safely and how to
+//! sign. Built by the session from the settings; the runner only reads it.
 
 use crate::auth::Credentials;
-use crate::contract::{BodyShape, Status9};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,10 +17,6 @@ pub struct Target {
     /// The Host value to sign (and send), when it differs from the URL's
     /// authority, e.g. behind NSLB (open question 2).
     pub host: Option<String>,
-    /// Open question 1.
-    pub body_shape: BodyShape,
-    /// Open question 5.
-    pub status9: Status9,
     /// Per-request limit (connect + send + read).
     pub timeout: Duration,
     /// Connect limit.
@@ -66,8 +60,6 @@ impl Target {
             credentials: None,
             signed_headers: vec!["host".into()],
             host: None,
-            body_shape: BodyShape::default(),
-            status9: Status9::default(),
             timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
             max_response_bytes: 1 << 20,
@@ -105,29 +97,6 @@ impl Target {
             .map(|u| u.path().trim_end_matches('/').to_string())
             .unwrap_or_default()
     }
-
-    /// The smallest `--rate` / profile `rate` accepted: one request per 100 s.
-    pub const MIN_RATE: f64 = 0.01;
-
-    /// Why `url` cannot be a base URL, if it cannot: not http(s), or it holds
-    /// user info (credentials belong in `CMS_AK` / `CMS_SK`), a query or a fragment.
-    pub fn check_base_url(url: &str) -> Result<(), String> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| {
-            format!("`{url}` is not a URL ({e}); write it like https://cms-host:28080")
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(format!(
-                "`{url}` is not an http(s) URL; write it like https://cms-host:28080"
-            ));
-        }
-        if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err("the base URL holds user info; remove it (credentials come only from CMS_AK and CMS_SK)".into());
-        }
-        if parsed.query().is_some() || parsed.fragment().is_some() {
-            return Err(format!("`{url}` has a query or fragment; give only scheme, host, port and an optional path prefix"));
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -148,16 +117,5 @@ mod tests {
         assert_eq!(Target::new("http://[::1]:8080").authority(), "[::1]:8080");
         assert_eq!(Target::new("https://cms:28080/gw/").path_prefix(), "/gw");
         assert_eq!(Target::new("https://cms:28080").path_prefix(), "");
-    }
-
-    #[test]
-    fn base_urls_with_secrets_or_queries_are_refused() {
-        assert!(Target::check_base_url("https://cms-host:28080").is_ok());
-        assert!(Target::check_base_url("https://user:pw@cms")
-            .unwrap_err()
-            .contains("user info"));
-        assert!(Target::check_base_url("cms-host:28080").is_err());
-        assert!(Target::check_base_url("ftp://cms").is_err());
-        assert!(Target::check_base_url("https://cms/?a=1").is_err());
     }
 }

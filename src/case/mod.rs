@@ -4,7 +4,9 @@
 //! ([`Case`], [`Request`], [`Expect`], [`Matcher`]) is plain domain data; the
 //! runner never sees YAML.
 
+mod compile;
 mod error;
+mod expand;
 mod files;
 mod generate;
 mod load;
@@ -14,24 +16,28 @@ mod path;
 mod raw;
 pub mod snapshot;
 mod vars;
+mod yaml;
 
 pub use error::{did_you_mean, LoadError, LoadErrors};
 pub use files::{
     LoadWarning, MAX_CASE_FILES, MAX_CASE_FILE_BYTES, MAX_FOLDERS, MAX_FOLDER_DEPTH,
     MAX_FOLDER_ENTRIES,
 };
-pub(crate) use load::parse_yaml;
 pub use load::{
-    load_paths, load_paths_with_warnings, load_str, LoadOptions, DEFAULTS_FILE, DEFAULT_MAX_CASES,
+    load_paths, load_paths_with_warnings, load_str, CaseSet, LoadOptions, DEFAULTS_FILE,
+    DEFAULT_MAX_CASES,
 };
+pub(crate) use yaml::parse_yaml;
 pub use matcher::{JsonType, Matcher, MatcherKind};
 pub use node::{Node, NodeValue};
 pub use path::{check_request_path, PathProblem};
-pub use vars::Vars;
+pub use vars::{Expanded, Vars};
 
-use crate::contract::Release;
+use crate::contract::{Contract, Invariant, Release};
+use crate::expr::Expr;
 use crate::location::Location;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// The JSON Schema of the case-file format (draft-07, for YAML language
 /// servers); `definitions/defaults` describes `_defaults.yaml`.
@@ -39,7 +45,7 @@ pub fn case_file_schema() -> &'static str {
     include_str!("../../schemas/case-file.schema.json")
 }
 
-/// The value `word` names in a case-file spelling table such as [`Rule::ALL`].
+/// The value `word` names in a case-file spelling table such as [`AuthMode::ALL`].
 pub(crate) fn word_value<T: Copy>(table: &[(&'static str, T)], word: &str) -> Option<T> {
     table.iter().find(|(n, _)| *n == word).map(|(_, v)| *v)
 }
@@ -68,6 +74,13 @@ pub struct Case {
     pub tags: Vec<String>,
     /// Where the case starts (`- name:` line).
     pub source: Location,
+    /// The contract the case checks (its suite's); `None` for a plain HTTP case.
+    pub contract: Option<Arc<Contract>>,
+    /// The release of the contract the reply must keep.
+    pub release: Option<Release>,
+    /// Why the case does not apply to this run (it is reported skipped, and
+    /// nothing is sent), e.g. a release it is not written for.
+    pub skip: Option<String>,
     /// What to send.
     pub request: Request,
     /// What must come back.
@@ -101,9 +114,9 @@ pub struct Request {
 pub enum Body {
     /// No body.
     Empty,
-    /// The Table 2 fields; wrapped in `queryParam` or sent flat as the target's
-    /// body shape says (open question 1). Values may be of any JSON type, for
-    /// negative cases; a field left out is simply absent.
+    /// The contract's request fields, shaped (flat, or wrapped) as the
+    /// contract's request shape and the run's options say. Values may be of
+    /// any JSON type, for negative cases; a field left out is simply absent.
     Query(serde_json::Map<String, Value>),
     /// A literal JSON body, sent as written.
     Json(Value),
@@ -156,59 +169,45 @@ pub struct Expect {
     pub schema: Option<(String, Location)>,
     /// Body matcher.
     pub body: Option<Matcher>,
-    /// Cross-field rules to apply.
-    pub rules: Vec<(Rule, Location)>,
-    /// The release whose contract the reply must keep.
-    pub release: Release,
+    /// Invariants the case adds to its contract's.
+    pub invariants: Vec<Arc<Invariant>>,
     /// A recorded reply the reply must equal after normalisation
     /// (`__snapshots__/<case>.json` beside the case file; see `--bless`).
     pub snapshot: Option<snapshot::Snapshot>,
-    /// The request must be refused: a 4xx, or HTTP 200 with a non-success
-    /// `resultCode` and no agent object (for methods, content types and other
-    /// inputs where the spec does not fix the exact answer).
+    /// The request must be refused: a 4xx, or HTTP 200 whose envelope says
+    /// failure and carries no payload object (for methods, content types and
+    /// other inputs where the spec does not fix the exact answer).
     pub rejected: Option<Location>,
+    /// When the reply cannot decide the case (a generated boundary value on a
+    /// deployment whose answers make it undecidable).
+    pub inconclusive: Option<Arc<Inconclusive>>,
 }
 
-/// Cross-field rules the spec needs and JSON Schema cannot say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Rule {
-    /// Table 3 rows 3–4: `resultDatas` mirrors `resultDesc` on success; no
-    /// agent object in either on error.
-    LegacyMirror,
-    /// Table 4 row 2.1: `workNo` equals the requested `agentId`.
-    EchoWorkNo,
-    /// Table 4 row 2.2: `vdnId` equals the requested `vdn`.
-    EchoVdn,
-    /// Table 3 rows 1–2: `result` and `resultCode` agree on success/failure.
-    ResultAgrees,
-    /// Table 4: keys beyond rows 2.1–2.9 in the agent object are reported as
-    /// warnings (allowed latitude, not a failure).
-    UnknownFields,
-}
-
-impl Rule {
-    /// Every rule with its case-file spelling.
-    pub const ALL: [(&'static str, Rule); 5] = [
-        ("legacy_mirror", Rule::LegacyMirror),
-        ("echo_work_no", Rule::EchoWorkNo),
-        ("echo_vdn", Rule::EchoVdn),
-        ("result_agrees", Rule::ResultAgrees),
-        ("unknown_fields", Rule::UnknownFields),
-    ];
-
-    /// The case-file spelling.
-    pub fn name(self) -> &'static str {
-        word_name(&Self::ALL, self)
-    }
-
-    /// The spec table and rows the rule comes from.
-    pub fn source(self) -> &'static str {
-        match self {
-            Rule::LegacyMirror => "Table 3 rows 3-4 (resultDatas mirrors resultDesc)",
-            Rule::EchoWorkNo => "Table 4 row 2.1 workNo = requested agentId (Table 2 row 3)",
-            Rule::EchoVdn => "Table 4 row 2.2 vdnId = requested vdn (Table 2 row 2)",
-            Rule::ResultAgrees => "Table 3 rows 1-2 (result \"0\" iff resultCode \"0100000\")",
-            Rule::UnknownFields => "Table 4 (keys 2.1-2.9 only)",
+impl Expect {
+    /// Expect nothing but a reply (for requests the harness sends for its
+    /// own use, such as probes).
+    pub fn nothing(source: Location) -> Self {
+        Expect {
+            status: vec![],
+            status_source: source,
+            json: false,
+            schema: None,
+            body: None,
+            invariants: vec![],
+            snapshot: None,
+            rejected: None,
+            inconclusive: None,
         }
     }
+}
+
+/// A condition under which a reply leaves its case undecided.
+#[derive(Debug)]
+pub struct Inconclusive {
+    /// CEL over the reply's scope (`probes` included).
+    pub when: Arc<Expr>,
+    /// The reason reported.
+    pub reason: String,
+    /// Where the condition is written.
+    pub source: Location,
 }

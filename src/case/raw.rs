@@ -1,6 +1,7 @@
 //! The serde shape of case files and `_defaults.yaml`. Unknown keys are errors.
 
 use super::node::Node;
+pub(crate) use crate::contract::manifest::RawInvariant;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -11,12 +12,23 @@ pub(crate) struct RawFile {
     pub cases: Vec<RawCase>,
 }
 
-/// `_defaults.yaml`: request and expect parts shared by the cases of a folder.
+/// `_defaults.yaml`: the contract and the request and expect parts shared
+/// by the cases of a folder.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawDefaults {
-    /// The release the folder's cases expect (`2024-08`, `2025-11`, `8.13`).
+    /// The contract the folder's cases check (a folder under the schemas).
+    pub contract: Option<Spanned<String>>,
+    /// The release the folder's cases expect whatever the run expects (the
+    /// 8.13 twin endpoint is always 8.13).
     pub release: Option<Spanned<String>>,
+    /// The releases the folder's cases apply to; under another, they are
+    /// skipped with the reason.
+    pub releases: Option<Vec<Spanned<String>>>,
+    /// What each variable the folder's cases use is for (shown when one is
+    /// missing).
+    #[serde(default)]
+    pub vars: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub request: RawRequest,
     #[serde(default)]
@@ -41,6 +53,8 @@ pub(crate) struct RawCase {
     pub each: Option<RawEach>,
     /// The release this case expects; overrides the folder and the profile.
     pub release: Option<Spanned<String>>,
+    /// The releases this case applies to; overrides the folder's list.
+    pub releases: Option<Vec<Spanned<String>>>,
 }
 
 /// `request:`.
@@ -73,7 +87,10 @@ pub(crate) struct RawExpect {
     /// `subset` (default) or `exact`.
     #[serde(rename = "match")]
     pub match_mode: Option<Spanned<String>>,
-    pub rules: Option<Vec<Spanned<String>>>,
+    /// Old key: the rules are the contract's invariants now.
+    pub rules: Option<Node>,
+    /// Invariants of this case, beside the contract's.
+    pub invariants: Option<Vec<RawInvariant>>,
     /// `true`: the request must be refused (4xx or a non-success answer).
     pub rejected: Option<Spanned<bool>>,
 }
@@ -88,4 +105,5 @@ pub(crate) struct RawEach {
 
 /// Keys of each mapping, for "did you mean" and help lines.
 pub(crate) const FILE_KEYS: &[&str] = &["cases"];
-pub(crate) const DEFAULTS_KEYS: &[&str] = &["release", "request", "expect"];
+pub(crate) const DEFAULTS_KEYS: &[&str] =
+    &["contract", "release", "releases", "vars", "request", "expect"];

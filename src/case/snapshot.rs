@@ -7,7 +7,6 @@
 
 use super::error::LoadError;
 use super::files::{self, ReadError};
-use crate::contract::LOGIN_DATE_SENTINEL;
 use crate::location::Location;
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
@@ -159,23 +158,21 @@ pub fn read(case_file: &Path, name: &str) -> Result<Option<Snapshot>, LoadError>
 }
 
 /// The snapshot document for a reply.
-pub fn document(status: u16, body: Option<&Value>) -> Value {
-    json!({ "status": status, "body": body.map_or(Value::Null, normalize) })
+pub fn document(status: u16, body: Option<&Value>, volatile: &dyn Fn(&str, &Value) -> bool) -> Value {
+    json!({ "status": status, "body": body.map_or(Value::Null, |b| normalize(b, volatile)) })
 }
 
 /// Replace values that change by themselves with typed placeholders, so
-/// snapshots are portable across runs: `currentStateTime` always,
-/// `loginDate` unless it is the 4294967295000 sentinel. Steps are only ever
-/// appended, so old snapshots keep passing.
-pub fn normalize(v: &Value) -> Value {
+/// snapshots are portable across runs: the contract's volatile keys (for
+/// agentbyworkno `currentStateTime` always, `loginDate` unless it is the
+/// 4294967295000 sentinel). Steps are only ever appended, so old snapshots
+/// keep passing.
+pub fn normalize(v: &Value, volatile: &dyn Fn(&str, &Value) -> bool) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, v)| {
-                    let key = k.to_ascii_lowercase();
-                    let volatile = key == "currentstatetime"
-                        || (key == "logindate" && v.as_i64() != Some(LOGIN_DATE_SENTINEL));
-                    let nv = if volatile && v.is_number() {
+                    let nv = if volatile(k, v) && v.is_number() {
                         Value::String(format!(
                             "$VOLATILE_{}",
                             if v.is_i64() || v.is_u64() {
@@ -185,13 +182,13 @@ pub fn normalize(v: &Value) -> Value {
                             }
                         ))
                     } else {
-                        normalize(v)
+                        normalize(v, volatile)
                     };
                     (k.clone(), nv)
                 })
                 .collect::<Map<_, _>>(),
         ),
-        Value::Array(a) => Value::Array(a.iter().map(normalize).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|x| normalize(x, volatile)).collect()),
         other => other.clone(),
     }
 }

@@ -3,15 +3,17 @@
 
 use super::pointer_push;
 use crate::case::{Matcher, MatcherKind};
-use crate::contract::table_row;
-use crate::run::{Failure, FailureKind};
+use crate::result::{Failure, FailureKind};
 use serde_json::{Number, Value};
 use std::cmp::Ordering;
 
 /// Every mismatch between `m` and `actual`.
-pub fn check(m: &Matcher, actual: &Value) -> Vec<Failure> {
+pub fn check(m: &Matcher, actual: &Value, cite: &dyn Fn(&str) -> Option<String>) -> Vec<Failure> {
     let mut out = Vec::new();
     walk(m, Some(actual), "", &mut out);
+    for f in &mut out {
+        f.rule = f.pointer.as_deref().and_then(cite);
+    }
     out
 }
 
@@ -30,7 +32,7 @@ fn fail(m: &Matcher, ptr: &str, message: String, actual: Option<&Value>, out: &m
         expected: Some(m.display_value()),
         actual: actual.cloned(),
         source: m.source.clone(),
-        rule: table_row(ptr),
+        rule: None,
     });
 }
 

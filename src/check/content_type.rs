@@ -2,7 +2,7 @@
 //! letter case (Table 1 row 1 states the request side; replies are JSON).
 
 use crate::location::Location;
-use crate::run::{Failure, FailureKind};
+use crate::result::{Failure, FailureKind};
 use serde_json::json;
 
 /// Is `value` a JSON media type with an absent or UTF-8 charset?

@@ -1,10 +1,11 @@
 //! Checks: one file per assertion kind, each a pure function from the reply
-//! (and the case) to a list of [`Failure`](crate::run::Failure)s.
+//! (and the case) to a list of [`Failure`](crate::result::Failure)s. Checks
+//! read the contract's data; they name no endpoint.
 
 pub mod body;
 pub mod content_type;
+pub mod invariant;
 pub mod rejected;
-pub mod rules;
 pub mod schema;
 pub mod snapshot;
 pub mod status;

@@ -1,30 +1,42 @@
 //! JSON Schema: every violation becomes a failure naming the instance path,
-//! the schema path and the spec table/row the schema cites.
+//! the schema path and the spec table/row the schema cites. When a reply
+//! breaks the release it is checked against but keeps another release of
+//! the same contract, the failure says which.
 
-use crate::contract::table_row;
-use crate::contract::Release;
+use crate::contract::{Contract, Release};
 use crate::location::Location;
-use crate::run::{Failure, FailureKind};
-use crate::schema::SchemaCatalog;
+use crate::result::{Failure, FailureKind};
+use crate::schema::{SchemaCatalog, SchemaSet};
 use serde_json::Value;
 
-/// Validate `body` against schema `name` of `release`. When it fails and
-/// another release's schema of the same name accepts it, say so.
+/// Validate `body` against schema `name` of `release` of `contract`. When it
+/// fails and another release's schema of the same name accepts it, say so.
 pub fn check(
     catalog: &SchemaCatalog,
-    release: Release,
+    contract: &Contract,
+    release: &Release,
     name: &str,
     body: &Value,
     source: &Location,
 ) -> Vec<Failure> {
-    let mut out = violations(catalog, release, name, body, source);
+    let set = match catalog.get(contract, release) {
+        Ok(s) => s,
+        Err(e) => return vec![schema_failure(e.to_string(), source)],
+    };
+    let mut out = violations(&set, name, body, source);
     if out.is_empty() {
         return out;
     }
-    let like: Vec<&str> = catalog
+    let like: Vec<&str> = contract
+        .releases
         .iter()
-        .filter(|(r, set)| *r != release && set.validate(name, body).is_ok_and(|v| v.is_empty()))
-        .map(|(r, _)| r.name())
+        .filter(|r| r.name != release.name)
+        .filter(|r| {
+            catalog
+                .get(contract, r)
+                .is_ok_and(|s| s.validate(name, body).is_ok_and(|v| v.is_empty()))
+        })
+        .map(|r| r.name.as_str())
         .collect();
     if !like.is_empty() {
         out.insert(
@@ -33,32 +45,39 @@ pub fn check(
                 kind: FailureKind::Schema,
                 pointer: None,
                 message: format!(
-                    "server behaves like release {}, suite expects {release} (the reply matches that release's {name})",
-                    like.join(" or ")
+                    "server behaves like release {}, suite expects {} (the reply matches that release's {name})",
+                    like.join(" or "),
+                    release.name
                 ),
                 expected: None,
                 actual: None,
                 source: source.clone(),
-                rule: Some("spec \"Versions\"".into()),
+                rule: Some(format!("{} \"Versions\"", contract.spec)),
             },
         );
     }
     out
 }
 
-fn violations(
-    catalog: &SchemaCatalog,
-    release: Release,
-    name: &str,
-    body: &Value,
-    source: &Location,
-) -> Vec<Failure> {
-    match catalog.get(release).validate(name, body) {
+fn schema_failure(message: String, source: &Location) -> Failure {
+    Failure {
+        kind: FailureKind::Schema,
+        pointer: None,
+        message,
+        expected: None,
+        actual: None,
+        source: source.clone(),
+        rule: None,
+    }
+}
+
+fn violations(set: &SchemaSet, name: &str, body: &Value, source: &Location) -> Vec<Failure> {
+    match set.validate(name, body) {
         Ok(violations) => violations
             .into_iter()
             .map(|v| Failure {
                 kind: FailureKind::Schema,
-                rule: v.rule.or_else(|| table_row(&v.instance_path)),
+                rule: v.rule.or_else(|| set.title_at(name, &v.instance_path)),
                 pointer: Some(v.instance_path.clone()),
                 message: format!(
                     "{}: {} (schema {name}#{})",
@@ -77,14 +96,6 @@ fn violations(
                 source: source.clone(),
             })
             .collect(),
-        Err(e) => vec![Failure {
-            kind: FailureKind::Schema,
-            pointer: None,
-            message: e.to_string(),
-            expected: None,
-            actual: None,
-            source: source.clone(),
-            rule: None,
-        }],
+        Err(e) => vec![schema_failure(e.to_string(), source)],
     }
 }

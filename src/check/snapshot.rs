@@ -3,19 +3,25 @@
 //! re-record it.
 
 use crate::case::snapshot::{normalize, Snapshot};
-use crate::contract::table_row;
-use crate::run::{Failure, FailureKind};
+use crate::result::{Failure, FailureKind};
 use serde_json::{json, Value};
 
-/// Compare the reply with the recorded snapshot.
-pub fn check(snap: &Snapshot, status: u16, body: Option<&Value>) -> Vec<Failure> {
+/// Compare the reply, normalised by `volatile`, with the recorded snapshot;
+/// `cite` gives the spec row of a pointer.
+pub fn check(
+    snap: &Snapshot,
+    status: u16,
+    body: Option<&Value>,
+    volatile: &dyn Fn(&str, &Value) -> bool,
+    cite: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Failure> {
     let mut out = Vec::new();
     let fail = |pointer: Option<String>,
                 message: String,
                 expected: Option<Value>,
                 actual: Option<Value>| Failure {
         kind: FailureKind::Snapshot,
-        rule: pointer.as_deref().and_then(table_row),
+        rule: pointer.as_deref().and_then(cite),
         pointer,
         message: format!(
             "{message} (re-record with `cms-contract run --bless` if the change is intended)"
@@ -35,7 +41,7 @@ pub fn check(snap: &Snapshot, status: u16, body: Option<&Value>) -> Vec<Failure>
             Some(json!(status)),
         ));
     }
-    let actual = body.map_or(Value::Null, normalize);
+    let actual = body.map_or(Value::Null, |b| normalize(b, volatile));
     let mut diffs = Vec::new();
     diff("", Some(&snap.body), Some(&actual), &mut diffs);
     for (ptr, want, got) in diffs {

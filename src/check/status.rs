@@ -1,7 +1,7 @@
 //! HTTP status: one of the expected codes, and never a 5xx.
 
 use crate::case::Expect;
-use crate::run::{Failure, FailureKind};
+use crate::result::{Failure, FailureKind};
 use serde_json::json;
 
 /// Check `status` against the case's expectation.

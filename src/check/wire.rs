@@ -13,7 +13,7 @@
 //!   integer token wider than 64 bits.
 
 use crate::location::Location;
-use crate::run::{Failure, FailureKind, ReceivedResponse};
+use crate::result::{Failure, FailureKind, ReceivedResponse};
 use crate::schema::SchemaSet;
 use serde_json::Value;
 
@@ -219,7 +219,7 @@ fn accepted_codings(values: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::NumberToken;
+    use crate::result::NumberToken;
     use serde_json::json;
     use std::path::Path;
 

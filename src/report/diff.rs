@@ -1,7 +1,7 @@
 //! Expected-vs-actual JSON at the failing paths, as a unified diff.
 
 use super::Style;
-use crate::run::{CaseResult, FailureKind};
+use crate::result::{CaseResult, FailureKind};
 use crate::sanitize::terminal;
 use serde_json::{Map, Value};
 

@@ -4,7 +4,7 @@
 //! request, the diff at the failing paths and every failure.
 
 use super::{diff, junit::escape, text::Summary, RunInfo};
-use crate::run::{CaseResult, Outcome};
+use crate::result::{CaseResult, Outcome};
 use std::fmt::Write;
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
@@ -43,8 +43,10 @@ pub fn render(results: &[CaseResult], info: &RunInfo) -> String {
             Outcome::Pass => ("pass", "PASS"),
             Outcome::Fail => ("fail", "FAIL"),
             Outcome::Error => ("error", "ERROR"),
+            Outcome::Skipped => ("skip", "SKIPPED"),
+            Outcome::Inconclusive => ("skip", "INCONCLUSIVE"),
         };
-        let open = if r.outcome() == Outcome::Pass {
+        let open = if !r.outcome().is_red() {
             ""
         } else {
             " open"

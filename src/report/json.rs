@@ -3,7 +3,7 @@
 //! (redacted), reply status and every failure and warning.
 
 use super::RunInfo;
-use crate::run::CaseResult;
+use crate::result::CaseResult;
 use serde_json::{json, Value};
 
 /// The report document for `results` of the run described by `info`.

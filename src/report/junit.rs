@@ -4,7 +4,7 @@
 //! under `--insecure`).
 
 use super::{text, RunInfo, Style};
-use crate::run::{CaseResult, Outcome};
+use crate::result::{CaseResult, Outcome};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -48,11 +48,12 @@ pub fn render(results: &[CaseResult], info: &RunInfo) -> String {
         let time: f64 = rs.iter().map(|r| r.duration.as_secs_f64()).sum();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{time:.3}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{time:.3}\">",
             escape(suite),
             rs.len(),
             count(&rs, Outcome::Fail),
-            count(&rs, Outcome::Error)
+            count(&rs, Outcome::Error),
+            count(&rs, Outcome::Skipped) + count(&rs, Outcome::Inconclusive)
         );
         // Per suite: the common XSDs allow <properties> in a testsuite only.
         let _ = writeln!(
@@ -78,7 +79,14 @@ pub fn render(results: &[CaseResult], info: &RunInfo) -> String {
                 continue;
             }
             out.push_str(">\n");
-            if outcome != Outcome::Pass {
+            if let (Outcome::Skipped | Outcome::Inconclusive, Some(skip)) = (outcome, &r.skipped) {
+                let _ = writeln!(
+                    out,
+                    "      <skipped message=\"{}: {}\"/>",
+                    outcome.as_str(),
+                    escape(&skip.reason)
+                );
+            } else if outcome != Outcome::Pass {
                 let tag = if outcome == Outcome::Error {
                     "error"
                 } else {

@@ -1,4 +1,4 @@
-//! Reporters: turn [`CaseResult`](crate::run::CaseResult)s into text, JUnit
+//! Reporters: turn [`CaseResult`](crate::result::CaseResult)s into text, JUnit
 //! XML and JSON. They decide nothing; they print what the runner decided.
 
 pub mod diff;
@@ -7,37 +7,7 @@ pub mod json;
 pub mod junit;
 pub mod text;
 
-/// Facts about the whole run that every report file states, beside the
-/// per-case results.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunInfo {
-    /// What was tested: a base URL, or `embedded simulator`.
-    pub target: String,
-    /// Whether TLS certificates were verified: `false` under `--insecure`
-    /// or profile `tls.insecure`, when a report must say that the replies
-    /// may not come from the CMS they claim to.
-    pub tls_verify: bool,
-}
-
-impl RunInfo {
-    /// `on` or `off`.
-    pub fn tls_word(&self) -> &'static str {
-        if self.tls_verify {
-            "on"
-        } else {
-            "off"
-        }
-    }
-
-    /// The sentence reports show.
-    pub fn tls_line(&self) -> &'static str {
-        if self.tls_verify {
-            "TLS verification: on"
-        } else {
-            "TLS verification: off (--insecure or profile tls.insecure): certificates were NOT verified"
-        }
-    }
-}
+pub use crate::result::RunInfo;
 
 /// Output styling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -6,7 +6,7 @@
 //! not drive the terminal or start a line of a CI log.
 
 use super::{diff, Style};
-use crate::run::{CaseResult, Outcome};
+use crate::result::{CaseResult, Outcome};
 use crate::sanitize::terminal;
 use std::fmt::Write;
 
@@ -17,6 +17,8 @@ pub fn render(r: &CaseResult, style: Style) -> String {
         Outcome::Pass => style.paint("32", "PASS"),
         Outcome::Fail => style.paint("31;1", "FAIL"),
         Outcome::Error => style.paint("35;1", "ERROR"),
+        Outcome::Skipped => style.paint("33", "SKIPPED"),
+        Outcome::Inconclusive => style.paint("33;1", "INCONCLUSIVE"),
     };
     let _ = writeln!(
         out,
@@ -26,6 +28,12 @@ pub fn render(r: &CaseResult, style: Style) -> String {
     );
     if let Some(d) = &r.description {
         let _ = writeln!(out, "  {}", terminal(d));
+    }
+    if let Some(skip) = &r.skipped {
+        let _ = writeln!(out, "  reason: {}", terminal(&skip.reason));
+    }
+    if r.outcome() == Outcome::Skipped {
+        return out;
     }
     let _ = writeln!(out, "\n  request:");
     let _ = writeln!(
@@ -107,7 +115,14 @@ pub fn line(r: &CaseResult, style: Style) -> String {
         Outcome::Pass => ("ok", "32"),
         Outcome::Fail => ("FAILED", "31;1"),
         Outcome::Error => ("ERROR", "35;1"),
+        Outcome::Skipped => ("skipped", "33"),
+        Outcome::Inconclusive => ("INCONCLUSIVE", "33;1"),
     };
+    let why = r
+        .skipped
+        .as_ref()
+        .map(|s| format!(": {}", terminal(&s.reason)))
+        .unwrap_or_default();
     let warn = if r.warnings.is_empty() {
         String::new()
     } else {
@@ -118,7 +133,7 @@ pub fn line(r: &CaseResult, style: Style) -> String {
         )
     };
     format!(
-        "case {} ... {}{warn}",
+        "case {} ... {}{warn}{why}",
         terminal(&r.id),
         style.paint(code, word)
     )
@@ -133,6 +148,10 @@ pub struct Summary {
     pub failed: usize,
     /// Cases with transport errors.
     pub errors: usize,
+    /// Cases that did not apply to the run.
+    pub skipped: usize,
+    /// Cases the replies could not decide.
+    pub inconclusive: usize,
     /// Warnings over all cases.
     pub warnings: usize,
 }
@@ -146,6 +165,8 @@ impl Summary {
                 Outcome::Pass => s.passed += 1,
                 Outcome::Fail => s.failed += 1,
                 Outcome::Error => s.errors += 1,
+                Outcome::Skipped => s.skipped += 1,
+                Outcome::Inconclusive => s.inconclusive += 1,
             }
             s.warnings += r.warnings.len();
         }
@@ -165,6 +186,12 @@ impl Summary {
                 self.errors,
                 if self.errors == 1 { "" } else { "s" }
             ));
+        }
+        if self.skipped > 0 {
+            s.push_str(&format!("; {} skipped", self.skipped));
+        }
+        if self.inconclusive > 0 {
+            s.push_str(&format!("; {} inconclusive", self.inconclusive));
         }
         if self.warnings > 0 {
             s.push_str(&format!(

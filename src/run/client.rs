@@ -7,7 +7,7 @@
 //! missing or refused, not TLS at all), not by matching message text.
 
 use super::request::{check_destination, PreparedRequest};
-use super::result::{ReceivedResponse, TransportError};
+use crate::result::{ReceivedResponse, TransportError};
 use crate::sanitize::{self, Secrets};
 use crate::target::Target;
 use std::error::Error as StdError;

@@ -15,7 +15,7 @@
 //! read the token and at most one byte after it. serde_json's recursion limit
 //! (128 levels) stays on.
 
-use super::result::NumberToken;
+use crate::result::NumberToken;
 use crate::check::pointer_push;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};

@@ -1,51 +1,81 @@
 //! Running cases: one shared HTTP client per target, bounded concurrency,
-//! a timeout per request, optional rate limit. Returns [`CaseResult`]s and
-//! never prints.
+//! a timeout per request, optional rate limit, the contracts' probes asked
+//! once. Returns [`CaseResult`]s and never prints.
 
 mod client;
 mod json;
+mod probe;
 pub mod request;
-mod result;
 
 pub use client::{build_client, ClientError};
-pub use request::{prepare, PreparedRequest};
-pub use result::{
-    CaseResult, Failure, FailureKind, NumberToken, Outcome, ReceivedResponse, SentRequest,
-    TransportError, Warning,
-};
+pub use probe::{PlannedProbe, ProbeAnswer, ProbePlan};
+pub use request::{prepare, request_value, PreparedRequest};
 
 use crate::auth::Timestamp;
 use crate::case::Case;
-use crate::check;
+use crate::check::{self, invariant};
+use crate::contract::OptionValues;
+use crate::expr::Root;
+use crate::result::{
+    CaseResult, Failure, FailureKind, ReceivedResponse, SentRequest, Skip, SkipKind,
+    TransportError, Warning,
+};
 use crate::sanitize::Secrets;
 use crate::schema::SchemaCatalog;
 use crate::target::Target;
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, Semaphore};
 
-/// Runs cases against one target. Cheap to clone; clones share the client.
+/// Runs cases against one target. Cheap to clone; clones share the client,
+/// the compiled schemas and expressions, and the probe answers.
 #[derive(Clone)]
 pub struct Runner {
     client: reqwest::Client,
     target: Arc<Target>,
-    schemas: Arc<SchemaCatalog>,
+    catalog: Arc<SchemaCatalog>,
+    /// The expression root of each contract (its constants and options).
+    roots: Arc<BTreeMap<String, Root>>,
+    probes: Arc<probe::Probes>,
     pacer: Option<Arc<Pacer>>,
     deadline: Option<Instant>,
 }
 
 impl Runner {
-    /// A runner for `target`, validating with `schemas`.
-    pub fn new(target: Target, schemas: Arc<SchemaCatalog>) -> Result<Self, ClientError> {
+    /// A runner for `target`, checking with `catalog` (its contracts and
+    /// option values); `probes` says what to ask once per contract.
+    pub fn new(
+        target: Target,
+        catalog: Arc<SchemaCatalog>,
+        probes: ProbePlan,
+    ) -> Result<Self, ClientError> {
         let client = build_client(&target)?;
         let pacer = target.rate_per_sec.map(|r| Arc::new(Pacer::new(r)));
+        let roots = catalog
+            .contracts()
+            .iter()
+            .map(|c| {
+                let options = catalog.options().to_json(&c.name);
+                let root = Root::new([("consts", &c.consts), ("options", &options)]);
+                (c.name.clone(), root)
+            })
+            .collect();
         Ok(Self {
             client,
             target: Arc::new(target),
-            schemas,
+            catalog,
+            roots: Arc::new(roots),
+            probes: Arc::new(probe::Probes::new(probes)),
             pacer,
             deadline: None,
         })
+    }
+
+    /// The option values the run checks against.
+    pub fn options(&self) -> &OptionValues {
+        self.catalog.options()
     }
 
     /// Stop the whole run at `deadline`: cases not finished by then fail
@@ -61,31 +91,24 @@ impl Runner {
     }
 
     /// Run one case: send, then run every check and collect every failure.
+    /// A case that does not apply to the run is reported skipped, unsent.
     pub async fn run_case(&self, case: &Case) -> CaseResult {
-        let started = Instant::now();
-        // Sign after pacing, so a long wait under --rate cannot make the signature stale.
-        let exchange = async {
-            if let Some(p) = &self.pacer {
-                p.wait().await;
-            }
-            let prepared = prepare(case, &self.target, Timestamp::now());
-            // Scrubbed in the client, before the display cut and before any
-            // check or report sees the reply.
-            let secrets = secrets(&prepared, &self.target);
-            let (reply, retries) =
-                client::send(&self.client, &self.target, &prepared, &secrets).await;
-            (prepared, reply, retries)
+        if let Some(reason) = &case.skip {
+            return CaseResult::skipped(
+                case.id(),
+                case.description.clone(),
+                case.source.clone(),
+                reason.clone(),
+            );
+        }
+        let probes = match (&case.contract, &case.expect.inconclusive) {
+            (Some(c), Some(_)) => self.probes.answers(c, self).await,
+            _ => Value::Object(Default::default()),
         };
-        let (prepared, reply, retries) = match self.deadline {
-            None => exchange.await,
-            Some(d) => tokio::time::timeout_at(d.into(), exchange).await.unwrap_or_else(|_| {
-                let msg = "the whole-run timeout was reached before this case finished (raise --run-timeout)";
-                let prepared = prepare(case, &self.target, Timestamp::now());
-                (prepared, Err((TransportError::Timeout, msg.to_string())), 0)
-            }),
-        };
+        let (prepared, reply, retries, took) = self.exchange(case).await;
         let mut failures = Vec::new();
         let mut warnings = Vec::new();
+        let mut skipped = None;
         let response = match reply {
             Err((kind, cause)) => {
                 failures.push(Failure {
@@ -100,7 +123,7 @@ impl Runner {
                 None
             }
             Ok(r) => {
-                self.check(case, &prepared, &r, &mut failures, &mut warnings);
+                skipped = self.check(case, &prepared, &r, &probes, &mut failures, &mut warnings);
                 Some(r)
             }
         };
@@ -112,20 +135,62 @@ impl Runner {
             response,
             failures,
             warnings,
-            duration: started.elapsed(),
+            duration: took,
             retries,
+            skipped,
+            exchanges: vec![],
+            attempts: 1,
         }
     }
 
+    /// Send `case`'s request (after the rate limit's wait, so a long wait
+    /// cannot make the signature stale) and read the reply. The time taken
+    /// is the exchange's, from the send: never the wait.
+    pub(crate) async fn exchange(
+        &self,
+        case: &Case,
+    ) -> (
+        PreparedRequest,
+        Result<ReceivedResponse, (TransportError, String)>,
+        u32,
+        Duration,
+    ) {
+        let exchange = async {
+            if let Some(p) = &self.pacer {
+                p.wait().await;
+            }
+            let prepared = prepare(case, &self.target, self.options(), Timestamp::now());
+            // Scrubbed in the client, before the display cut and before any
+            // check or report sees the reply.
+            let secrets = secrets(&prepared, &self.target);
+            let sent = Instant::now();
+            let (reply, retries) =
+                client::send(&self.client, &self.target, &prepared, &secrets).await;
+            (prepared, reply, retries, sent.elapsed())
+        };
+        match self.deadline {
+            None => exchange.await,
+            Some(d) => tokio::time::timeout_at(d.into(), exchange).await.unwrap_or_else(|_| {
+                let msg = "the whole-run timeout was reached before this case finished (raise --run-timeout)";
+                let prepared = prepare(case, &self.target, self.options(), Timestamp::now());
+                (prepared, Err((TransportError::Timeout, msg.to_string())), 0, Duration::ZERO)
+            }),
+        }
+    }
+
+    /// Every check of `case` on reply `r`; `Some` when the reply leaves the
+    /// case undecided.
     fn check(
         &self,
         case: &Case,
         sent: &PreparedRequest,
         r: &ReceivedResponse,
+        probes: &Value,
         failures: &mut Vec<Failure>,
         warnings: &mut Vec<Warning>,
-    ) {
+    ) -> Option<Skip> {
         let e = &case.expect;
+        let contract = case.contract.as_deref().zip(case.release.as_ref());
         failures.extend(check::status::check(e, r.status));
         if e.json {
             failures.extend(check::content_type::check(
@@ -136,41 +201,87 @@ impl Runner {
         // Ambiguity fails any case, whatever it expects.
         failures.extend(check::wire::headers(&sent.headers, r, &e.status_source));
         failures.extend(check::wire::duplicate_keys(r, &e.status_source));
-        if let Some(loc) = &e.rejected {
-            failures.extend(check::rejected::check(r.status, r.json.as_ref(), loc));
+        let set = contract.and_then(|(c, rel)| self.catalog.get(c, rel).ok());
+        // Citations come from the schema the case names, else any reply's.
+        let cite_schema = e.schema.as_ref().map(|(n, _)| n.clone());
+        let cite = |pointer: &str| -> Option<String> {
+            let set = set.as_ref()?;
+            let name = cite_schema.clone().or_else(|| {
+                let (c, _) = contract?;
+                c.boundaries.as_ref()?.accepted_schema.clone()
+            })?;
+            set.title_at(&name, pointer)
+        };
+        if let (Some(loc), Some((c, rel))) = (&e.rejected, contract) {
+            failures.extend(check::rejected::check(
+                r.status,
+                r.json.as_ref(),
+                c.envelope(rel),
+                loc,
+            ));
         }
         if let Some(snap) = &e.snapshot {
-            failures.extend(check::snapshot::check(snap, r.status, r.json.as_ref()));
+            let volatile = |k: &str, v: &Value| case.contract.as_ref().is_some_and(|c| c.is_volatile(k, v));
+            failures.extend(check::snapshot::check(snap, r.status, r.json.as_ref(), &volatile, &cite));
         }
         let needs_json = e.json || e.schema.is_some() || e.body.is_some();
         let Some(json) = &r.json else {
             if needs_json {
                 failures.push(not_json(r, case));
             }
-            return;
+            return None;
         };
         if let Some((name, loc)) = &e.schema {
-            failures.extend(check::schema::check(
-                &self.schemas,
-                e.release,
-                name,
-                json,
-                loc,
-            ));
-            failures.extend(check::wire::integer_tokens(
-                self.schemas.get(e.release),
-                name,
-                r,
-                loc,
-            ));
+            match (contract, &set) {
+                (Some((c, rel)), Some(set)) => {
+                    failures.extend(check::schema::check(&self.catalog, c, rel, name, json, loc));
+                    failures.extend(check::wire::integer_tokens(set, name, r, loc));
+                }
+                _ => failures.push(Failure {
+                    kind: FailureKind::Schema,
+                    pointer: None,
+                    message: format!("schema `{name}` cannot be checked: the case has no contract"),
+                    expected: None,
+                    actual: None,
+                    source: loc.clone(),
+                    rule: None,
+                }),
+            }
         }
         if let Some(m) = &e.body {
-            failures.extend(check::body::check(m, json));
+            failures.extend(check::body::check(m, json, &cite));
         }
-        let requested = request::requested_fields(case);
-        let (f, w) = check::rules::check(&e.rules, e.release, requested.as_ref(), json);
+        let (Some((c, rel)), Some(root)) = (contract, case.contract.as_ref().and_then(|c| self.roots.get(&c.name))) else {
+            return None;
+        };
+        let request = request_value(case, self.options());
+        let scope = invariant::ReplyScope::new(
+            root,
+            rel,
+            c.envelope(rel),
+            invariant::Reply {
+                status: r.status,
+                body: Some(json),
+                request: &request,
+                probes,
+            },
+        );
+        let all = c.invariants.iter().chain(&e.invariants).map(|i| i.as_ref());
+        let (f, w) = invariant::check(all, c, rel, &scope, Some(json));
         failures.extend(f);
         warnings.extend(w);
+        let inconclusive = e.inconclusive.as_ref()?;
+        // Only a case with nothing else wrong is left undecided; its one
+        // failure is the undecidable outcome itself.
+        let undecided = invariant::holds(&inconclusive.when, &scope);
+        if undecided && failures.iter().all(|f| f.kind == FailureKind::Body) {
+            failures.clear();
+            return Some(Skip {
+                kind: SkipKind::Inconclusive,
+                reason: inconclusive.reason.clone(),
+            });
+        }
+        None
     }
 
     /// Run `cases` with at most `jobs` in flight; `on_result` sees each result
@@ -255,6 +366,9 @@ fn lost(case: &Case) -> CaseResult {
         warnings: vec![],
         duration: Duration::ZERO,
         retries: 0,
+        skipped: None,
+        exchanges: vec![],
+        attempts: 0,
     }
 }
 
@@ -268,7 +382,11 @@ fn not_json(r: &ReceivedResponse, case: &Case) -> Failure {
         expected: None,
         actual: None,
         source: case.expect.status_source.clone(),
-        rule: Some("Table 3 (response is JSON)".into()),
+        rule: case
+            .contract
+            .as_deref()
+            .zip(case.release.as_ref())
+            .map(|(c, r)| format!("{} (the reply is a JSON envelope)", c.envelope(r).cites)),
     }
 }
 
@@ -281,7 +399,7 @@ struct Pacer {
 impl Pacer {
     fn new(rate: f64) -> Self {
         let rate = if rate.is_finite() && rate > 0.0 {
-            rate.max(Target::MIN_RATE)
+            rate.max(crate::settings::Rate::MIN)
         } else {
             1.0
         };

@@ -1,13 +1,14 @@
-//! Turning a [`Case`] into the exact bytes to send: body shape (open
-//! question 1), headers, and the auth-v2 signature (or a deliberate fault in
-//! it, for negative cases).
+//! Turning a [`Case`] into the exact bytes to send: the contract's body
+//! shape for its request fields (an option when the spec leaves it open),
+//! headers, and the auth-v2 signature (or a deliberate fault in it, for
+//! negative cases).
 
-use super::result::SentRequest;
 use crate::auth::{self, CanonicalInput, Credentials, Timestamp};
 use crate::case::{check_request_path, AuthMode, Body, Case};
-use crate::contract::BodyShape;
+use crate::contract::OptionValues;
+use crate::result::SentRequest;
 use crate::target::Target;
-use serde_json::{Map, Value};
+use serde_json::{json, Value};
 
 /// A request ready to send. Holds the real Authorization: never print it;
 /// print [`PreparedRequest::redacted`].
@@ -54,38 +55,50 @@ impl PreparedRequest {
     }
 }
 
-/// Serialise the Table 2 fields in the target's body shape.
-pub fn query_body(fields: &Map<String, Value>, shape: BodyShape) -> Value {
-    match shape {
-        BodyShape::Wrapped => {
-            let mut m = Map::new();
-            m.insert("queryParam".into(), Value::Object(fields.clone()));
-            Value::Object(m)
-        }
-        BodyShape::Flat => Value::Object(fields.clone()),
-    }
-}
-
-/// The Table 2 fields a case sent, for the echo rules.
-pub fn requested_fields(case: &Case) -> Option<Map<String, Value>> {
+/// The body `case` sends, as JSON when it is JSON.
+fn body_json(case: &Case, options: &OptionValues) -> Option<Value> {
     match &case.request.body {
-        Body::Query(m) => Some(m.clone()),
-        Body::Json(Value::Object(o)) => match o.get("queryParam") {
-            Some(Value::Object(q)) => Some(q.clone()),
-            _ => Some(o.clone()),
-        },
-        _ => None,
+        Body::Query(m) => Some(match &case.contract {
+            Some(c) => c.body_for(m, options),
+            None => Value::Object(m.clone()),
+        }),
+        Body::Json(v) => Some(v.clone()),
+        Body::Raw(_) | Body::Empty => None,
     }
 }
 
-/// Build the request for `case` against `target`, signed at `now`.
-pub fn prepare(case: &Case, target: &Target, now: Timestamp) -> PreparedRequest {
+/// The request as the `request` variable of expressions: `method`, `path`,
+/// `body` (JSON or null) and `query` (the contract's request fields as
+/// sent, unwrapped from the body shape; null when the body has none).
+pub fn request_value(case: &Case, options: &OptionValues) -> Value {
+    let body = body_json(case, options);
+    let query = match (&case.request.body, &body, &case.contract) {
+        (Body::Query(m), _, _) => Value::Object(m.clone()),
+        (_, Some(b), Some(c)) => c.fields_of(b).map_or(Value::Null, |m| Value::Object(m.clone())),
+        (_, Some(Value::Object(o)), None) => Value::Object(o.clone()),
+        _ => Value::Null,
+    };
+    json!({
+        "method": case.request.method,
+        "path": case.request.path,
+        "body": body.unwrap_or(Value::Null),
+        "query": query,
+    })
+}
+
+/// Build the request for `case` against `target` (its body shaped by
+/// `options`), signed at `now`.
+pub fn prepare(
+    case: &Case,
+    target: &Target,
+    options: &OptionValues,
+    now: Timestamp,
+) -> PreparedRequest {
     let req = &case.request;
-    let body: Vec<u8> = match &req.body {
-        Body::Empty => Vec::new(),
-        Body::Query(m) => query_body(m, target.body_shape).to_string().into_bytes(),
-        Body::Json(v) => v.to_string().into_bytes(),
-        Body::Raw(s) => s.clone().into_bytes(),
+    let body: Vec<u8> = match (&req.body, body_json(case, options)) {
+        (Body::Raw(s), _) => s.clone().into_bytes(),
+        (_, Some(v)) => v.to_string().into_bytes(),
+        (_, None) => Vec::new(),
     };
     let url = match request_url(target, &req.path) {
         Ok(url) => url,
@@ -131,7 +144,9 @@ pub fn prepare(case: &Case, target: &Target, now: Timestamp) -> PreparedRequest 
                 url.query().unwrap_or(""),
                 &headers,
                 &body,
-            ))
+                false,
+            )
+            .0)
         }
     };
     let mut body = body;
@@ -220,7 +235,25 @@ pub fn sign(
         .unwrap_or((path_and_query, ""));
     // The path the server sees: the base URL's own path prefix, then the case's.
     let path = format!("{}{path}", target.path_prefix());
-    sign_parts(creds, ts, target, method, &path, query, headers, body)
+    sign_parts(creds, ts, target, method, &path, query, headers, body, false).0
+}
+
+/// [`sign`], and the canonical request it signed (for `sign --verbose`; it
+/// holds no secret).
+pub fn sign_explained(
+    creds: &Credentials,
+    ts: Timestamp,
+    target: &Target,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> (String, String) {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let path = format!("{}{path}", target.path_prefix());
+    sign_parts(creds, ts, target, method, &path, query, headers, body, true)
 }
 
 /// The auth-v2 Authorization value for the full `path` (base URL prefix
@@ -235,7 +268,8 @@ fn sign_parts(
     query: &str,
     headers: &[(String, String)],
     body: &[u8],
-) -> String {
+    explain: bool,
+) -> (String, String) {
     // Query pairs are signed decoded (the signature normalises them itself).
     let query: Vec<(String, String)> = query
         .split('&')
@@ -269,7 +303,13 @@ fn sign_parts(
         headers: &signed,
         body,
     };
-    auth::authorization(creds, ts, &input)
+    let canonical = if explain {
+        let names: Vec<String> = signed.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+        auth::canonical_request(&names.join(";"), &input)
+    } else {
+        String::new()
+    };
+    (auth::authorization(creds, ts, &input), canonical)
 }
 
 /// `%XX` decoding (and `+` kept as is), lossy on invalid UTF-8.

@@ -1,4 +1,7 @@
-//! What running a case produces. Reporters read these; nothing here prints.
+//! What running a case produces: the data that crosses from the runner to
+//! the reporters. The runner decides, reporters read; nothing here prints.
+//! Checks (`crate::check`) build [`Failure`]s and [`Warning`]s; the runner
+//! (`crate::run`) builds [`CaseResult`]s; neither imports the other.
 
 use crate::location::Location;
 use serde_json::Value;
@@ -25,9 +28,49 @@ pub struct CaseResult {
     pub duration: Duration,
     /// Connect retries that were needed.
     pub retries: u32,
+    /// Set when the case was not decided: it does not apply to the run, or
+    /// its reply cannot tell pass from fail.
+    pub skipped: Option<Skip>,
+    /// A flow's exchanges, in order (empty for a one-request case, whose
+    /// exchange is `request` / `response`).
+    pub exchanges: Vec<ExchangeRecord>,
+    /// How many times a flow ran before its relations held (1 when they held
+    /// at once; flows re-run on disagreement, see the case's `retry:`).
+    pub attempts: u32,
 }
 
-/// Pass, fail, or could not get an answer at all.
+/// Why a case was not decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    /// Not applicable, or inconclusive.
+    pub kind: SkipKind,
+    /// The reason, shown in every report.
+    pub reason: String,
+}
+
+/// The two ways a case is left undecided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipKind {
+    /// The case does not apply to what the run expects (another release);
+    /// nothing was sent.
+    NotApplicable,
+    /// The reply cannot tell pass from fail on this deployment (an open
+    /// question answered in a way that makes the case undecidable).
+    Inconclusive,
+}
+
+/// One request of a flow and its reply.
+#[derive(Debug, Clone)]
+pub struct ExchangeRecord {
+    /// The step, e.g. `batch` or `page[3]`.
+    pub label: String,
+    /// What was sent.
+    pub request: SentRequest,
+    /// What came back.
+    pub response: Option<ReceivedResponse>,
+}
+
+/// Pass, fail, could not get an answer, or not decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Every check held.
@@ -36,6 +79,10 @@ pub enum Outcome {
     Fail,
     /// No usable reply (connect, TLS, timeout, size): a transport error.
     Error,
+    /// Not applicable to this run; nothing was sent.
+    Skipped,
+    /// Sent, but the reply cannot decide the case on this deployment.
+    Inconclusive,
 }
 
 impl Outcome {
@@ -45,23 +92,57 @@ impl Outcome {
             Outcome::Pass => "pass",
             Outcome::Fail => "fail",
             Outcome::Error => "error",
+            Outcome::Skipped => "skipped",
+            Outcome::Inconclusive => "inconclusive",
         }
+    }
+
+    /// Whether the case failed or erred (what makes a run red).
+    pub fn is_red(self) -> bool {
+        matches!(self, Outcome::Fail | Outcome::Error)
     }
 }
 
 impl CaseResult {
-    /// Pass / Fail / Error.
+    /// A result for a case that was not sent, with the reason.
+    pub fn skipped(id: String, description: Option<String>, source: Location, reason: String) -> Self {
+        CaseResult {
+            id,
+            description,
+            source,
+            request: SentRequest::default(),
+            response: None,
+            failures: vec![],
+            warnings: vec![],
+            duration: Duration::ZERO,
+            retries: 0,
+            skipped: Some(Skip {
+                kind: SkipKind::NotApplicable,
+                reason,
+            }),
+            exchanges: vec![],
+            attempts: 0,
+        }
+    }
+
+    /// Pass / Fail / Error / Skipped / Inconclusive. A failure outranks an
+    /// inconclusive verdict: only a case with nothing else wrong is left
+    /// undecided.
     pub fn outcome(&self) -> Outcome {
-        if self.failures.is_empty() {
-            Outcome::Pass
-        } else if self
+        if self
             .failures
             .iter()
             .any(|f| matches!(f.kind, FailureKind::Transport(_)))
         {
             Outcome::Error
-        } else {
+        } else if !self.failures.is_empty() {
             Outcome::Fail
+        } else {
+            match &self.skipped {
+                None => Outcome::Pass,
+                Some(s) if s.kind == SkipKind::NotApplicable => Outcome::Skipped,
+                Some(_) => Outcome::Inconclusive,
+            }
         }
     }
 }
@@ -163,8 +244,10 @@ pub enum FailureKind {
     Schema,
     /// A body matcher did not hold.
     Body,
-    /// A cross-field rule did not hold.
+    /// The request was not refused as it had to be.
     Rule,
+    /// A contract invariant, a case invariant or a flow relation is false.
+    Invariant,
     /// The reply differs from its recorded snapshot.
     Snapshot,
     /// The reply is ambiguous or mis-written on the wire: a repeated JSON
@@ -185,6 +268,7 @@ impl FailureKind {
             FailureKind::Schema => "schema",
             FailureKind::Body => "body",
             FailureKind::Rule => "rule",
+            FailureKind::Invariant => "invariant",
             FailureKind::Snapshot => "snapshot",
             FailureKind::Wire => "wire",
         }
@@ -217,4 +301,40 @@ pub struct Warning {
     pub message: String,
     /// Where the check was asked for.
     pub source: Location,
+}
+
+/// Facts about the whole run that every report file states, beside the
+/// per-case results.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunInfo {
+    /// What was tested: a base URL, or `embedded simulator`.
+    pub target: String,
+    /// Whether TLS certificates were verified: `false` under `--insecure`
+    /// or profile `tls.insecure`, when a report must say that the replies
+    /// may not come from the CMS they claim to.
+    pub tls_verify: bool,
+    /// The release expected (`None`: each contract's default).
+    pub release: Option<String>,
+    /// The option values, `contract.option` = value.
+    pub options: Vec<(String, String)>,
+}
+
+impl RunInfo {
+    /// `on` or `off`.
+    pub fn tls_word(&self) -> &'static str {
+        if self.tls_verify {
+            "on"
+        } else {
+            "off"
+        }
+    }
+
+    /// The sentence reports show.
+    pub fn tls_line(&self) -> &'static str {
+        if self.tls_verify {
+            "TLS verification: on"
+        } else {
+            "TLS verification: off (--insecure or profile tls.insecure): certificates were NOT verified"
+        }
+    }
 }

@@ -1,0 +1,621 @@
+//! `contract.yaml`: the manifest's YAML form, read strictly (unknown keys are
+//! errors) and checked against itself and its schema folder. Every problem
+//! is a located error; loading goes on past the first.
+
+use super::{
+    BoundaryRules, Choice, CompareRules, Contract, Envelope, Invariant, OptionDef, Probe,
+    Release, RequestShape, SchemaRef, Severity, Shape, Volatile,
+};
+use crate::case::{did_you_mean, parse_yaml, LoadError, LoadErrors, Node};
+use crate::expr::Expr;
+use crate::location::Location;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The manifest's file name inside a contract folder.
+pub const MANIFEST_FILE: &str = "contract.yaml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    contract: Spanned<String>,
+    title: String,
+    spec: String,
+    method: Spanned<String>,
+    content_type: String,
+    releases: Vec<RawRelease>,
+    envelopes: BTreeMap<String, RawEnvelope>,
+    request: RawRequest,
+    #[serde(default)]
+    options: BTreeMap<String, RawOption>,
+    #[serde(default)]
+    probes: BTreeMap<String, RawProbe>,
+    boundaries: Option<RawBoundaries>,
+    #[serde(default)]
+    volatile: Vec<RawVolatile>,
+    #[serde(default)]
+    compare: RawCompare,
+    consts: Option<Node>,
+    #[serde(default)]
+    invariants: Vec<RawInvariant>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelease {
+    name: Spanned<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    cites: String,
+    path: Spanned<String>,
+    envelope: Spanned<String>,
+    overlay: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvelope {
+    cites: String,
+    outcome: Spanned<String>,
+    success: String,
+    invalid_parameter: String,
+    payload: Spanned<String>,
+    payload_copy: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequest {
+    fields: Spanned<String>,
+    shape_option: Option<Spanned<String>>,
+    shapes: BTreeMap<String, RawShape>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShape {
+    wrap: Option<String>,
+    schema: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOption {
+    cites: String,
+    description: String,
+    values: Option<Vec<String>>,
+    pattern: Option<Spanned<String>>,
+    default: Spanned<String>,
+    #[serde(default)]
+    patches: BTreeMap<String, BTreeMap<String, Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProbe {
+    cites: String,
+    option: Option<Spanned<String>>,
+    query: Node,
+    value: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBoundaries {
+    accepted_schema: Option<Spanned<String>>,
+    refused_schema: Option<Spanned<String>>,
+    inconclusive: RawInconclusive,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInconclusive {
+    when: Spanned<String>,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVolatile {
+    key: String,
+    #[serde(default)]
+    except: Vec<Node>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCompare {
+    #[serde(default)]
+    enums: Vec<String>,
+    #[serde(default)]
+    nullable: Vec<String>,
+}
+
+/// An invariant as written, in a manifest or a case file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInvariant {
+    pub name: Spanned<String>,
+    pub cites: String,
+    pub releases: Option<Vec<String>>,
+    #[serde(default)]
+    pub for_each: Vec<Spanned<String>>,
+    #[serde(rename = "as")]
+    pub binding: Option<Spanned<String>>,
+    pub when: Option<Spanned<String>>,
+    pub expr: Spanned<String>,
+    pub severity: Option<Spanned<String>>,
+    pub message: Option<String>,
+    #[serde(default)]
+    pub show: Vec<Spanned<String>>,
+}
+
+/// Keys of a manifest, for "did you mean" and help lines.
+const MANIFEST_KEYS: &[&str] = &[
+    "contract",
+    "title",
+    "spec",
+    "method",
+    "content_type",
+    "releases",
+    "envelopes",
+    "request",
+    "options",
+    "probes",
+    "boundaries",
+    "volatile",
+    "compare",
+    "consts",
+    "invariants",
+];
+
+/// Load every contract under `root`: each folder holding a `contract.yaml`.
+pub fn load_all(root: &Path) -> Result<Vec<Contract>, LoadErrors> {
+    let entries = std::fs::read_dir(root).map_err(|e| {
+        LoadErrors(vec![LoadError::new(
+            Location::file_only(root),
+            format!("cannot list the schema folder `{}`: {e}", root.display()),
+        )
+        .help("pass --schemas DIR, a folder of contract folders (each with contract.yaml)")])
+    })?;
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join(MANIFEST_FILE).is_file())
+        .collect();
+    dirs.sort();
+    if dirs.is_empty() {
+        return Err(LoadErrors(vec![LoadError::new(
+            Location::file_only(root),
+            format!("no contract in `{}`", root.display()),
+        )
+        .help("a contract is a folder with a contract.yaml beside its JSON Schemas")]));
+    }
+    let mut contracts = Vec::new();
+    let mut errors = Vec::new();
+    for dir in dirs {
+        match load_contract(&dir) {
+            Ok(c) => contracts.push(c),
+            Err(mut e) => errors.append(&mut e.0),
+        }
+    }
+    if errors.is_empty() {
+        Ok(contracts)
+    } else {
+        Err(LoadErrors(errors))
+    }
+}
+
+/// Load the contract in folder `dir`.
+pub fn load_contract(dir: &Path) -> Result<Contract, LoadErrors> {
+    let path = dir.join(MANIFEST_FILE);
+    let raw: RawManifest = parse_yaml(&path, MANIFEST_KEYS).map_err(|e| LoadErrors(vec![e]))?;
+    let mut b = Builder {
+        file: Arc::new(path.clone()),
+        dir: dir.to_path_buf(),
+        errors: Vec::new(),
+    };
+    let contract = b.build(raw);
+    match contract {
+        Some(c) if b.errors.is_empty() => Ok(c),
+        _ => Err(LoadErrors(b.errors)),
+    }
+}
+
+struct Builder {
+    file: Arc<PathBuf>,
+    dir: PathBuf,
+    errors: Vec<LoadError>,
+}
+
+impl Builder {
+    fn loc(&self, l: &serde_saphyr::Location) -> Location {
+        Location::from_yaml(&self.file, l)
+    }
+
+    fn error(&mut self, at: &serde_saphyr::Location, message: String, label: &str) {
+        let e = LoadError::new(self.loc(at), message).label(label);
+        self.errors.push(e);
+    }
+
+    fn expr(&mut self, s: &Spanned<String>) -> Option<Expr> {
+        match Expr::compile(&s.value) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                self.error(&s.referenced, format!("invalid CEL expression: {e}"), "fix the expression");
+                None
+            }
+        }
+    }
+
+    fn pointer(&mut self, s: &Spanned<String>, what: &str) -> String {
+        if !(s.value.is_empty() || s.value.starts_with('/')) {
+            self.error(
+                &s.referenced,
+                format!("`{}` is not a JSON pointer", s.value),
+                &format!("write the {what} as a JSON pointer, e.g. /resultDesc"),
+            );
+        }
+        s.value.clone()
+    }
+
+    fn schema_file(&mut self, s: &Spanned<String>) {
+        if !self.dir.join(&s.value).is_file() {
+            self.error(
+                &s.referenced,
+                format!("no schema file `{}` in {}", s.value, self.dir.display()),
+                "name a file beside contract.yaml",
+            );
+        }
+    }
+
+    fn build(&mut self, raw: RawManifest) -> Option<Contract> {
+        let folder = self
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if raw.contract.value != folder {
+            self.error(
+                &raw.contract.referenced,
+                format!(
+                    "the contract is named `{}` but its folder is `{folder}`",
+                    raw.contract.value
+                ),
+                "name the contract like its folder",
+            );
+        }
+        if !valid_name(&raw.contract.value) {
+            self.error(
+                &raw.contract.referenced,
+                format!("invalid contract name `{}`", raw.contract.value),
+                "use letters, digits, `_` and `-`",
+            );
+        }
+        let method = raw.method.value.to_ascii_uppercase();
+        if reqwest::Method::from_bytes(method.as_bytes()).is_err() {
+            self.error(&raw.method.referenced, format!("`{method}` is not an HTTP method"), "e.g. POST");
+        }
+        let envelopes = self.envelopes(raw.envelopes);
+        let releases = self.releases(raw.releases, &envelopes);
+        let request = self.request(raw.request);
+        let options = self.options(raw.options, &request);
+        let probes = self.probes(raw.probes, &options);
+        let boundaries = raw.boundaries.and_then(|b| {
+            for s in [&b.accepted_schema, &b.refused_schema].into_iter().flatten() {
+                self.schema_file(s);
+            }
+            let when = self.expr(&b.inconclusive.when)?;
+            Some(BoundaryRules {
+                accepted_schema: b.accepted_schema.map(|s| s.value),
+                refused_schema: b.refused_schema.map(|s| s.value),
+                inconclusive_when: Arc::new(when),
+                reason: b.inconclusive.reason,
+                source: self.loc(&b.inconclusive.when.referenced),
+            })
+        });
+        let volatile = raw
+            .volatile
+            .into_iter()
+            .map(|v| Volatile {
+                key: v.key,
+                except: v.except.iter().map(Node::to_json).collect(),
+            })
+            .collect();
+        let consts = match raw.consts {
+            None => Value::Object(Default::default()),
+            Some(n) => match n.to_json() {
+                v @ Value::Object(_) => v,
+                _ => {
+                    self.error(&n.loc, "`consts` must be a mapping".into(), "name each constant");
+                    Value::Null
+                }
+            },
+        };
+        let release_names: Vec<String> = releases.iter().map(|r| r.name.clone()).collect();
+        let invariants = raw
+            .invariants
+            .iter()
+            .filter_map(|ri| invariant(ri, &self.file, &release_names).map_err(|e| self.errors.push(e)).ok())
+            .map(Arc::new)
+            .collect::<Vec<_>>();
+        let mut seen = std::collections::BTreeSet::new();
+        for (ri, inv) in raw.invariants.iter().zip(&invariants) {
+            if !seen.insert(inv.name.clone()) {
+                self.error(&ri.name.referenced, format!("duplicate invariant `{}`", inv.name), "rename one of them");
+            }
+        }
+        if releases.is_empty() {
+            self.errors.push(
+                LoadError::new(Location::file_only(&self.file), "the contract lists no release")
+                    .help("add at least one entry under `releases:`"),
+            );
+            return None;
+        }
+        Some(Contract {
+            name: raw.contract.value,
+            title: raw.title,
+            spec: raw.spec,
+            method,
+            content_type: raw.content_type,
+            releases,
+            envelopes,
+            request: request?,
+            options,
+            probes,
+            boundaries,
+            volatile,
+            compare: CompareRules {
+                enums: raw.compare.enums,
+                nullable: raw.compare.nullable,
+            },
+            consts,
+            invariants,
+            dir: self.dir.clone(),
+            source: Location::file_only(&self.file),
+        })
+    }
+
+    fn envelopes(&mut self, raw: BTreeMap<String, RawEnvelope>) -> BTreeMap<String, Envelope> {
+        raw.into_iter()
+            .map(|(name, e)| {
+                let env = Envelope {
+                    name: name.clone(),
+                    cites: e.cites,
+                    outcome: self.pointer(&e.outcome, "outcome"),
+                    success: e.success,
+                    invalid_parameter: e.invalid_parameter,
+                    payload: self.pointer(&e.payload, "payload"),
+                    payload_copy: e.payload_copy.map(|p| self.pointer(&p, "payload copy")),
+                };
+                (name, env)
+            })
+            .collect()
+    }
+
+    fn releases(
+        &mut self,
+        raw: Vec<RawRelease>,
+        envelopes: &BTreeMap<String, Envelope>,
+    ) -> Vec<Release> {
+        let mut out: Vec<Release> = Vec::new();
+        for r in raw {
+            if out.iter().any(|o| o.name == r.name.value) {
+                self.error(&r.name.referenced, format!("duplicate release `{}`", r.name.value), "rename one of them");
+            }
+            if !envelopes.contains_key(&r.envelope.value) {
+                let names: Vec<&str> = envelopes.keys().map(String::as_str).collect();
+                let label = did_you_mean(&r.envelope.value, names.iter().copied())
+                    .map_or_else(|| format!("envelopes: {}", names.join(", ")), |s| format!("did you mean `{s}`?"));
+                self.error(&r.envelope.referenced, format!("unknown envelope `{}`", r.envelope.value), &label);
+            }
+            if !r.path.value.starts_with('/') {
+                self.error(&r.path.referenced, format!("path `{}` does not start with `/`", r.path.value), "write the path below the base URL, e.g. /rest/...");
+            }
+            if let Some(o) = &r.overlay {
+                if !self.dir.join(&o.value).is_dir() {
+                    self.error(&o.referenced, format!("no overlay folder `{}` in {}", o.value, self.dir.display()), "name a folder of schema files");
+                }
+            }
+            out.push(Release {
+                name: r.name.value,
+                aliases: r.aliases,
+                cites: r.cites,
+                path: r.path.value,
+                envelope: r.envelope.value,
+                overlay: r.overlay.map(|o| o.value),
+            });
+        }
+        out
+    }
+
+    fn request(&mut self, raw: RawRequest) -> Option<RequestShape> {
+        let (file, pointer) = raw
+            .fields
+            .value
+            .split_once('#')
+            .unwrap_or((&raw.fields.value, ""));
+        let fields = SchemaRef {
+            file: file.to_owned(),
+            pointer: pointer.to_owned(),
+        };
+        self.schema_file(&Spanned {
+            value: fields.file.clone(),
+            ..raw.fields.clone()
+        });
+        if raw.shapes.is_empty() {
+            self.errors.push(
+                LoadError::new(self.loc(&raw.fields.referenced), "`request.shapes` is empty")
+                    .help("give at least one shape, e.g. `flat: {schema: request.json}`"),
+            );
+            return None;
+        }
+        let mut shapes = Vec::new();
+        for (name, s) in raw.shapes {
+            self.schema_file(&s.schema);
+            shapes.push(Shape {
+                name,
+                wrap: s.wrap,
+                schema: s.schema.value,
+            });
+        }
+        Some(RequestShape {
+            fields,
+            shape_option: raw.shape_option.map(|s| s.value),
+            shapes,
+        })
+    }
+
+    fn options(
+        &mut self,
+        raw: BTreeMap<String, RawOption>,
+        request: &Option<RequestShape>,
+    ) -> Vec<OptionDef> {
+        let mut out = Vec::new();
+        for (name, o) in raw {
+            let choice = match (o.values, &o.pattern) {
+                (Some(vs), None) if !vs.is_empty() => Choice::Values(vs),
+                (None, Some(p)) => match regex::Regex::new(&p.value) {
+                    Ok(re) => Choice::Pattern(re),
+                    Err(e) => {
+                        self.error(&p.referenced, format!("invalid pattern: {e}"), "fix the regex");
+                        continue;
+                    }
+                },
+                _ => {
+                    self.error(&o.default.referenced, format!("option `{name}` needs `values` or `pattern`, not both or neither"), "say which values it takes");
+                    continue;
+                }
+            };
+            let mut def = OptionDef {
+                name: name.clone(),
+                cites: o.cites,
+                description: o.description,
+                choice,
+                default: o.default.value.clone(),
+                patches: BTreeMap::new(),
+            };
+            if let Err(why) = def.check(&def.default) {
+                self.error(&o.default.referenced, format!("default `{}` is not a value of option `{name}`", def.default), &why);
+            }
+            for (value, files) in o.patches {
+                if let Err(why) = def.check(&value) {
+                    self.error(&o.default.referenced, format!("patches for `{value}`, not a value of option `{name}`"), &why);
+                }
+                let mut list = Vec::new();
+                for (schema, patch) in files {
+                    if !self.dir.join(&patch.value).is_file() {
+                        self.error(&patch.referenced, format!("no patch file `{}` in {}", patch.value, self.dir.display()), "name a JSON Patch file beside contract.yaml");
+                    }
+                    list.push((schema, patch.value));
+                }
+                def.patches.insert(value, list);
+            }
+            out.push(def);
+        }
+        if let Some(opt) = request.as_ref().and_then(|r| r.shape_option.as_ref()) {
+            match out.iter().find(|o| &o.name == opt) {
+                None => self.errors.push(
+                    LoadError::new(Location::file_only(&self.file), format!("`request.shape_option` names `{opt}`, which is not an option"))
+                        .help("declare it under `options:`"),
+                ),
+                Some(def) => {
+                    let shapes: Vec<&str> = request.iter().flat_map(|r| r.shapes.iter().map(|s| s.name.as_str())).collect();
+                    if let Choice::Values(vs) = &def.choice {
+                        for v in vs.iter().filter(|v| !shapes.contains(&v.as_str())) {
+                            self.errors.push(
+                                LoadError::new(Location::file_only(&self.file), format!("option `{opt}` value `{v}` names no request shape"))
+                                    .help(format!("shapes: {}", shapes.join(", "))),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn probes(&mut self, raw: BTreeMap<String, RawProbe>, options: &[OptionDef]) -> Vec<Probe> {
+        let mut out = Vec::new();
+        for (name, p) in raw {
+            if let Some(o) = &p.option {
+                if !options.iter().any(|d| d.name == o.value) {
+                    self.error(&o.referenced, format!("unknown option `{}`", o.value), "declare it under `options:`");
+                }
+            }
+            let Some(value) = self.expr(&p.value) else { continue };
+            out.push(Probe {
+                name,
+                cites: p.cites,
+                option: p.option.map(|o| o.value),
+                query: p.query.to_json(),
+                value,
+                source: self.loc(&p.value.referenced),
+            });
+        }
+        out
+    }
+}
+
+/// Build an invariant from its written form (manifest or case file).
+pub(crate) fn invariant(
+    ri: &RawInvariant,
+    file: &Arc<PathBuf>,
+    releases: &[String],
+) -> Result<Invariant, LoadError> {
+    let loc = |l: &serde_saphyr::Location| Location::from_yaml(file, l);
+    let compile = |s: &Spanned<String>| {
+        Expr::compile(&s.value).map_err(|e| {
+            LoadError::new(loc(&s.referenced), format!("invalid CEL expression: {e}"))
+                .label("fix the expression")
+        })
+    };
+    if !valid_name(&ri.name.value) {
+        return Err(LoadError::new(loc(&ri.name.referenced), format!("invalid invariant name `{}`", ri.name.value))
+            .label("use letters, digits, `_` and `-`"));
+    }
+    if let Some(rs) = &ri.releases {
+        if let Some(bad) = rs.iter().find(|r| !releases.is_empty() && !releases.contains(r)) {
+            return Err(LoadError::new(loc(&ri.name.referenced), format!("invariant `{}` names release `{bad}`, which the contract does not list", ri.name.value))
+                .help(format!("releases: {}", releases.join(", "))));
+        }
+    }
+    let severity = match ri.severity.as_ref().map(|s| s.value.as_str()) {
+        None | Some("error") => Severity::Error,
+        Some("warning") => Severity::Warning,
+        Some(other) => {
+            let s = ri.severity.as_ref().map(|s| &s.referenced);
+            return Err(LoadError::new(s.map_or_else(|| Location::file_only(file), loc), format!("unknown severity `{other}`"))
+                .label("`error` (default) or `warning`"));
+        }
+    };
+    for f in &ri.for_each {
+        let ok = matches!(f.value.as_str(), "payload" | "payload_copy") || f.value.starts_with('/');
+        if !ok {
+            return Err(LoadError::new(loc(&f.referenced), format!("`for_each` item `{}` is neither `payload`, `payload_copy` nor a JSON pointer", f.value))
+                .label("e.g. payload, or /resultDesc"));
+        }
+    }
+    let binding = ri.binding.as_ref().map_or_else(|| "item".to_owned(), |b| b.value.clone());
+    Ok(Invariant {
+        name: ri.name.value.clone(),
+        cites: ri.cites.clone(),
+        releases: ri.releases.clone(),
+        for_each: ri.for_each.iter().map(|f| f.value.clone()).collect(),
+        binding,
+        when: ri.when.as_ref().map(compile).transpose()?,
+        expr: compile(&ri.expr)?,
+        severity,
+        message: ri.message.clone(),
+        show: ri.show.iter().map(compile).collect::<Result<_, _>>()?,
+        source: loc(&ri.name.referenced),
+    })
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}

@@ -1,0 +1,1 @@
+//! Tests of the schema layer against the shipped contracts.
