@@ -50,7 +50,9 @@ pub fn write(cases: &[Case], results: &[CaseResult]) -> std::io::Result<Vec<Path
         let Some(resp) = &result.response else {
             continue;
         };
-        let volatile = |k: &str, v: &serde_json::Value| case.contract.as_ref().is_some_and(|c| c.is_volatile(k, v));
+        let volatile = |k: &str, v: &serde_json::Value| {
+            case.contract.as_ref().is_some_and(|c| c.is_volatile(k, v))
+        };
         let doc = document(resp.status, resp.json.as_ref(), &volatile);
         let mut text = serde_json::to_string_pretty(&doc)?;
         text.push('\n');

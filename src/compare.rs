@@ -172,9 +172,15 @@ impl Rules {
     pub fn of(contracts: &ContractSet) -> Self {
         let mut r = Rules::default();
         for c in contracts.iter() {
-            r.enums.extend(c.compare.enums.iter().map(|k| k.to_ascii_lowercase()));
-            r.nullable.extend(c.compare.nullable.iter().map(|k| k.to_ascii_lowercase()));
-            r.volatile.extend(c.volatile.iter().map(|v| (v.key.to_ascii_lowercase(), v.except.clone())));
+            r.enums
+                .extend(c.compare.enums.iter().map(|k| k.to_ascii_lowercase()));
+            r.nullable
+                .extend(c.compare.nullable.iter().map(|k| k.to_ascii_lowercase()));
+            r.volatile.extend(
+                c.volatile
+                    .iter()
+                    .map(|v| (v.key.to_ascii_lowercase(), v.except.clone())),
+            );
         }
         r
     }
@@ -347,7 +353,14 @@ fn walk(
         )),
         (Some(Value::Object(bo)), Some(Value::Object(co))) => {
             for (k, bv) in bo {
-                walk(rules, &pointer_push(ptr, k), Some(bv), co.get(k), out, enums);
+                walk(
+                    rules,
+                    &pointer_push(ptr, k),
+                    Some(bv),
+                    co.get(k),
+                    out,
+                    enums,
+                );
             }
             for (k, cv) in co.iter().filter(|(k, _)| !bo.contains_key(*k)) {
                 walk(rules, &pointer_push(ptr, k), None, Some(cv), out, enums);
@@ -370,7 +383,8 @@ fn walk(
             // null is how a nullable field (agentbyworkno's phoneNumber)
             // spells "none": not a type change there; anywhere else a value
             // turning null is.
-            let nullable = (bv.is_null() || cv.is_null()) && rules.nullable.contains(&last_token(ptr));
+            let nullable =
+                (bv.is_null() || cv.is_null()) && rules.nullable.contains(&last_token(ptr));
             if bt != ct && !nullable {
                 out.push((
                     ptr.to_string(),
@@ -475,6 +489,10 @@ pub fn render(cmp: &Comparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rules() -> Rules {
+        Rules::of(&crate::testing::contracts())
+    }
     use crate::location::Location;
     use crate::result::{ReceivedResponse, SentRequest};
     use serde_json::json;
@@ -498,6 +516,9 @@ mod tests {
             warnings: vec![],
             duration: std::time::Duration::ZERO,
             retries: 0,
+            skipped: None,
+            exchanges: vec![],
+            attempts: 1,
         }
     }
 
@@ -519,7 +540,7 @@ mod tests {
             ),
             result("s::b", 401, json!({"x": 1})),
         ];
-        let cmp = compare(&b, &c);
+        let cmp = compare(&b, &c, &rules());
         let kinds: Vec<String> = cmp
             .changes
             .iter()
@@ -567,7 +588,7 @@ mod tests {
             200,
             json!({"d": {"currentStateTime": 99, "loginDate": 4294967295000i64}}),
         )];
-        let cmp = compare(&a, &b);
+        let cmp = compare(&a, &b, &rules());
         assert!(cmp.changes.is_empty(), "{cmp:?}");
         assert!(!cmp.is_breaking());
         let signed_in = [result(
@@ -575,7 +596,7 @@ mod tests {
             200,
             json!({"d": {"currentStateTime": 5, "loginDate": 1722556800000i64}}),
         )];
-        let cmp = compare(&a, &signed_in);
+        let cmp = compare(&a, &signed_in, &rules());
         assert_eq!(cmp.changes[0].kind, ChangeKind::ValueChanged);
         assert!(!cmp.is_breaking());
     }
@@ -592,7 +613,7 @@ mod tests {
             200,
             json!({"d": {"workNo": null, "phoneNumber": "8"}}),
         )];
-        let cmp = compare(&a, &b);
+        let cmp = compare(&a, &b, &rules());
         assert_eq!(
             cmp.changes[0].kind,
             ChangeKind::TypeChanged {
@@ -604,12 +625,16 @@ mod tests {
 
         let mut silent = result("s::a", 200, json!({}));
         silent.response = None;
-        let cmp = compare(std::slice::from_ref(&silent), std::slice::from_ref(&silent));
+        let cmp = compare(
+            std::slice::from_ref(&silent),
+            std::slice::from_ref(&silent),
+            &rules(),
+        );
         assert!(cmp.changes.is_empty());
-        let cmp = compare(std::slice::from_ref(&silent), &a);
+        let cmp = compare(std::slice::from_ref(&silent), &a, &rules());
         assert_eq!(cmp.changes[0].kind.severity(), Severity::Info);
         assert!(!cmp.is_breaking());
-        let cmp = compare(&a, std::slice::from_ref(&silent));
+        let cmp = compare(&a, std::slice::from_ref(&silent), &rules());
         assert!(cmp.is_breaking());
     }
 
@@ -625,7 +650,7 @@ mod tests {
             result("s::a", 200, json!({"status": 4})),
             result("s::b", 200, json!({"status": 7})),
         ];
-        let cmp = compare(&a, &b);
+        let cmp = compare(&a, &b, &rules());
         assert!(
             !cmp.changes
                 .iter()

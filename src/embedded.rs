@@ -54,9 +54,9 @@ impl Simulated {
         // it then behaves as the run expects (a flat body, status 9, ...).
         for (key, value) in &start.options {
             let (endpoint, name) = key.split_once('.').unwrap_or(("", key));
-            let served = known
-                .iter()
-                .any(|o| o.endpoint == endpoint && o.name == name && o.values.contains(&value.as_str()));
+            let served = known.iter().any(|o| {
+                o.endpoint == endpoint && o.name == name && o.values.contains(&value.as_str())
+            });
             if served {
                 cfg.options.insert(key.clone(), value.clone());
             }
@@ -106,8 +106,9 @@ impl Embedded for Simulated {
     fn start(&self, start: EmbeddedStart) -> BoxFuture<std::io::Result<Box<dyn Running>>> {
         let cfg = self.config(&start);
         Box::pin(async move {
-            cfg.validate()
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+            cfg.validate().map_err(|e| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
+            })?;
             let sim = Simulator::start(cfg).await?;
             Ok(Box::new(Started(sim)) as Box<dyn Running>)
         })

@@ -373,8 +373,9 @@ fn sum(list: Arc<Vec<Value>>) -> Result<Value, ExecutionError> {
     for item in list.iter() {
         let n = match item {
             Value::Int(i) => *i,
-            Value::UInt(u) => i64::try_from(*u)
-                .map_err(|_| ExecutionError::function_error("sum", "overflow"))?,
+            Value::UInt(u) => {
+                i64::try_from(*u).map_err(|_| ExecutionError::function_error("sum", "overflow"))?
+            }
             other => {
                 return Err(ExecutionError::function_error(
                     "sum",
@@ -443,9 +444,16 @@ mod tests {
             .bind("b", &json!(9007199254740992_u64))
             .bind("big", &json!(u64::MAX));
         assert_eq!(Expr::compile("a == b").unwrap().eval_bool(&s), Ok(false));
-        assert_eq!(Expr::compile("a == 9007199254740993").unwrap().eval_bool(&s), Ok(true));
         assert_eq!(
-            Expr::compile("big == 18446744073709551615u").unwrap().eval_bool(&s),
+            Expr::compile("a == 9007199254740993")
+                .unwrap()
+                .eval_bool(&s),
+            Ok(true)
+        );
+        assert_eq!(
+            Expr::compile("big == 18446744073709551615u")
+                .unwrap()
+                .eval_bool(&s),
             Ok(true)
         );
     }
@@ -483,7 +491,10 @@ mod tests {
         assert_eq!(v("flatten(pages)"), json!([1, 2, 3]));
         assert_eq!(v("sum(flatten(pages))"), json!(6));
         assert_eq!(v("distinct([1, 2, 1, 3, 2])"), json!([1, 2, 3]));
-        assert_eq!(v("size(distinct(flatten(pages))) == size(flatten(pages))"), json!(true));
+        assert_eq!(
+            v("size(distinct(flatten(pages))) == size(flatten(pages))"),
+            json!(true)
+        );
     }
 
     #[test]
@@ -494,7 +505,9 @@ mod tests {
         let mut c = s.child();
         c.bind("item", &json!(2));
         assert_eq!(
-            Expr::compile("item in response.items").unwrap().eval_bool(&c),
+            Expr::compile("item in response.items")
+                .unwrap()
+                .eval_bool(&c),
             Ok(true)
         );
     }

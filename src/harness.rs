@@ -53,10 +53,16 @@ pub fn main(root: &Path, embedded: Option<Arc<dyn Embedded>>) -> ExitCode {
         crate::bless::forget_snapshots(&mut cases);
     }
     if args.list {
-        let trials = cases.iter().map(|c| Trial::test(c.id(), || Ok(()))).collect();
+        let trials = cases
+            .iter()
+            .map(|c| Trial::test(c.id(), || Ok(())))
+            .collect();
         return libtest_mimic::run(&args, trials).exit_code();
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => Arc::new(rt),
         Err(e) => return setup_failed(&format!("error: cannot start the async runtime: {e}")),
     };

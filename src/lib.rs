@@ -40,3 +40,5 @@ pub mod session;
 pub mod settings;
 
 pub mod target;
+#[cfg(test)]
+mod testing;

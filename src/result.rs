@@ -105,7 +105,12 @@ impl Outcome {
 
 impl CaseResult {
     /// A result for a case that was not sent, with the reason.
-    pub fn skipped(id: String, description: Option<String>, source: Location, reason: String) -> Self {
+    pub fn skipped(
+        id: String,
+        description: Option<String>,
+        source: Location,
+        reason: String,
+    ) -> Self {
         CaseResult {
             id,
             description,

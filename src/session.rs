@@ -131,8 +131,11 @@ impl Session {
             settings.target = None;
         }
         let schemas = opts.schemas.unwrap_or_else(|| PathBuf::from("schemas"));
-        let contracts = Arc::new(ContractSet::new(load_all(&schemas).map_err(SetupError::Load)?));
-        let options = OptionValues::resolve(&contracts, &settings.options).map_err(SetupError::Config)?;
+        let contracts = Arc::new(ContractSet::new(
+            load_all(&schemas).map_err(SetupError::Load)?,
+        ));
+        let options =
+            OptionValues::resolve(&contracts, &settings.options).map_err(SetupError::Config)?;
         if let Some(r) = &settings.release {
             if !contracts.iter().any(|c| c.release(r).is_some()) {
                 let known: Vec<String> = contracts
@@ -220,11 +223,16 @@ impl Session {
 
     /// Load the cases under `paths` with the session's variables, contracts
     /// and release; `warnings` gets what was skipped.
-    pub fn load(&self, paths: &[PathBuf], warnings: &mut Vec<LoadWarning>) -> Result<CaseSet, LoadErrors> {
+    pub fn load(
+        &self,
+        paths: &[PathBuf],
+        warnings: &mut Vec<LoadWarning>,
+    ) -> Result<CaseSet, LoadErrors> {
         let opts = LoadOptions {
             vars: self.vars.clone(),
             catalog: Some(self.catalog.clone()),
             release: self.settings.release.clone(),
+            default_contract: None,
             max_cases: self.settings.max_cases.get(),
         };
         load_paths_with_warnings(paths, &opts, warnings)
@@ -328,7 +336,11 @@ impl Session {
     }
 
     /// The request of probe `p` of contract `c`, with variables expanded.
-    fn probe_case(&self, c: &Arc<crate::contract::Contract>, p: &crate::contract::Probe) -> Option<Case> {
+    fn probe_case(
+        &self,
+        c: &Arc<crate::contract::Contract>,
+        p: &crate::contract::Probe,
+    ) -> Option<Case> {
         let release = self
             .settings
             .release
@@ -368,7 +380,11 @@ fn expand(v: &Value, vars: &Vars, at: &Location) -> Option<Value> {
             Expanded::Typed(t) => t,
             Expanded::Text(t) => Value::String(t),
         },
-        Value::Array(a) => Value::Array(a.iter().map(|x| expand(x, vars, at)).collect::<Option<_>>()?),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| expand(x, vars, at))
+                .collect::<Option<_>>()?,
+        ),
         Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, x)| Some((k.clone(), expand(x, vars, at)?)))
@@ -380,7 +396,10 @@ fn expand(v: &Value, vars: &Vars, at: &Location) -> Option<Value> {
 
 /// AK/SK from `CMS_AK` / `CMS_SK` (both or neither), else the embedded
 /// target's.
-fn credentials(env: &Env, embedded: Option<&dyn Embedded>) -> Result<Option<Credentials>, SetupError> {
+fn credentials(
+    env: &Env,
+    embedded: Option<&dyn Embedded>,
+) -> Result<Option<Credentials>, SetupError> {
     let get = |k: &str| env.get(k).filter(|s| !s.is_empty()).cloned();
     match (get("CMS_AK"), get("CMS_SK")) {
         (Some(ak), Some(sk)) => Ok(Some(Credentials::new(ak, sk))),

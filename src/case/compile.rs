@@ -155,9 +155,13 @@ pub(crate) fn compile(
     };
     let body_matcher = exp.body.as_ref().map(|b| c.matcher(b, exact)).transpose()?;
     if let Some(r) = &exp.rules {
-        return Err(LoadError::new(c.loc(&r.loc), "`rules` are the contract's invariants now")
-            .label("remove `rules:`; every invariant of the contract is checked on every reply")
-            .help("a case adds its own relations under `expect.invariants` (name, cites, expr)"));
+        return Err(
+            LoadError::new(c.loc(&r.loc), "`rules` are the contract's invariants now")
+                .label("remove `rules:`; every invariant of the contract is checked on every reply")
+                .help(
+                    "a case adds its own relations under `expect.invariants` (name, cites, expr)",
+                ),
+        );
     }
     let releases: Vec<String> = cx
         .contract
@@ -166,7 +170,9 @@ pub(crate) fn compile(
         .unwrap_or_default();
     let mut invariants = Vec::new();
     for ri in exp.invariants.iter().flatten() {
-        invariants.push(Arc::new(crate::contract::manifest::invariant(ri, file, &releases)?));
+        invariants.push(Arc::new(crate::contract::manifest::invariant(
+            ri, file, &releases,
+        )?));
     }
     let tags = rc.tags.iter().map(|t| t.value.clone()).collect();
     Ok(Case {
@@ -237,7 +243,6 @@ pub(crate) fn unknown_word<'a>(
     .help(format!("{what}s: {}", all.join(", ")))
 }
 
-
 pub(crate) fn merge_request(base: &RawRequest, over: &RawRequest) -> RawRequest {
     let headers = match (&base.headers, &over.headers) {
         (
@@ -300,4 +305,3 @@ pub(crate) fn merge_expect(base: &RawExpect, over: &RawExpect) -> RawExpect {
         rejected: over.rejected.clone().or_else(|| base.rejected.clone()),
     }
 }
-

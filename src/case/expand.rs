@@ -39,7 +39,6 @@ impl Budget {
     }
 }
 
-
 pub(crate) fn check_name(name: &str, loc: &Location) -> Result<(), LoadError> {
     if name.is_empty()
         || !name
@@ -53,7 +52,6 @@ pub(crate) fn check_name(name: &str, loc: &Location) -> Result<(), LoadError> {
     }
     Ok(())
 }
-
 
 /// `value` as a part of a case name. Names become test names and snapshot
 /// file names, so a value that names a path (`/`, `\`, `..`) or holds
@@ -126,7 +124,6 @@ pub(crate) fn value_origin(values: &Node, vars: &Vars) -> Option<String> {
     })
 }
 
-
 /// One item of `each.values`: a `low..=high` range or one value.
 #[derive(Debug, Clone)]
 pub(crate) enum EachItem {
@@ -192,4 +189,3 @@ pub(crate) fn each_items(c: &Compiler, n: &Node, max: usize) -> Result<Vec<EachI
     }
     Ok(out)
 }
-

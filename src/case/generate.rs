@@ -110,10 +110,19 @@ fn edges(ranges: &[(Option<i64>, Option<i64>)]) -> (Vec<i64>, Vec<i64>) {
             .iter()
             .any(|(lo, hi)| lo.is_none_or(|l| v >= l) && hi.is_none_or(|h| v <= h))
     };
-    let mut accepted: Vec<i64> = ranges.iter().flat_map(|(lo, hi)| [*lo, *hi]).flatten().collect();
+    let mut accepted: Vec<i64> = ranges
+        .iter()
+        .flat_map(|(lo, hi)| [*lo, *hi])
+        .flatten()
+        .collect();
     let mut rejected: Vec<i64> = ranges
         .iter()
-        .flat_map(|(lo, hi)| [lo.map(|l| l.saturating_sub(1)), hi.map(|h| h.saturating_add(1))])
+        .flat_map(|(lo, hi)| {
+            [
+                lo.map(|l| l.saturating_sub(1)),
+                hi.map(|h| h.saturating_add(1)),
+            ]
+        })
         .flatten()
         .filter(|v| !inside(*v))
         .collect();
@@ -175,14 +184,12 @@ enum Outcome {
 }
 
 /// Expand `base` into its boundary cases.
-pub fn boundaries(
-    base: &Case,
-    set: &SchemaSet,
-    loc: &Location,
-) -> Result<Vec<Case>, LoadError> {
+pub fn boundaries(base: &Case, set: &SchemaSet, loc: &Location) -> Result<Vec<Case>, LoadError> {
     let (Some(contract), Some(release)) = (&base.contract, &base.release) else {
-        return Err(LoadError::new(loc.clone(), "`generate: boundaries` needs a contract")
-            .label("name the suite's contract in its _defaults.yaml (`contract: NAME`)"));
+        return Err(
+            LoadError::new(loc.clone(), "`generate: boundaries` needs a contract")
+                .label("name the suite's contract in its _defaults.yaml (`contract: NAME`)"),
+        );
     };
     let Body::Query(template) = &base.request.body else {
         return Err(LoadError::new(
@@ -206,7 +213,15 @@ pub fn boundaries(
                 Some(v) => body.insert(f.name.clone(), v),
                 None => body.remove(&f.name),
             };
-            out.push(derive(base, contract, release, loc, &format!("{}_{label}", f.name), body, expect));
+            out.push(derive(
+                base,
+                contract,
+                release,
+                loc,
+                &format!("{}_{label}", f.name),
+                body,
+                expect,
+            ));
         };
         match &f.kind {
             FieldKind::Integer(ranges) => {
@@ -226,8 +241,14 @@ pub fn boundaries(
                     .and_then(|a| a.first())
                     .and_then(Value::as_i64)
                     .ok_or_else(|| {
-                        LoadError::new(loc.clone(), format!("the query template's `{}` has no integer to start from", f.name))
-                            .label("give a non-empty list of valid values")
+                        LoadError::new(
+                            loc.clone(),
+                            format!(
+                                "the query template's `{}` has no integer to start from",
+                                f.name
+                            ),
+                        )
+                        .label("give a non-empty list of valid values")
                     })?;
                 for (size, ok) in size_cases(*min, *max) {
                     let list = distinct_values(first, items, size);
@@ -240,10 +261,18 @@ pub fn boundaries(
                 }
                 let (accepted, rejected) = edges(items);
                 for v in accepted {
-                    variant(format!("item_{v}_accepted"), Some(json!([v])), Outcome::Accepted);
+                    variant(
+                        format!("item_{v}_accepted"),
+                        Some(json!([v])),
+                        Outcome::Accepted,
+                    );
                 }
                 for v in rejected {
-                    variant(format!("item_{v}_rejected"), Some(json!([v])), Outcome::OutOfRange);
+                    variant(
+                        format!("item_{v}_rejected"),
+                        Some(json!([v])),
+                        Outcome::OutOfRange,
+                    );
                 }
                 variant(
                     "item_string_rejected".into(),
@@ -256,7 +285,11 @@ pub fn boundaries(
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        variant("string_rejected".into(), Some(Value::String(as_text)), Outcome::Invalid);
+        variant(
+            "string_rejected".into(),
+            Some(Value::String(as_text)),
+            Outcome::Invalid,
+        );
         variant("null_rejected".into(), Some(Value::Null), Outcome::Invalid);
         variant("missing_rejected".into(), None, Outcome::Invalid);
     }
@@ -272,7 +305,11 @@ fn distinct_values(start: i64, ranges: &[(Option<i64>, Option<i64>)], size: u64)
                 .iter()
                 .any(|(lo, hi)| lo.is_none_or(|l| v >= l) && hi.is_none_or(|h| v <= h))
     };
-    let lowest = ranges.iter().filter_map(|(lo, _)| *lo).min().unwrap_or(start);
+    let lowest = ranges
+        .iter()
+        .filter_map(|(lo, _)| *lo)
+        .min()
+        .unwrap_or(start);
     let mut out = Vec::with_capacity(size.min(1 << 20) as usize);
     let mut v = start;
     let mut misses = 0u64;
@@ -283,7 +320,10 @@ fn distinct_values(start: i64, ranges: &[(Option<i64>, Option<i64>)], size: u64)
         } else {
             misses += 1;
         }
-        v = if v == i64::MAX || (!inside(v.saturating_add(1)) && ranges.iter().all(|(_, hi)| hi.is_some_and(|h| v >= h))) {
+        v = if v == i64::MAX
+            || (!inside(v.saturating_add(1))
+                && ranges.iter().all(|(_, hi)| hi.is_some_and(|h| v >= h)))
+        {
             lowest
         } else {
             v + 1
@@ -369,18 +409,109 @@ mod tests {
 
     #[test]
     fn edges_cover_open_and_multiple_ranges() {
-        assert_eq!(edges(&[(Some(1), Some(5000))]), (vec![1, 5000], vec![0, 5001]));
+        assert_eq!(
+            edges(&[(Some(1), Some(5000))]),
+            (vec![1, 5000], vec![0, 5001])
+        );
         assert_eq!(edges(&[(Some(0), None)]), (vec![0], vec![-1]));
         assert_eq!(
             edges(&[(Some(101), Some(59999)), (Some(70000), Some(999_999))]),
-            (vec![101, 59999, 70000, 999_999], vec![100, 60000, 69999, 1_000_000])
+            (
+                vec![101, 59999, 70000, 999_999],
+                vec![100, 60000, 69999, 1_000_000]
+            )
         );
+    }
+
+    fn generated(release: &str, options: &[(&str, &str)]) -> Vec<Case> {
+        let opts = crate::case::LoadOptions {
+            catalog: Some(crate::testing::catalog(options)),
+            default_contract: Some("agentbyworkno".into()),
+            release: Some(release.into()),
+            ..crate::case::LoadOptions::default()
+        };
+        let text = "cases:\n  - name: b\n    generate: boundaries\n    request: {query: {ccId: 1, vdn: 1, agentId: 101}}\n";
+        crate::case::load_str(std::path::Path::new("s/a.yaml"), text, &opts).unwrap()
+    }
+
+    /// The matcher a generated case puts on the outcome field: (key, what).
+    fn on_outcome(c: &Case) -> (String, String) {
+        let Some(MatcherKind::Object { entries, .. }) = c.expect.body.as_ref().map(|m| &m.kind)
+        else {
+            panic!("object matcher expected")
+        };
+        (entries[0].0.clone(), entries[0].1.kind.describe())
+    }
+
+    #[test]
+    fn names_ranges_and_the_outcome_field_follow_the_release() {
+        let cases = generated("2024-08", &[]);
+        assert_eq!(cases.len(), 24);
+        let find = |cases: &[Case], n: &str| {
+            cases
+                .iter()
+                .find(|c| c.name == n)
+                .cloned()
+                .unwrap_or_else(|| panic!("{n}"))
+        };
+        let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+        assert!(
+            names.contains(&"b::agentId_60000_rejected")
+                && names.contains(&"b::ccId_65535_accepted")
+        );
+        assert_eq!(
+            on_outcome(&find(&cases, "b::agentId_string_rejected")),
+            ("resultCode".into(), "not \"0100000\"".into())
+        );
+        assert_eq!(
+            on_outcome(&find(&cases, "b::agentId_60000_rejected")),
+            ("resultCode".into(), "\"0100002\"".into())
+        );
+        let accepted = find(&cases, "b::ccId_65535_accepted");
+        assert_eq!(
+            on_outcome(&accepted),
+            ("resultCode".into(), "not \"0100002\"".into())
+        );
+        assert!(accepted.expect.inconclusive.is_some());
+        assert_eq!(
+            accepted.expect.schema.as_ref().map(|s| s.0.as_str()),
+            Some("response.json")
+        );
+        assert!(find(&cases, "b::vdn_0_rejected")
+            .expect
+            .inconclusive
+            .is_none());
+
+        let widened = generated("2025-11", &[]);
+        assert!(widened
+            .iter()
+            .any(|c| c.name == "b::agentId_69999_rejected"));
+        assert!(widened
+            .iter()
+            .any(|c| c.name == "b::agentId_70000_accepted"));
+
+        // In the 8.13 form the outcome is `result`, success "0".
+        let legacy = generated("8.13", &[]);
+        assert_eq!(
+            on_outcome(&find(&legacy, "b::agentId_string_rejected")),
+            ("result".into(), "not \"0\"".into())
+        );
+
+        // The body shape option shapes the generated requests like any other.
+        let flat = generated("2024-08", &[("body_shape", "flat")]);
+        assert_eq!(flat.len(), 24);
     }
 
     #[test]
     fn sizes_and_distinct_lists() {
-        assert_eq!(size_cases(Some(1), Some(6000)), [(0, false), (1, true), (6000, true), (6001, false)]);
-        assert_eq!(size_cases(Some(0), Some(10)), [(0, true), (10, true), (11, false)]);
+        assert_eq!(
+            size_cases(Some(1), Some(6000)),
+            [(0, false), (1, true), (6000, true), (6001, false)]
+        );
+        assert_eq!(
+            size_cases(Some(0), Some(10)),
+            [(0, true), (10, true), (11, false)]
+        );
         let list = distinct_values(59990, &[(Some(101), Some(59999))], 20);
         assert_eq!(list.len(), 20);
         assert_eq!(list[9], json!(59999));

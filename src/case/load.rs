@@ -8,7 +8,9 @@
 
 use super::compile::{compile, merge_expect, merge_request, CaseContext};
 use super::error::{did_you_mean, LoadError, LoadErrors};
-use super::expand::{check_name, each_items, name_part, valid_expanded_name, value_origin, Budget, EachItem};
+use super::expand::{
+    check_name, each_items, name_part, valid_expanded_name, value_origin, Budget, EachItem,
+};
 use super::files::{self, LoadWarning};
 use super::generate;
 use super::matcher::Compiler;
@@ -33,6 +35,9 @@ pub struct LoadOptions {
     /// The release the run expects (`--release`), for every contract that
     /// documents it; `None`: each contract's default.
     pub release: Option<String>,
+    /// The contract of cases whose folder names none (for tools and tests
+    /// that load a file alone).
+    pub default_contract: Option<String>,
     /// Most cases one load may produce, after `each:` and `generate:`
     /// expansion (default [`DEFAULT_MAX_CASES`]; `--max-cases`). Counted
     /// before any case is built, so a few lines cannot ask for millions.
@@ -48,6 +53,7 @@ impl Default for LoadOptions {
             vars: Vars::default(),
             catalog: None,
             release: None,
+            default_contract: None,
             max_cases: DEFAULT_MAX_CASES,
         }
     }
@@ -99,26 +105,27 @@ impl CaseSet {
     /// The cases, one at a time. A case of an `each` range that cannot be
     /// built (which load-time checks make unlikely) is an `Err` in its place.
     pub fn iter(&self) -> impl Iterator<Item = Result<Case, LoadError>> + '_ {
-        self.entries.iter().flat_map(|e| -> Box<dyn Iterator<Item = Result<Case, LoadError>> + '_> {
-            match e {
-                Entry::Ready(c) => Box::new(std::iter::once(Ok((**c).clone()))),
-                Entry::Lazy(t) => Box::new(
-                    t.items
-                        .iter()
-                        .flat_map(EachItem::values)
-                        .flat_map(move |v| match t.build(&v) {
+        self.entries.iter().flat_map(
+            |e| -> Box<dyn Iterator<Item = Result<Case, LoadError>> + '_> {
+                match e {
+                    Entry::Ready(c) => Box::new(std::iter::once(Ok((**c).clone()))),
+                    Entry::Lazy(t) => Box::new(t.items.iter().flat_map(EachItem::values).flat_map(
+                        move |v| match t.build(&v) {
                             Ok(cases) => cases.into_iter().map(Ok).collect::<Vec<_>>(),
                             Err(e) => vec![Err(e)],
-                        }),
-                ),
-            }
-        })
+                        },
+                    )),
+                }
+            },
+        )
     }
 
     /// Every case, built (for front ends that need them all, such as the
     /// `cargo test` harness); the first build error stops it.
     pub fn to_vec(&self) -> Result<Vec<Case>, LoadErrors> {
-        self.iter().collect::<Result<_, _>>().map_err(|e| LoadErrors(vec![e]))
+        self.iter()
+            .collect::<Result<_, _>>()
+            .map_err(|e| LoadErrors(vec![e]))
     }
 
     /// Keep only the cases `keep` accepts; the count is recomputed by
@@ -147,10 +154,20 @@ impl Template {
         let part = name_part(value).map_err(|why| {
             let e = LoadError::new(
                 self.values_loc.clone(),
-                format!("`each` value `{}` cannot be part of a case name", value.escape_debug()),
+                format!(
+                    "`each` value `{}` cannot be part of a case name",
+                    value.escape_debug()
+                ),
             )
-            .label(format!("{why}: values become test names and snapshot file names"));
-            match self.rc.each.as_ref().and_then(|each| value_origin(&each.values, &self.cx.vars)) {
+            .label(format!(
+                "{why}: values become test names and snapshot file names"
+            ));
+            match self
+                .rc
+                .each
+                .as_ref()
+                .and_then(|each| value_origin(&each.values, &self.cx.vars))
+            {
                 Some(origin) => e.help(origin),
                 None => e.help("use letters, digits, `_`, `-` and `.`"),
             }
@@ -158,7 +175,15 @@ impl Template {
         let mut cx = self.cx.clone();
         cx.vars.set(&self.var, value, "each");
         let name = format!("{}::{}_{part}", self.rc.name.value, self.var);
-        let case = compile(&self.suite, name, &self.file, &self.rc, &self.request, &self.expect, &cx)?;
+        let case = compile(
+            &self.suite,
+            name,
+            &self.file,
+            &self.rc,
+            &self.request,
+            &self.expect,
+            &cx,
+        )?;
         let mut cases = expand_generate(&self.rc, case, &self.file, self.catalog.as_deref())?;
         for c in &mut cases {
             c.expect.snapshot = super::snapshot::read(&self.file, &c.name)?;
@@ -202,7 +227,15 @@ pub fn load_paths_with_warnings(
         for file in files {
             let defaults = defaults_for(&file, &root_dir, &mut defaults_cache, &mut errors);
             match parse_yaml::<RawFile>(&file, raw::FILE_KEYS) {
-                Ok(raw) => build_file(&file, raw, &defaults, opts, &mut budget, &mut set, &mut errors),
+                Ok(raw) => build_file(
+                    &file,
+                    raw,
+                    &defaults,
+                    opts,
+                    &mut budget,
+                    &mut set,
+                    &mut errors,
+                ),
                 Err(e) => errors.push(e),
             }
         }
@@ -226,15 +259,25 @@ pub fn load_paths_with_warnings(
 }
 
 /// Load the cases of one case file given as text (`path` names it in errors
-/// and gives the suite), without folder defaults. For tools and fuzzing.
-pub fn load_str(path: &Path, text: &str, opts: &LoadOptions) -> Result<CaseSet, LoadErrors> {
-    let raw: RawFile = parse_yaml_str(path, text, raw::FILE_KEYS).map_err(|e| LoadErrors(vec![e]))?;
+/// and gives the suite), without folder defaults, every case built. For
+/// tools, tests and fuzzing.
+pub fn load_str(path: &Path, text: &str, opts: &LoadOptions) -> Result<Vec<Case>, LoadErrors> {
+    let raw: RawFile =
+        parse_yaml_str(path, text, raw::FILE_KEYS).map_err(|e| LoadErrors(vec![e]))?;
     let mut budget = Budget::new(opts.max_cases);
     let (mut set, mut errors) = (CaseSet::default(), Vec::new());
-    build_file(path, raw, &RawDefaults::default(), opts, &mut budget, &mut set, &mut errors);
+    build_file(
+        path,
+        raw,
+        &RawDefaults::default(),
+        opts,
+        &mut budget,
+        &mut set,
+        &mut errors,
+    );
     check_unique(&set, &mut errors);
     if errors.is_empty() {
-        Ok(set)
+        set.to_vec()
     } else {
         Err(LoadErrors(errors))
     }
@@ -263,7 +306,9 @@ fn defaults_for(
             // Only a missing file means "no defaults": one that is there but
             // unusable (a FIFO, a device, too large) is an error, since
             // cases without their folder's checks would pass too easily.
-            if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+            if std::fs::symlink_metadata(&path)
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+            {
                 return None;
             }
             match parse_yaml::<RawDefaults>(&path, raw::DEFAULTS_KEYS) {
@@ -334,7 +379,9 @@ fn build_case(
             let loc = Location::from_yaml(file, &g.referenced);
             match (&cx.contract, &cx.release, catalog) {
                 (Some(c), Some(r), Some(cat)) => {
-                    let s = cat.get(c, r).map_err(|e| LoadError::new(loc.clone(), e.to_string()))?;
+                    let s = cat
+                        .get(c, r)
+                        .map_err(|e| LoadError::new(loc.clone(), e.to_string()))?;
                     generate::count(c, &s, &loc)? as u128
                 }
                 _ => 1,
@@ -344,26 +391,46 @@ fn build_case(
     };
     let Some(each) = &rc.each else {
         match &rc.generate {
-            Some(g) => budget.take(per_value, &Location::from_yaml(file, &g.referenced), "this `generate` makes")?,
+            Some(g) => budget.take(
+                per_value,
+                &Location::from_yaml(file, &g.referenced),
+                "this `generate` makes",
+            )?,
             None => budget.take(1, &name_loc, "this case makes")?,
         }
-        let case = compile(suite, rc.name.value.clone(), file, &rc, &request, &expect, &cx)?;
+        let case = compile(
+            suite,
+            rc.name.value.clone(),
+            file,
+            &rc,
+            &request,
+            &expect,
+            &cx,
+        )?;
         for mut c in expand_generate(&rc, case, file, catalog)? {
             c.expect.snapshot = super::snapshot::read(file, &c.name)?;
             set.push(c);
         }
         return Ok(());
     };
-    let c = Compiler { file, vars: &cx.vars };
+    let c = Compiler {
+        file,
+        vars: &cx.vars,
+    };
     let var = each.var.value.clone();
     if !super::vars::valid_name(&var) {
-        return Err(LoadError::new(c.loc(&each.var.referenced), format!("invalid variable name `{var}`"))
-            .label("use letters, digits, `_` and `-` (it becomes part of the case names)"));
+        return Err(LoadError::new(
+            c.loc(&each.var.referenced),
+            format!("invalid variable name `{var}`"),
+        )
+        .label("use letters, digits, `_` and `-` (it becomes part of the case names)"));
     }
     let items = each_items(&c, &each.values, opts.max_cases)?;
     if items.is_empty() {
-        return Err(LoadError::new(c.loc(&each.values.loc), "`each.values` is empty")
-            .label("list at least one value"));
+        return Err(
+            LoadError::new(c.loc(&each.values.loc), "`each.values` is empty")
+                .label("list at least one value"),
+        );
     }
     let values_loc = c.loc(&each.values.loc);
     let count: u128 = items.iter().map(EachItem::len).sum();
@@ -420,28 +487,44 @@ fn case_context(
     defaults: &RawDefaults,
     opts: &LoadOptions,
 ) -> Result<CaseContext, LoadError> {
-    let c = Compiler { file, vars: &opts.vars };
+    let c = Compiler {
+        file,
+        vars: &opts.vars,
+    };
     let mut cx = CaseContext {
         vars: opts.vars.clone(),
         contract: None,
         release: None,
         skip: None,
     };
-    let Some(name) = &defaults.contract else {
+    let fallback = opts.default_contract.as_ref().map(|n| Spanned {
+        value: n.clone(),
+        referenced: rc.name.referenced,
+        defined: rc.name.defined,
+    });
+    let Some(name) = defaults.contract.as_ref().or(fallback.as_ref()) else {
         if let Some(r) = rc.release.as_ref().or(defaults.release.as_ref()) {
-            return Err(LoadError::new(c.loc(&r.referenced), "a release needs a contract")
-                .label("name the suite's contract in its _defaults.yaml (`contract: NAME`)"));
+            return Err(
+                LoadError::new(c.loc(&r.referenced), "a release needs a contract")
+                    .label("name the suite's contract in its _defaults.yaml (`contract: NAME`)"),
+            );
         }
         return Ok(cx);
     };
     let Some(catalog) = &opts.catalog else {
-        return Err(LoadError::new(c.loc(&name.referenced), format!("no contracts are loaded, so `{}` is unknown", name.value))
-            .help("pass --schemas DIR, the folder of contract folders"));
+        return Err(LoadError::new(
+            c.loc(&name.referenced),
+            format!("no contracts are loaded, so `{}` is unknown", name.value),
+        )
+        .help("pass --schemas DIR, the folder of contract folders"));
     };
     let contracts = catalog.contracts();
     let contract = contracts.get(&name.value).cloned().ok_or_else(|| {
         let names = contracts.names();
-        let e = LoadError::new(c.loc(&name.referenced), format!("unknown contract `{}`", name.value));
+        let e = LoadError::new(
+            c.loc(&name.referenced),
+            format!("unknown contract `{}`", name.value),
+        );
         match did_you_mean(&name.value, names.iter().copied()) {
             Some(m) => e.label(format!("did you mean `{m}`?")),
             None => e.label("not a contract folder"),
@@ -452,7 +535,10 @@ fn case_context(
     let release_named = |r: &Spanned<String>| {
         contract.release(&r.value).cloned().ok_or_else(|| {
             let names = contract.release_names();
-            let e = LoadError::new(c.loc(&r.referenced), format!("contract {} has no release `{}`", contract.name, r.value));
+            let e = LoadError::new(
+                c.loc(&r.referenced),
+                format!("contract {} has no release `{}`", contract.name, r.value),
+            );
             match did_you_mean(&r.value, names.iter().copied()) {
                 Some(m) => e.label(format!("did you mean `{m}`?")),
                 None => e.label("not a release of the contract"),
@@ -479,7 +565,11 @@ fn case_context(
         for r in list {
             release_named(r)?;
         }
-        let applies = list.iter().any(|r| contract.release(&r.value).is_some_and(|x| x.name == release.name));
+        let applies = list.iter().any(|r| {
+            contract
+                .release(&r.value)
+                .is_some_and(|x| x.name == release.name)
+        });
         if !applies && cx.skip.is_none() {
             let names: Vec<&str> = list.iter().map(|r| r.value.as_str()).collect();
             cx.skip = Some(format!(
@@ -507,30 +597,40 @@ fn expand_generate(
         None => Ok(vec![case]),
         Some(g) if g.value == "boundaries" => {
             let loc = Location::from_yaml(file, &g.referenced);
-            let set = match (&case.contract, &case.release, catalog) {
-                (Some(c), Some(r), Some(cat)) => cat.get(c, r).map_err(|e| LoadError::new(loc.clone(), e.to_string()))?,
-                _ => {
-                    return Err(LoadError::new(loc, "`generate: boundaries` needs a contract")
-                        .label("name the suite's contract in its _defaults.yaml (`contract: NAME`)"))
-                }
-            };
+            let set =
+                match (&case.contract, &case.release, catalog) {
+                    (Some(c), Some(r), Some(cat)) => cat
+                        .get(c, r)
+                        .map_err(|e| LoadError::new(loc.clone(), e.to_string()))?,
+                    _ => return Err(LoadError::new(
+                        loc,
+                        "`generate: boundaries` needs a contract",
+                    )
+                    .label("name the suite's contract in its _defaults.yaml (`contract: NAME`)")),
+                };
             let cases = generate::boundaries(&case, &set, &loc)?;
             // Field names come from the request schema.
             if let Some(bad) = cases.iter().find(|c| !valid_expanded_name(&c.name)) {
                 return Err(LoadError::new(
                     loc,
-                    format!("generated case name `{}` is not a valid test name", bad.name.escape_debug()),
+                    format!(
+                        "generated case name `{}` is not a valid test name",
+                        bad.name.escape_debug()
+                    ),
                 )
                 .label("the request schema's field names become part of case names")
                 .help("field names of letters, digits, `_` and `-` only"));
             }
             Ok(cases)
         }
-        Some(g) => Err(LoadError::new(Location::from_yaml(file, &g.referenced), format!("unknown generator `{}`", g.value))
-            .label(match did_you_mean(&g.value, ["boundaries"]) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => "the only generator is `boundaries`".into(),
-            })),
+        Some(g) => Err(LoadError::new(
+            Location::from_yaml(file, &g.referenced),
+            format!("unknown generator `{}`", g.value),
+        )
+        .label(match did_you_mean(&g.value, ["boundaries"]) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "the only generator is `boundaries`".into(),
+        })),
     }
 }
 
@@ -558,7 +658,8 @@ fn check_unique(set: &CaseSet, errors: &mut Vec<LoadError>) {
                 for item in &t.items {
                     match item {
                         EachItem::Range(a, b) => {
-                            if let Some((x, y, _)) = list.iter().find(|(x, y, _)| a <= y && x <= b) {
+                            if let Some((x, y, _)) = list.iter().find(|(x, y, _)| a <= y && x <= b)
+                            {
                                 errors.push(
                                     LoadError::new(t.values_loc.clone(), format!("`each` ranges {x}..={y} and {a}..={b} overlap"))
                                         .label("each value makes one case; a value listed twice makes a duplicate case name")
@@ -571,8 +672,11 @@ fn check_unique(set: &CaseSet, errors: &mut Vec<LoadError>) {
                             let id = format!("{}::{}::{}_{v}", t.suite, t.rc.name.value, t.var);
                             if seen.insert(id.clone(), t.values_loc.clone()).is_some() {
                                 errors.push(
-                                    LoadError::new(t.values_loc.clone(), format!("duplicate case `{id}`"))
-                                        .help("case names must be unique within a suite (folder)"),
+                                    LoadError::new(
+                                        t.values_loc.clone(),
+                                        format!("duplicate case `{id}`"),
+                                    )
+                                    .help("case names must be unique within a suite (folder)"),
                                 );
                             }
                         }
@@ -580,5 +684,511 @@ fn check_unique(set: &CaseSet, errors: &mut Vec<LoadError>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Body;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn tmp(tag: &str) -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("cms-contract-load-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn defaults_and_variables_apply() {
+        let d = tmp("defaults");
+        write(&d, "s/_defaults.yaml", "request:\n  method: POST\n  path: /p\n  headers:\n    Content-Type: application/json\nexpect:\n  status: 200\n");
+        write(&d, "s/a.yaml", "cases:\n  - name: one\n    request:\n      query: {ccId: 1, vdn: 1, agentId: \"${agent}\"}\n    expect:\n      body:\n        resultCode: \"0100000\"\n        resultDesc: {workNo: $integer, status: {$gte: 0, $lte: 8}}\n");
+        let mut vars = Vars::new();
+        vars.set("agent", "101", "test");
+        let cases = load_paths(
+            &[d.join("s")],
+            &LoadOptions {
+                vars,
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap()
+        .to_vec()
+        .unwrap();
+        assert_eq!(cases.len(), 1);
+        let c = &cases[0];
+        assert_eq!(c.id(), "s::one");
+        assert_eq!(c.request.method, "POST");
+        assert_eq!(
+            c.request.headers,
+            vec![("Content-Type".to_string(), "application/json".to_string())]
+        );
+        let Body::Query(q) = &c.request.body else {
+            panic!("query body expected")
+        };
+        assert_eq!(q["agentId"], serde_json::json!(101));
+        assert_eq!(c.source.line, 2);
+    }
+
+    #[test]
+    fn unknown_key_is_located_with_a_suggestion() {
+        let d = tmp("unknown");
+        let f = write(
+            &d,
+            "s/a.yaml",
+            "cases:\n  - name: one\n    expcet:\n      status: 200\n",
+        );
+        let errs = load_paths(&[f], &LoadOptions::default()).unwrap_err();
+        let e = &errs.0[0];
+        assert_eq!(e.message, "unknown field `expcet`");
+        assert_eq!((e.location.line, e.location.column), (3, 5));
+        assert_eq!(e.label.as_deref(), Some("did you mean `expect`?"));
+    }
+
+    #[test]
+    fn empty_folder_and_empty_file_fail() {
+        let d = tmp("empty");
+        std::fs::create_dir_all(d.join("none")).unwrap();
+        let errs = load_paths(&[d.join("none")], &LoadOptions::default()).unwrap_err();
+        assert!(errs.0[0].message.starts_with("no case files"), "{errs:?}");
+        let f = write(&d, "s/a.yaml", "cases: []\n");
+        let errs = load_paths(&[f], &LoadOptions::default()).unwrap_err();
+        assert_eq!(errs.0[0].message, "the file holds no cases");
+    }
+
+    #[test]
+    fn each_expands_lists_and_ranges() {
+        let d = tmp("each");
+        let f = write(&d, "s/a.yaml", "cases:\n  - name: inv\n    each: {var: a, values: \"101..=103, 201\"}\n    request: {method: POST, path: /p, query: {agentId: \"${a}\"}}\n");
+        let cases = load_paths(&[f], &LoadOptions::default()).unwrap();
+        let names: Vec<String> = cases.iter().map(|c| c.unwrap().name).collect();
+        assert_eq!(
+            names,
+            ["inv::a_101", "inv::a_102", "inv::a_103", "inv::a_201"]
+        );
+    }
+
+    #[test]
+    fn duplicate_names_and_bad_markers_are_errors() {
+        let d = tmp("dup");
+        let f = write(&d, "s/a.yaml", "cases:\n  - name: x\n    request: {method: POST, path: /p}\n  - name: x\n    request: {method: POST, path: /p}\n");
+        let errs = load_paths(&[f], &LoadOptions::default()).unwrap_err();
+        assert_eq!(errs.0[0].message, "duplicate case `s::x`");
+        assert_eq!(errs.0[0].location.line, 4);
+        let f = write(&d, "t/a.yaml", "cases:\n  - name: x\n    request: {method: POST, path: /p}\n    expect:\n      body: {a: $intger}\n");
+        let errs = load_paths(&[f], &LoadOptions::default()).unwrap_err();
+        assert_eq!(errs.0[0].message, "unknown marker `$intger`");
+        assert_eq!(errs.0[0].label.as_deref(), Some("did you mean `$integer`?"));
+    }
+
+    #[test]
+    fn yaml_mistakes_are_worded_for_case_authors() {
+        let opts = LoadOptions::default();
+        let err = |text: &str| {
+            load_str(Path::new("s/a.yaml"), text, &opts)
+                .unwrap_err()
+                .0
+                .remove(0)
+        };
+        let e = err("cases:\n  - name: ~\n");
+        assert_eq!(
+            (e.message.as_str(), e.location.line),
+            ("expected a string, found null", 2)
+        );
+        let e = err(
+            "cases:\n  - name: a\n    request: {method: POST, path: /p, query: {vdn: 1, vdn: 2}}\n",
+        );
+        assert_eq!(e.message, "duplicate key `vdn`");
+        assert_eq!(e.label.as_deref(), Some("remove one of them"));
+        let e =
+            err("cases:\n  - name: a\n    request: {method: POST, path: /p, body: {x: .inf}}\n");
+        assert_eq!(e.message, "`.inf` is not a JSON number");
+        let e = err("cases:\n  - name: a\n    tags: oops\n");
+        assert_eq!(
+            (e.message.as_str(), e.location.line),
+            ("expected a list", 3)
+        );
+    }
+
+    #[test]
+    fn request_paths_must_stay_below_the_base_url() {
+        let text = "cases:\n  - name: a\n    request:\n      method: POST\n      path: \"@127.0.0.1:9/x\"\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &LoadOptions::default())
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(
+            e.render_with_source(Some(text)),
+            "error: request path \"@127.0.0.1:9/x\" must start with `/`\n --> s/a.yaml:5:13\n  |\n5 |       path: \"@127.0.0.1:9/x\"\n  |             ^ start it with `/`; text before the first `/` would become part of the host\n  = help: a request path is an absolute path below the target's base URL, e.g. /rest/cmsapp/v1/openapi/agent/agentbyworkno\n"
+        );
+        // Checked after expansion: a variable can carry the authority too.
+        let mut vars = Vars::new();
+        vars.set("p", ".evil.example/x", "test");
+        let opts = LoadOptions {
+            vars,
+            ..LoadOptions::default()
+        };
+        let text = "cases:\n  - name: a\n    request: {method: POST, path: \"${p}\"}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &opts)
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(
+            e.message,
+            "request path \".evil.example/x\" must start with `/`"
+        );
+        assert_eq!((e.location.line, e.location.column), (3, 35));
+        for (path, why) in [
+            ("//evil.example/x", "must not start with `//`"),
+            ("/a\\\\b", "holds a `\\`"),
+            ("/a\\u0001b", "holds a control character"),
+        ] {
+            let text =
+                format!("cases:\n  - name: a\n    request: {{method: POST, path: \"{path}\"}}\n");
+            let e = load_str(Path::new("s/a.yaml"), &text, &LoadOptions::default())
+                .unwrap_err()
+                .0
+                .remove(0);
+            assert!(e.message.ends_with(why), "{path}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn huge_each_ranges_are_errors_not_panics() {
+        let opts = LoadOptions::default();
+        for range in [
+            "-9223372036854775808..=9223372036854775807",
+            "1..=2000000",
+            "5..=1",
+        ] {
+            let text = format!("cases:\n  - name: a\n    each: {{var: x, values: \"{range}\"}}\n    request: {{method: POST, path: /p}}\n");
+            let e = load_str(Path::new("s/a.yaml"), &text, &opts).unwrap_err();
+            assert!(
+                e.0[0].message.contains("is empty or too large"),
+                "{range}: {}",
+                e.0[0].message
+            );
+        }
+    }
+
+    #[test]
+    fn each_values_that_name_paths_are_located_errors() {
+        let text = |values: &str| {
+            format!("cases:\n  - name: inv\n    each: {{var: a, values: {values}}}\n    request: {{method: POST, path: /p}}\n")
+        };
+        let opts = LoadOptions::default();
+        for bad in [
+            "\"../x\"",
+            "[\"a/b\"]",
+            "[\"a\\\\b\"]",
+            "[\"..\"]",
+            "[\"a\\u0000b\"]",
+            "[\"a\\nb\"]",
+        ] {
+            let e = load_str(Path::new("s/a.yaml"), &text(bad), &opts)
+                .unwrap_err()
+                .0
+                .remove(0);
+            assert!(
+                e.message.contains("cannot be part of a case name"),
+                "{bad}: {e:?}"
+            );
+            assert_eq!((e.location.line, e.location.column), (3, 28), "{bad}");
+        }
+        // Numbers and plain words keep their names; other characters are
+        // replaced and a hash keeps distinct values apart.
+        let cases = load_str(
+            Path::new("s/a.yaml"),
+            &text("[-1, 1.5, HW1, \"a b\", \"a+b\"]"),
+            &opts,
+        )
+        .unwrap();
+        let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(&names[..3], ["inv::a_-1", "inv::a_1.5", "inv::a_HW1"]);
+        assert!(names[3].starts_with("inv::a_a_b-") && names[4].starts_with("inv::a_a_b-"));
+        assert_ne!(names[3], names[4]);
+        assert!(names.iter().all(|n| valid_expanded_name(n)), "{names:?}");
+    }
+
+    #[test]
+    fn each_values_from_variables_say_where_the_variable_was_set() {
+        let mut vars = Vars::new();
+        vars.set("known", "101, ../../../../tmp/x", "--var");
+        let opts = LoadOptions {
+            vars,
+            ..LoadOptions::default()
+        };
+        let text = "cases:\n  - name: inv\n    each: {var: agent, values: \"${known}\"}\n    request: {method: POST, path: /p}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &opts)
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(
+            e.message,
+            "`each` value `../../../../tmp/x` cannot be part of a case name"
+        );
+        assert_eq!(
+            e.label.as_deref(),
+            Some(
+                "a path separator is not allowed: values become test names and snapshot file names"
+            )
+        );
+        assert_eq!(
+            e.help.as_deref(),
+            Some("the values come from variable `known` (--var known=...): give values of letters, digits, `_`, `-` and `.` there")
+        );
+        let text = "cases:\n  - name: inv\n    each: {var: \"a/b\", values: [1]}\n    request: {method: POST, path: /p}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &LoadOptions::default())
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(e.message, "invalid variable name `a/b`");
+    }
+
+    /// `f` on another thread, failing the test if it has not finished in
+    /// `secs` (loading once never ended on a symlink loop or a FIFO).
+    #[cfg(unix)]
+    fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(secs))
+            .expect("loading did not finish in time")
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "mkfifo {}", path.display());
+    }
+
+    const ONE_CASE: &str = "cases:\n  - name: one\n    request: {method: POST, path: /p}\n";
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_end_with_a_warning() {
+        let d = tmp("loops");
+        write(&d, "s/a.yaml", ONE_CASE);
+        std::os::unix::fs::symlink(".", d.join("s/here")).unwrap();
+        std::os::unix::fs::symlink(".", d.join("s/again")).unwrap();
+        std::os::unix::fs::symlink("..", d.join("s/up")).unwrap();
+        let root = d.join("s");
+        let (cases, warnings) = within(5, move || {
+            let mut w = Vec::new();
+            let cases = load_paths_with_warnings(&[root], &LoadOptions::default(), &mut w);
+            (cases, w)
+        });
+        let ids: Vec<String> = cases.unwrap().iter().map(|c| c.unwrap().id()).collect();
+        assert_eq!(ids, ["s::one"]);
+        let skipped: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        // `up` leads to the folder above, whose `s` was searched already.
+        assert_eq!(skipped.len(), 3, "{skipped:?}");
+        assert!(
+            skipped[2].contains("s/up/s: folder already searched"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[0].starts_with("warning: skipped ")
+                && skipped[0].ends_with("s/again: folder already searched (a symbolic link loop or a second link to it)"),
+            "{skipped:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_devices_named_like_case_files_are_skipped_with_a_warning() {
+        let d = tmp("special");
+        write(&d, "s/a.yaml", ONE_CASE);
+        mkfifo(&d.join("s/fifo.yaml"));
+        std::os::unix::fs::symlink("/dev/zero", d.join("s/zero.yaml")).unwrap();
+        let root = d.join("s");
+        let (cases, warnings) = within(5, move || {
+            let mut w = Vec::new();
+            let cases = load_paths_with_warnings(&[root], &LoadOptions::default(), &mut w);
+            (cases, w)
+        });
+        assert_eq!(cases.unwrap().len(), 1);
+        let skipped: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert!(
+            skipped[0].ends_with("s/fifo.yaml: not a regular file (a FIFO)"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[1].ends_with("s/zero.yaml: not a regular file (a character device)"),
+            "{skipped:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn oversized_and_special_files_are_located_errors() {
+        let d = tmp("oversized");
+        // A regular file over the cap, in a folder and given by name.
+        let big = write(
+            &d,
+            "s/big.yaml",
+            &format!("{ONE_CASE}#{}\n", "x".repeat(1 << 20)),
+        );
+        let root = d.join("s");
+        let errs = within(5, move || load_paths(&[root], &LoadOptions::default())).unwrap_err();
+        assert_eq!(
+            errs.0[0].message,
+            format!("cannot read `{}`: larger than 1 MiB", big.display())
+        );
+        assert_eq!(
+            errs.0[0].help.as_deref(),
+            Some("split it into several files")
+        );
+        assert!(errs.0[0].render().starts_with("error: cannot read"));
+
+        // Given by name, a FIFO or a device is an error, not a skip.
+        mkfifo(&d.join("t.yaml"));
+        std::os::unix::fs::symlink("/dev/zero", d.join("z.yaml")).unwrap();
+        for (name, what) in [("t.yaml", "a FIFO"), ("z.yaml", "a character device")] {
+            let path = d.join(name);
+            let errs = within(5, move || load_paths(&[path], &LoadOptions::default())).unwrap_err();
+            assert!(
+                errs.0[0]
+                    .message
+                    .ends_with(&format!("is not a case file or folder ({what})")),
+                "{errs:?}"
+            );
+        }
+
+        // A `_defaults.yaml` that is not a regular file: an error, since
+        // cases without their folder's checks would pass too easily.
+        write(&d, "u/a.yaml", ONE_CASE);
+        mkfifo(&d.join("u/_defaults.yaml"));
+        write(&d, "v/a.yaml", ONE_CASE);
+        std::os::unix::fs::symlink("/dev/zero", d.join("v/_defaults.yaml")).unwrap();
+        for dir in ["u", "v"] {
+            let root = d.join(dir);
+            let errs = within(5, move || load_paths(&[root], &LoadOptions::default())).unwrap_err();
+            assert!(
+                errs.0[0]
+                    .message
+                    .contains("_defaults.yaml`: not a regular file"),
+                "{errs:?}"
+            );
+            assert!(errs.0[0].render().contains("_defaults.yaml"));
+        }
+    }
+
+    /// 40 ranges of 100,000 values in one `each` (a ~1 KB file).
+    fn forty_ranges() -> String {
+        let ranges: Vec<String> = (0..40i64)
+            .map(|i| format!("{}..={}", i * 100_000 + 1, (i + 1) * 100_000))
+            .collect();
+        format!(
+            "cases:\n  - name: many\n    each: {{var: a, values: \"{}\"}}\n    request: {{method: POST, path: /p}}\n",
+            ranges.join(", ")
+        )
+    }
+
+    #[test]
+    fn the_case_limit_is_counted_before_any_case_is_built() {
+        let text = forty_ranges();
+        assert!(text.len() < 1200, "{}", text.len());
+        let d = tmp("limit");
+        let f = write(&d, "s/a.yaml", &text);
+        let started = std::time::Instant::now();
+        let from_str = load_str(&f, &text, &LoadOptions::default()).unwrap_err();
+        let from_paths = load_paths(&[f], &LoadOptions::default()).unwrap_err();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        for e in [&from_str.0[0], &from_paths.0[0]] {
+            assert_eq!(
+                e.message,
+                "too many cases: 4000000 with these, over the limit of 1000000"
+            );
+            assert_eq!((e.location.line, e.location.column), (3, 28));
+            assert_eq!(
+                e.label.as_deref(),
+                Some("this `each` expands to 4000000 cases")
+            );
+            assert_eq!(
+                e.help.as_deref(),
+                Some("raise the limit with `--max-cases N`, or use fewer values")
+            );
+        }
+    }
+
+    #[test]
+    fn the_case_limit_is_run_wide_and_counts_generated_cases() {
+        let opts = |max_cases| LoadOptions {
+            catalog: Some(crate::testing::catalog(&[])),
+            default_contract: Some("agentbyworkno".into()),
+            max_cases,
+            ..LoadOptions::default()
+        };
+        // 2 values x 24 boundary cases.
+        let text = "cases:\n  - name: b\n    each: {var: v, values: [1, 2]}\n    generate: boundaries\n    request: {method: POST, path: /p, query: {ccId: 1, vdn: 1, agentId: 101}}\n";
+        assert_eq!(
+            load_str(Path::new("s/a.yaml"), text, &opts(48))
+                .unwrap()
+                .len(),
+            48
+        );
+        let e = load_str(Path::new("s/a.yaml"), text, &opts(47))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(
+            e.message,
+            "too many cases: 48 with these, over the limit of 47"
+        );
+        assert_eq!(
+            e.label.as_deref(),
+            Some("this `each` times 24 generated cases makes 48 cases")
+        );
+        let text = "cases:\n  - name: b\n    generate: boundaries\n    request: {method: POST, path: /p, query: {ccId: 1, vdn: 1, agentId: 101}}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &opts(23))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(e.label.as_deref(), Some("this `generate` makes 24 cases"));
+        assert_eq!(e.location.line, 3);
+
+        // Across files: the second file crosses the limit.
+        let d = tmp("limit-run");
+        write(&d, "s/a.yaml", "cases:\n  - name: a\n    each: {var: v, values: \"1..=3\"}\n    request: {method: POST, path: /p}\n");
+        let second = write(&d, "s/b.yaml", "cases:\n  - name: b\n    request: {method: POST, path: /p}\n  - name: c\n    request: {method: POST, path: /p}\n");
+        assert_eq!(load_paths(&[d.join("s")], &opts(5)).unwrap().len(), 5);
+        let e = load_paths(&[d.join("s")], &opts(4))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(*e.location.file, second);
+        assert_eq!((e.location.line, e.location.column), (4, 11));
+        assert_eq!(e.label.as_deref(), Some("this case makes 1 case"));
+
+        // A single range over the limit says so.
+        let text = "cases:\n  - name: a\n    each: {var: v, values: \"1..=11\"}\n    request: {method: POST, path: /p}\n";
+        let e = load_str(Path::new("s/a.yaml"), text, &opts(10))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(e.message, "range `1..=11` is empty or too large");
+        assert_eq!(
+            e.label.as_deref(),
+            Some("use `low..=high` with at most 10 values (`--max-cases`)")
+        );
     }
 }

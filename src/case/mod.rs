@@ -27,11 +27,11 @@ pub use load::{
     load_paths, load_paths_with_warnings, load_str, CaseSet, LoadOptions, DEFAULTS_FILE,
     DEFAULT_MAX_CASES,
 };
-pub(crate) use yaml::parse_yaml;
 pub use matcher::{JsonType, Matcher, MatcherKind};
 pub use node::{Node, NodeValue};
 pub use path::{check_request_path, PathProblem};
 pub use vars::{Expanded, Vars};
+pub(crate) use yaml::parse_yaml;
 
 use crate::contract::{Contract, Invariant, Release};
 use crate::expr::Expr;

@@ -105,5 +105,6 @@ pub(crate) struct RawEach {
 
 /// Keys of each mapping, for "did you mean" and help lines.
 pub(crate) const FILE_KEYS: &[&str] = &["cases"];
-pub(crate) const DEFAULTS_KEYS: &[&str] =
-    &["contract", "release", "releases", "vars", "request", "expect"];
+pub(crate) const DEFAULTS_KEYS: &[&str] = &[
+    "contract", "release", "releases", "vars", "request", "expect",
+];

@@ -158,7 +158,11 @@ pub fn read(case_file: &Path, name: &str) -> Result<Option<Snapshot>, LoadError>
 }
 
 /// The snapshot document for a reply.
-pub fn document(status: u16, body: Option<&Value>, volatile: &dyn Fn(&str, &Value) -> bool) -> Value {
+pub fn document(
+    status: u16,
+    body: Option<&Value>,
+    volatile: &dyn Fn(&str, &Value) -> bool,
+) -> Value {
     json!({ "status": status, "body": body.map_or(Value::Null, |b| normalize(b, volatile)) })
 }
 
@@ -197,12 +201,22 @@ pub fn normalize(v: &Value, volatile: &dyn Fn(&str, &Value) -> bool) -> Value {
 mod tests {
     use super::*;
 
+    /// agentbyworkno's `volatile:` list, as its manifest writes it.
+    fn volatile(k: &str, v: &Value) -> bool {
+        k.eq_ignore_ascii_case("currentStateTime")
+            || (k.eq_ignore_ascii_case("loginDate") && v.as_i64() != Some(4_294_967_295_000))
+    }
+
+    fn none(_: &str, _: &Value) -> bool {
+        false
+    }
+
     #[test]
     fn volatile_fields_become_typed_placeholders() {
         let v = json!({"resultDesc": {"currentStateTime": 5, "loginDate": 1722556800000i64, "workNo": 1},
                        "resultDatas": {"logindate": 4294967295000i64, "currentstatetime": "x"}});
         assert_eq!(
-            normalize(&v),
+            normalize(&v, &volatile),
             json!({"resultDesc": {"currentStateTime": "$VOLATILE_INTEGER", "loginDate": "$VOLATILE_INTEGER", "workNo": 1},
                    "resultDatas": {"logindate": 4294967295000i64, "currentstatetime": "x"}})
         );
@@ -218,7 +232,7 @@ mod tests {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, "{\"status\": 200}").unwrap();
         assert!(read(&file, "boundary::x").is_err());
-        std::fs::write(&p, document(200, Some(&json!({"a": 1}))).to_string()).unwrap();
+        std::fs::write(&p, document(200, Some(&json!({"a": 1})), &none).to_string()).unwrap();
         assert_eq!(
             read(&file, "boundary::x").unwrap().unwrap().body,
             json!({"a": 1})
@@ -268,7 +282,11 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let outside = dir.join("outside.json");
         std::fs::create_dir_all(dir.join("s").join(SNAPSHOT_DIR)).unwrap();
-        std::fs::write(&outside, document(200, Some(&json!({"a": 1}))).to_string()).unwrap();
+        std::fs::write(
+            &outside,
+            document(200, Some(&json!({"a": 1})), &none).to_string(),
+        )
+        .unwrap();
         let file = dir.join("s/a.yaml");
         std::os::unix::fs::symlink(&outside, path_for(&file, "x")).unwrap();
         let e = read(&file, "x").unwrap_err();
@@ -303,7 +321,7 @@ mod tests {
         let file = dir.join("s/a.yaml");
         let snaps = dir.join("s").join(SNAPSHOT_DIR);
         std::fs::create_dir_all(&snaps).unwrap();
-        let good = document(200, Some(&json!({"a": 1}))).to_string();
+        let good = document(200, Some(&json!({"a": 1})), &none).to_string();
         let message = |name: &str| read(&file, name).unwrap_err().message;
 
         std::fs::create_dir(snaps.join("folder.json")).unwrap();

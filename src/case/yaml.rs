@@ -119,4 +119,3 @@ fn strip_location_suffix(s: &str) -> String {
         None => s.to_string(),
     }
 }
-

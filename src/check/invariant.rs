@@ -40,9 +40,15 @@ impl<'r> ReplyScope<'r> {
     pub fn new(root: &'r Root, release: &Release, envelope: &Envelope, reply: Reply<'_>) -> Self {
         let null = Value::Null;
         let body = reply.body.unwrap_or(&null);
-        let outcome = body.pointer(&envelope.outcome).cloned().unwrap_or(Value::Null);
+        let outcome = body
+            .pointer(&envelope.outcome)
+            .cloned()
+            .unwrap_or(Value::Null);
         let success = envelope.is_success(body);
-        let payload = body.pointer(&envelope.payload).cloned().unwrap_or(Value::Null);
+        let payload = body
+            .pointer(&envelope.payload)
+            .cloned()
+            .unwrap_or(Value::Null);
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
@@ -79,7 +85,10 @@ pub fn check<'i>(
     let envelope = contract.envelope(release);
     let mut failures = Vec::new();
     let mut warnings = Vec::new();
-    for inv in invariants.into_iter().filter(|i| i.applies_to(&release.name)) {
+    for inv in invariants
+        .into_iter()
+        .filter(|i| i.applies_to(&release.name))
+    {
         for (pointer, value) in targets(inv, envelope, body) {
             let mut child = scope.scope().child();
             if let Some(v) = value {
@@ -114,7 +123,10 @@ pub fn check<'i>(
                 .map(|(p, v)| format!("{p} = {v}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let at = pointer.as_deref().map(|p| format!(" for {}", show(p))).unwrap_or_default();
+            let at = pointer
+                .as_deref()
+                .map(|p| format!(" for {}", show(p)))
+                .unwrap_or_default();
             let mut message = match &verdict {
                 Err(e) => format!("invariant {} could not be checked{at}: {e}", inv.name),
                 Ok(_) => format!("invariant {} is false{at}", inv.name),
@@ -192,11 +204,21 @@ pub fn interpolate(text: &str, scope: &Scope<'_>) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else { break };
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
         out.push_str(&rest[..open]);
         let hole = &rest[open + 1..open + close];
         match Expr::compile(hole).and_then(|e| e.eval_json(scope)) {
             Ok(Value::String(s)) => out.push_str(&s),
+            // A list reads as words: `CTI 2, 3, 4, 5`.
+            Ok(Value::Array(items)) => out.push_str(
+                &items
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             Ok(v) => out.push_str(&v.to_string()),
             Err(_) => out.push_str(&rest[open..=open + close]),
         }
@@ -211,5 +233,224 @@ fn show(pointer: &str) -> &str {
         "the body"
     } else {
         pointer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::OptionValues;
+    use crate::testing::contract;
+
+    fn agent(status: i64, cti: i64, login: i64) -> Value {
+        json!({"workNo": 102, "vdnId": 1, "citStatus": cti, "name": "HW35154102",
+               "phoneNumber": null, "loginDate": login, "currentStateTime": 10,
+               "mediaType": 0, "status": status})
+    }
+
+    fn success(a: Value) -> Value {
+        json!({"result": "0", "resultCode": "0100000", "resultDatas": a.clone(), "resultDesc": a})
+    }
+
+    /// The contract's invariants on `body` (release `release`, options `given`),
+    /// for a request of agent 102 in VDN 1: (failures, warnings) as
+    /// `(name, pointer)`.
+    fn run(
+        release: &str,
+        given: &[(&str, &str)],
+        body: &Value,
+    ) -> (Vec<(String, String)>, Vec<String>) {
+        let c = contract("agentbyworkno");
+        let given: Vec<(String, String)> = given
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let options = OptionValues::resolve(&crate::testing::contracts(), &given).unwrap();
+        let opts = options.to_json("agentbyworkno");
+        let root = Root::new([("consts", &c.consts), ("options", &opts)]);
+        let r = c.release(release).unwrap();
+        let request = json!({"method": "POST", "path": r.path, "body": null, "query": {"ccId": 1, "vdn": 1, "agentId": 102}});
+        let probes = json!({});
+        let scope = ReplyScope::new(
+            &root,
+            r,
+            c.envelope(r),
+            Reply {
+                status: 200,
+                body: Some(body),
+                request: &request,
+                probes: &probes,
+            },
+        );
+        let (f, w) = check(
+            c.invariants.iter().map(|i| i.as_ref()),
+            &c,
+            r,
+            &scope,
+            Some(body),
+        );
+        let names = f
+            .iter()
+            .map(|f| {
+                (
+                    f.message.split_whitespace().nth(1).unwrap_or("").to_owned(),
+                    f.pointer.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        (names, w.iter().map(|w| w.message.clone()).collect())
+    }
+
+    const SIGNED_IN_MS: i64 = 1_722_562_920_000;
+
+    #[test]
+    fn a_conforming_reply_keeps_every_invariant() {
+        for (status, cti, login) in [
+            (2, 0, 4_294_967_295_000),
+            (4, 1, SIGNED_IN_MS),
+            (7, 3, SIGNED_IN_MS),
+            (0, 9, 4_294_967_295_000),
+            (1, 5, SIGNED_IN_MS),
+        ] {
+            let (f, w) = run("2024-08", &[], &success(agent(status, cti, login)));
+            assert!(f.is_empty() && w.is_empty(), "{status}/{cti}: {f:?} {w:?}");
+        }
+        let error =
+            json!({"result": "1", "resultCode": "0100002", "resultDesc": "invalid parameter"});
+        assert_eq!(run("2024-08", &[], &error).0, []);
+    }
+
+    #[test]
+    fn table_5_and_the_login_date_rule_name_the_object_that_breaks_them() {
+        let (f, _) = run("2024-08", &[], &success(agent(4, 7, SIGNED_IN_MS)));
+        assert_eq!(
+            f,
+            [
+                ("status_cti".to_string(), "/resultDesc".to_string()),
+                ("status_cti".into(), "/resultDatas".into())
+            ]
+        );
+        for login in [4_294_967_295_000, 1_722_562_920, 4_102_444_800_000] {
+            let (f, _) = run("2024-08", &[], &success(agent(4, 1, login)));
+            assert_eq!(f.len(), 2, "{login}: {f:?}");
+            assert!(f.iter().all(|(n, _)| n == "login_date"), "{f:?}");
+        }
+        let (f, _) = run("2024-08", &[], &success(agent(2, 0, SIGNED_IN_MS)));
+        assert!(
+            f.iter().all(|(n, _)| n == "login_date") && f.len() == 2,
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn a_false_invariant_says_its_rule_citation_and_values() {
+        let c = contract("agentbyworkno");
+        let root = Root::new([("consts", &c.consts), ("options", &json!({}))]);
+        let r = c.default_release();
+        let body = success(agent(4, 7, SIGNED_IN_MS));
+        let request = json!({"query": null});
+        let scope = ReplyScope::new(
+            &root,
+            r,
+            c.envelope(r),
+            Reply {
+                status: 200,
+                body: Some(&body),
+                request: &request,
+                probes: &json!({}),
+            },
+        );
+        let (f, _) = check(
+            c.invariants.iter().map(|i| i.as_ref()),
+            &c,
+            r,
+            &scope,
+            Some(&body),
+        );
+        assert_eq!(
+            f[0].message,
+            "invariant status_cti is false for /resultDesc: agent.citStatus = 7, agent.status = 4"
+        );
+        assert_eq!(
+            f[0].rule.as_deref(),
+            Some("Table 5 row status 4 (idle) ↔ CTI 1")
+        );
+        assert_eq!(f[0].kind, FailureKind::Invariant);
+    }
+
+    #[test]
+    fn mirror_echoes_and_error_bodies() {
+        let mut body = success(agent(4, 1, SIGNED_IN_MS));
+        body["resultDatas"]["status"] = json!(3);
+        body["resultDatas"]["citStatus"] = json!(7);
+        assert!(run("2024-08", &[], &body)
+            .0
+            .contains(&("legacy_mirror".into(), String::new())));
+        let mut body = success(agent(4, 1, SIGNED_IN_MS));
+        body["resultDesc"]["workNo"] = json!(103);
+        body["resultDatas"]["workNo"] = json!(103);
+        assert_eq!(
+            run("2024-08", &[], &body).0,
+            [("echo_work_no".to_string(), String::new())]
+        );
+        let with_agent = json!({"result": "1", "resultCode": "0100001", "resultDesc": agent(4, 1, SIGNED_IN_MS)});
+        assert_eq!(
+            run("2024-08", &[], &with_agent).0,
+            [("no_agent_on_error".to_string(), String::new())]
+        );
+        let disagree = json!({"result": "1", "resultCode": "0100000", "resultDatas": agent(4, 1, SIGNED_IN_MS), "resultDesc": agent(4, 1, SIGNED_IN_MS)});
+        assert_eq!(
+            run("2024-08", &[], &disagree).0,
+            [("result_agrees".to_string(), String::new())]
+        );
+    }
+
+    #[test]
+    fn extra_keys_are_warnings_and_status_9_is_free_of_table_5() {
+        let mut a = agent(4, 1, SIGNED_IN_MS);
+        a["skillGroup"] = json!("x");
+        let (f, w) = run("2024-08", &[], &success(a));
+        assert!(f.is_empty(), "{f:?}");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("\"skillGroup\""), "{w:?}");
+        // Status 9's CTI state is undocumented: the invariant does not invent one.
+        let (f, _) = run(
+            "2024-08",
+            &[("status9", "allowed")],
+            &success(agent(9, 1, SIGNED_IN_MS)),
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn the_8_13_form_is_checked_with_its_lower_case_keys() {
+        let lower = |a: Value| -> Value {
+            Value::Object(
+                a.as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                    .collect(),
+            )
+        };
+        let ok = json!({"result": "0", "resultDatas": lower(agent(4, 1, SIGNED_IN_MS))});
+        assert_eq!(run("8.13", &[], &ok).0, []);
+        let bad = json!({"result": "0", "resultDatas": lower(agent(4, 1, 4_294_967_295_000))});
+        assert_eq!(
+            run("8.13", &[], &bad).0,
+            [("login_date_legacy".to_string(), "/resultDatas".to_string())]
+        );
+        assert_eq!(run("8.13", &[], &json!({"result": "0100002"})).0, []);
+    }
+
+    #[test]
+    fn citations_fill_their_holes_and_keep_the_ones_that_fail() {
+        let root = Root::new([]);
+        let mut s = root.scope();
+        s.bind("a", &json!({"s": 4, "name": "x", "l": [2, 3]}));
+        assert_eq!(
+            interpolate("row {a.s} ({a.name}) {a.l} {a.zz} {", &s),
+            "row 4 (x) 2, 3 {a.zz} {"
+        );
     }
 }

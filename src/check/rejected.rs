@@ -11,7 +11,12 @@ use crate::result::{Failure, FailureKind};
 use serde_json::{json, Value};
 
 /// Check that the reply refuses the request.
-pub fn check(status: u16, body: Option<&Value>, envelope: &Envelope, source: &Location) -> Vec<Failure> {
+pub fn check(
+    status: u16,
+    body: Option<&Value>,
+    envelope: &Envelope,
+    source: &Location,
+) -> Vec<Failure> {
     let failure = |message: String| Failure {
         kind: FailureKind::Rule,
         pointer: None,
@@ -22,7 +27,10 @@ pub fn check(status: u16, body: Option<&Value>, envelope: &Envelope, source: &Lo
         ))),
         actual: None,
         source: source.clone(),
-        rule: Some(format!("Endpoint (one method) / Error codes ({})", envelope.cites)),
+        rule: Some(format!(
+            "Endpoint (one method) / Error codes ({})",
+            envelope.cites
+        )),
     };
     match status {
         400..=499 => vec![],
@@ -33,10 +41,13 @@ pub fn check(status: u16, body: Option<&Value>, envelope: &Envelope, source: &Lo
                 ))];
             };
             let outcome = b.pointer(&envelope.outcome).and_then(Value::as_str);
-            let payload = [Some(envelope.payload.as_str()), envelope.payload_copy.as_deref()]
-                .into_iter()
-                .flatten()
-                .any(|p| b.pointer(p).is_some_and(|v| v.is_object() || v.is_array()));
+            let payload = [
+                Some(envelope.payload.as_str()),
+                envelope.payload_copy.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|p| b.pointer(p).is_some_and(|v| v.is_object() || v.is_array()));
             if outcome == Some(envelope.success.as_str()) || payload {
                 vec![failure(format!(
                     "the request was accepted (HTTP {status}, {} {}); expected a refusal",
@@ -77,7 +88,12 @@ mod tests {
     #[test]
     fn refusals_pass_and_acceptance_fails() {
         let loc = Location::file_only(std::path::Path::new("c.yaml"));
-        let current = envelope("/resultCode", "0100000", "/resultDesc", Some("/resultDatas"));
+        let current = envelope(
+            "/resultCode",
+            "0100000",
+            "/resultDesc",
+            Some("/resultDatas"),
+        );
         assert!(check(405, None, &current, &loc).is_empty());
         let refused = json!({"resultCode": "0100002", "resultDesc": "bad"});
         assert!(check(200, Some(&refused), &current, &loc).is_empty());

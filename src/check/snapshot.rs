@@ -85,6 +85,14 @@ mod tests {
     use super::*;
     use crate::location::Location;
 
+    fn volatile(k: &str, _: &Value) -> bool {
+        k == "currentStateTime"
+    }
+
+    fn cite(p: &str) -> Option<String> {
+        (p == "/resultDesc/status").then(|| "Table 4 row 2.9 status".to_owned())
+    }
+
     #[test]
     fn differences_are_listed_per_path() {
         let snap = Snapshot {
@@ -93,9 +101,9 @@ mod tests {
             source: Location::file_only(std::path::Path::new("s/__snapshots__/a.json")),
         };
         let same = json!({"resultDesc": {"status": 2, "currentStateTime": 99, "gone": 1}});
-        assert!(check(&snap, 200, Some(&same)).is_empty());
+        assert!(check(&snap, 200, Some(&same), &volatile, &cite).is_empty());
         let other = json!({"resultDesc": {"status": 4, "currentStateTime": "x", "new": 1}});
-        let f = check(&snap, 401, Some(&other));
+        let f = check(&snap, 401, Some(&other), &volatile, &cite);
         let ptrs: Vec<Option<&str>> = f.iter().map(|f| f.pointer.as_deref()).collect();
         assert_eq!(
             ptrs,

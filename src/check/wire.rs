@@ -311,11 +311,7 @@ mod tests {
 
     #[test]
     fn integer_fields_need_integer_tokens() {
-        let set = crate::schema::SchemaSet::shared(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/agentbyworkno"),
-            Default::default(),
-        )
-        .expect("schemas load");
+        let set = crate::testing::agentbyworkno("2024-08");
         let mut r = reply(
             &[],
             Some(

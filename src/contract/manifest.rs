@@ -3,8 +3,8 @@
 //! is a located error; loading goes on past the first.
 
 use super::{
-    BoundaryRules, Choice, CompareRules, Contract, Envelope, Invariant, OptionDef, Probe,
-    Release, RequestShape, SchemaRef, Severity, Shape, Volatile,
+    BoundaryRules, Choice, CompareRules, Contract, Envelope, Invariant, OptionDef, Probe, Release,
+    RequestShape, SchemaRef, Severity, Shape, Volatile,
 };
 use crate::case::{did_you_mean, parse_yaml, LoadError, LoadErrors, Node};
 use crate::expr::Expr;
@@ -180,7 +180,9 @@ pub fn load_all(root: &Path) -> Result<Vec<Contract>, LoadErrors> {
             Location::file_only(root),
             format!("cannot list the schema folder `{}`: {e}", root.display()),
         )
-        .help("pass --schemas DIR, a folder of contract folders (each with contract.yaml)")])
+        .help(
+            "pass --schemas DIR, a folder of contract folders (each with contract.yaml)",
+        )])
     })?;
     let mut dirs: Vec<PathBuf> = entries
         .flatten()
@@ -193,7 +195,9 @@ pub fn load_all(root: &Path) -> Result<Vec<Contract>, LoadErrors> {
             Location::file_only(root),
             format!("no contract in `{}`", root.display()),
         )
-        .help("a contract is a folder with a contract.yaml beside its JSON Schemas")]));
+        .help(
+            "a contract is a folder with a contract.yaml beside its JSON Schemas",
+        )]));
     }
     let mut contracts = Vec::new();
     let mut errors = Vec::new();
@@ -246,7 +250,11 @@ impl Builder {
         match Expr::compile(&s.value) {
             Ok(e) => Some(e),
             Err(e) => {
-                self.error(&s.referenced, format!("invalid CEL expression: {e}"), "fix the expression");
+                self.error(
+                    &s.referenced,
+                    format!("invalid CEL expression: {e}"),
+                    "fix the expression",
+                );
                 None
             }
         }
@@ -298,7 +306,11 @@ impl Builder {
         }
         let method = raw.method.value.to_ascii_uppercase();
         if reqwest::Method::from_bytes(method.as_bytes()).is_err() {
-            self.error(&raw.method.referenced, format!("`{method}` is not an HTTP method"), "e.g. POST");
+            self.error(
+                &raw.method.referenced,
+                format!("`{method}` is not an HTTP method"),
+                "e.g. POST",
+            );
         }
         let envelopes = self.envelopes(raw.envelopes);
         let releases = self.releases(raw.releases, &envelopes);
@@ -306,7 +318,10 @@ impl Builder {
         let options = self.options(raw.options, &request);
         let probes = self.probes(raw.probes, &options);
         let boundaries = raw.boundaries.and_then(|b| {
-            for s in [&b.accepted_schema, &b.refused_schema].into_iter().flatten() {
+            for s in [&b.accepted_schema, &b.refused_schema]
+                .into_iter()
+                .flatten()
+            {
                 self.schema_file(s);
             }
             let when = self.expr(&b.inconclusive.when)?;
@@ -331,7 +346,11 @@ impl Builder {
             Some(n) => match n.to_json() {
                 v @ Value::Object(_) => v,
                 _ => {
-                    self.error(&n.loc, "`consts` must be a mapping".into(), "name each constant");
+                    self.error(
+                        &n.loc,
+                        "`consts` must be a mapping".into(),
+                        "name each constant",
+                    );
                     Value::Null
                 }
             },
@@ -340,19 +359,30 @@ impl Builder {
         let invariants = raw
             .invariants
             .iter()
-            .filter_map(|ri| invariant(ri, &self.file, &release_names).map_err(|e| self.errors.push(e)).ok())
+            .filter_map(|ri| {
+                invariant(ri, &self.file, &release_names)
+                    .map_err(|e| self.errors.push(e))
+                    .ok()
+            })
             .map(Arc::new)
             .collect::<Vec<_>>();
         let mut seen = std::collections::BTreeSet::new();
         for (ri, inv) in raw.invariants.iter().zip(&invariants) {
             if !seen.insert(inv.name.clone()) {
-                self.error(&ri.name.referenced, format!("duplicate invariant `{}`", inv.name), "rename one of them");
+                self.error(
+                    &ri.name.referenced,
+                    format!("duplicate invariant `{}`", inv.name),
+                    "rename one of them",
+                );
             }
         }
         if releases.is_empty() {
             self.errors.push(
-                LoadError::new(Location::file_only(&self.file), "the contract lists no release")
-                    .help("add at least one entry under `releases:`"),
+                LoadError::new(
+                    Location::file_only(&self.file),
+                    "the contract lists no release",
+                )
+                .help("add at least one entry under `releases:`"),
             );
             return None;
         }
@@ -405,20 +435,38 @@ impl Builder {
         let mut out: Vec<Release> = Vec::new();
         for r in raw {
             if out.iter().any(|o| o.name == r.name.value) {
-                self.error(&r.name.referenced, format!("duplicate release `{}`", r.name.value), "rename one of them");
+                self.error(
+                    &r.name.referenced,
+                    format!("duplicate release `{}`", r.name.value),
+                    "rename one of them",
+                );
             }
             if !envelopes.contains_key(&r.envelope.value) {
                 let names: Vec<&str> = envelopes.keys().map(String::as_str).collect();
-                let label = did_you_mean(&r.envelope.value, names.iter().copied())
-                    .map_or_else(|| format!("envelopes: {}", names.join(", ")), |s| format!("did you mean `{s}`?"));
-                self.error(&r.envelope.referenced, format!("unknown envelope `{}`", r.envelope.value), &label);
+                let label = did_you_mean(&r.envelope.value, names.iter().copied()).map_or_else(
+                    || format!("envelopes: {}", names.join(", ")),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                self.error(
+                    &r.envelope.referenced,
+                    format!("unknown envelope `{}`", r.envelope.value),
+                    &label,
+                );
             }
             if !r.path.value.starts_with('/') {
-                self.error(&r.path.referenced, format!("path `{}` does not start with `/`", r.path.value), "write the path below the base URL, e.g. /rest/...");
+                self.error(
+                    &r.path.referenced,
+                    format!("path `{}` does not start with `/`", r.path.value),
+                    "write the path below the base URL, e.g. /rest/...",
+                );
             }
             if let Some(o) = &r.overlay {
                 if !self.dir.join(&o.value).is_dir() {
-                    self.error(&o.referenced, format!("no overlay folder `{}` in {}", o.value, self.dir.display()), "name a folder of schema files");
+                    self.error(
+                        &o.referenced,
+                        format!("no overlay folder `{}` in {}", o.value, self.dir.display()),
+                        "name a folder of schema files",
+                    );
                 }
             }
             out.push(Release {
@@ -449,8 +497,11 @@ impl Builder {
         });
         if raw.shapes.is_empty() {
             self.errors.push(
-                LoadError::new(self.loc(&raw.fields.referenced), "`request.shapes` is empty")
-                    .help("give at least one shape, e.g. `flat: {schema: request.json}`"),
+                LoadError::new(
+                    self.loc(&raw.fields.referenced),
+                    "`request.shapes` is empty",
+                )
+                .help("give at least one shape, e.g. `flat: {schema: request.json}`"),
             );
             return None;
         }
@@ -482,12 +533,20 @@ impl Builder {
                 (None, Some(p)) => match regex::Regex::new(&p.value) {
                     Ok(re) => Choice::Pattern(re),
                     Err(e) => {
-                        self.error(&p.referenced, format!("invalid pattern: {e}"), "fix the regex");
+                        self.error(
+                            &p.referenced,
+                            format!("invalid pattern: {e}"),
+                            "fix the regex",
+                        );
                         continue;
                     }
                 },
                 _ => {
-                    self.error(&o.default.referenced, format!("option `{name}` needs `values` or `pattern`, not both or neither"), "say which values it takes");
+                    self.error(
+                        &o.default.referenced,
+                        format!("option `{name}` needs `values` or `pattern`, not both or neither"),
+                        "say which values it takes",
+                    );
                     continue;
                 }
             };
@@ -500,16 +559,31 @@ impl Builder {
                 patches: BTreeMap::new(),
             };
             if let Err(why) = def.check(&def.default) {
-                self.error(&o.default.referenced, format!("default `{}` is not a value of option `{name}`", def.default), &why);
+                self.error(
+                    &o.default.referenced,
+                    format!(
+                        "default `{}` is not a value of option `{name}`",
+                        def.default
+                    ),
+                    &why,
+                );
             }
             for (value, files) in o.patches {
                 if let Err(why) = def.check(&value) {
-                    self.error(&o.default.referenced, format!("patches for `{value}`, not a value of option `{name}`"), &why);
+                    self.error(
+                        &o.default.referenced,
+                        format!("patches for `{value}`, not a value of option `{name}`"),
+                        &why,
+                    );
                 }
                 let mut list = Vec::new();
                 for (schema, patch) in files {
                     if !self.dir.join(&patch.value).is_file() {
-                        self.error(&patch.referenced, format!("no patch file `{}` in {}", patch.value, self.dir.display()), "name a JSON Patch file beside contract.yaml");
+                        self.error(
+                            &patch.referenced,
+                            format!("no patch file `{}` in {}", patch.value, self.dir.display()),
+                            "name a JSON Patch file beside contract.yaml",
+                        );
                     }
                     list.push((schema, patch.value));
                 }
@@ -520,16 +594,25 @@ impl Builder {
         if let Some(opt) = request.as_ref().and_then(|r| r.shape_option.as_ref()) {
             match out.iter().find(|o| &o.name == opt) {
                 None => self.errors.push(
-                    LoadError::new(Location::file_only(&self.file), format!("`request.shape_option` names `{opt}`, which is not an option"))
-                        .help("declare it under `options:`"),
+                    LoadError::new(
+                        Location::file_only(&self.file),
+                        format!("`request.shape_option` names `{opt}`, which is not an option"),
+                    )
+                    .help("declare it under `options:`"),
                 ),
                 Some(def) => {
-                    let shapes: Vec<&str> = request.iter().flat_map(|r| r.shapes.iter().map(|s| s.name.as_str())).collect();
+                    let shapes: Vec<&str> = request
+                        .iter()
+                        .flat_map(|r| r.shapes.iter().map(|s| s.name.as_str()))
+                        .collect();
                     if let Choice::Values(vs) = &def.choice {
                         for v in vs.iter().filter(|v| !shapes.contains(&v.as_str())) {
                             self.errors.push(
-                                LoadError::new(Location::file_only(&self.file), format!("option `{opt}` value `{v}` names no request shape"))
-                                    .help(format!("shapes: {}", shapes.join(", "))),
+                                LoadError::new(
+                                    Location::file_only(&self.file),
+                                    format!("option `{opt}` value `{v}` names no request shape"),
+                                )
+                                .help(format!("shapes: {}", shapes.join(", "))),
                             );
                         }
                     }
@@ -544,10 +627,16 @@ impl Builder {
         for (name, p) in raw {
             if let Some(o) = &p.option {
                 if !options.iter().any(|d| d.name == o.value) {
-                    self.error(&o.referenced, format!("unknown option `{}`", o.value), "declare it under `options:`");
+                    self.error(
+                        &o.referenced,
+                        format!("unknown option `{}`", o.value),
+                        "declare it under `options:`",
+                    );
                 }
             }
-            let Some(value) = self.expr(&p.value) else { continue };
+            let Some(value) = self.expr(&p.value) else {
+                continue;
+            };
             out.push(Probe {
                 name,
                 cites: p.cites,
@@ -575,13 +664,25 @@ pub(crate) fn invariant(
         })
     };
     if !valid_name(&ri.name.value) {
-        return Err(LoadError::new(loc(&ri.name.referenced), format!("invalid invariant name `{}`", ri.name.value))
-            .label("use letters, digits, `_` and `-`"));
+        return Err(LoadError::new(
+            loc(&ri.name.referenced),
+            format!("invalid invariant name `{}`", ri.name.value),
+        )
+        .label("use letters, digits, `_` and `-`"));
     }
     if let Some(rs) = &ri.releases {
-        if let Some(bad) = rs.iter().find(|r| !releases.is_empty() && !releases.contains(r)) {
-            return Err(LoadError::new(loc(&ri.name.referenced), format!("invariant `{}` names release `{bad}`, which the contract does not list", ri.name.value))
-                .help(format!("releases: {}", releases.join(", "))));
+        if let Some(bad) = rs
+            .iter()
+            .find(|r| !releases.is_empty() && !releases.contains(r))
+        {
+            return Err(LoadError::new(
+                loc(&ri.name.referenced),
+                format!(
+                    "invariant `{}` names release `{bad}`, which the contract does not list",
+                    ri.name.value
+                ),
+            )
+            .help(format!("releases: {}", releases.join(", "))));
         }
     }
     let severity = match ri.severity.as_ref().map(|s| s.value.as_str()) {
@@ -589,18 +690,30 @@ pub(crate) fn invariant(
         Some("warning") => Severity::Warning,
         Some(other) => {
             let s = ri.severity.as_ref().map(|s| &s.referenced);
-            return Err(LoadError::new(s.map_or_else(|| Location::file_only(file), loc), format!("unknown severity `{other}`"))
-                .label("`error` (default) or `warning`"));
+            return Err(LoadError::new(
+                s.map_or_else(|| Location::file_only(file), loc),
+                format!("unknown severity `{other}`"),
+            )
+            .label("`error` (default) or `warning`"));
         }
     };
     for f in &ri.for_each {
         let ok = matches!(f.value.as_str(), "payload" | "payload_copy") || f.value.starts_with('/');
         if !ok {
-            return Err(LoadError::new(loc(&f.referenced), format!("`for_each` item `{}` is neither `payload`, `payload_copy` nor a JSON pointer", f.value))
-                .label("e.g. payload, or /resultDesc"));
+            return Err(LoadError::new(
+                loc(&f.referenced),
+                format!(
+                    "`for_each` item `{}` is neither `payload`, `payload_copy` nor a JSON pointer",
+                    f.value
+                ),
+            )
+            .label("e.g. payload, or /resultDesc"));
         }
     }
-    let binding = ri.binding.as_ref().map_or_else(|| "item".to_owned(), |b| b.value.clone());
+    let binding = ri
+        .binding
+        .as_ref()
+        .map_or_else(|| "item".to_owned(), |b| b.value.clone());
     Ok(Invariant {
         name: ri.name.value.clone(),
         cites: ri.cites.clone(),
@@ -617,5 +730,126 @@ pub(crate) fn invariant(
 }
 
 fn valid_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{ContractSet, OptionValues};
+
+    /// A contract folder `name` under a fresh temp dir with this manifest.
+    fn folder(tag: &str, name: &str, manifest: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!(
+            "cms-contract-manifest-{tag}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&root);
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(MANIFEST_FILE), manifest).unwrap();
+        std::fs::write(dir.join("req.json"), r#"{"type":"object"}"#).unwrap();
+        dir
+    }
+
+    const TOY: &str = "contract: toy\ntitle: t\nspec: t.md\nmethod: post\ncontent_type: application/json\n\
+        releases: [{name: r1, cites: c, path: /p, envelope: e}]\n\
+        envelopes: {e: {cites: c, outcome: /code, success: ok, invalid_parameter: bad, payload: /data}}\n\
+        request: {fields: req.json, shapes: {flat: {schema: req.json}}}\n";
+
+    #[test]
+    fn the_shipped_contracts_load() {
+        let set = ContractSet::new(load_all(&crate::testing::schemas_dir()).unwrap());
+        let c = set.get("agentbyworkno").unwrap();
+        assert_eq!(c.release_names(), ["2024-08", "2025-11", "8.13"]);
+        assert_eq!(c.envelope(c.release("8.13").unwrap()).outcome, "/result");
+        assert!(c.invariants.iter().any(|i| i.name == "login_date"));
+        assert_eq!(c.option("status9").unwrap().default, "rejected");
+    }
+
+    #[test]
+    fn a_toy_manifest_loads_and_defaults_fill_in() {
+        let c = load_contract(&folder("toy", "toy", TOY)).unwrap();
+        assert_eq!(c.method, "POST");
+        assert_eq!(c.request.shapes[0].name, "flat");
+        assert!(c.invariants.is_empty() && c.options.is_empty());
+    }
+
+    #[test]
+    fn mistakes_are_located_and_all_reported() {
+        let bad = TOY
+            .replace("envelope: e}", "envelope: ee}")
+            .replace(
+                "request:",
+                "invariants: [{name: x, cites: c, expr: \"a ==\"}]\nrequest:",
+            )
+            .replace(
+                "shapes: {flat: {schema: req.json}}",
+                "shapes: {flat: {schema: nope.json}}",
+            );
+        let errs = load_contract(&folder("bad", "toy", &bad)).unwrap_err();
+        let messages: Vec<&str> = errs.0.iter().map(|e| e.message.as_str()).collect();
+        assert!(messages.contains(&"unknown envelope `ee`"), "{messages:?}");
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("no schema file `nope.json`")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("invalid CEL expression")),
+            "{messages:?}"
+        );
+        let env = errs
+            .0
+            .iter()
+            .find(|e| e.message == "unknown envelope `ee`")
+            .unwrap();
+        assert_eq!(env.label.as_deref(), Some("did you mean `e`?"));
+        assert_eq!(env.location.line, 6);
+
+        let typo = TOY.replace("title: t", "titel: t");
+        let e = &load_contract(&folder("typo", "toy", &typo)).unwrap_err().0[0];
+        assert_eq!(e.message, "unknown field `titel`");
+        assert_eq!(e.label.as_deref(), Some("did you mean `title`?"));
+
+        let e = &load_contract(&folder("name", "other", TOY)).unwrap_err().0[0];
+        assert_eq!(
+            e.message,
+            "the contract is named `toy` but its folder is `other`"
+        );
+    }
+
+    #[test]
+    fn options_resolve_by_name_or_contract_and_refuse_mistakes() {
+        let set = crate::testing::contracts();
+        let given = |pairs: &[(&str, &str)]| {
+            let v: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            OptionValues::resolve(&set, &v)
+        };
+        let v = given(&[]).unwrap();
+        assert_eq!(v.get("agentbyworkno", "body_shape"), Some("wrapped"));
+        let v = given(&[("agentbyworkno.body_shape", "flat"), ("status9", "allowed")]).unwrap();
+        assert_eq!(v.get("agentbyworkno", "body_shape"), Some("flat"));
+        assert_eq!(v.get("agentbyworkno", "status9"), Some("allowed"));
+        let e = given(&[("body_shap", "flat")]).unwrap_err();
+        assert!(e[0].contains("did you mean `body_shape`?"), "{e:?}");
+        let e = given(&[("status9", "maybe")]).unwrap_err();
+        assert!(
+            e[0].contains("it takes one of: rejected, allowed (open question 5)"),
+            "{e:?}"
+        );
+        let e = given(&[("unknown_agent_code", "100002")]).unwrap_err();
+        assert!(e[0].contains("a value matching"), "{e:?}");
+        assert!(given(&[("unknown_agent_code", "0100002")]).is_ok());
+        let e = given(&[("nope.status9", "allowed")]).unwrap_err();
+        assert!(e[0].starts_with("unknown contract `nope`"), "{e:?}");
+    }
 }

@@ -46,11 +46,7 @@ pub fn render(results: &[CaseResult], info: &RunInfo) -> String {
             Outcome::Skipped => ("skip", "SKIPPED"),
             Outcome::Inconclusive => ("skip", "INCONCLUSIVE"),
         };
-        let open = if !r.outcome().is_red() {
-            ""
-        } else {
-            " open"
-        };
+        let open = if !r.outcome().is_red() { "" } else { " open" };
         let _ = writeln!(
             out,
             "<details{open}><summary><span class=\"{class}\">{word}</span> {} <span class=\"src\">{}</span></summary>",

@@ -15,8 +15,8 @@
 //! read the token and at most one byte after it. serde_json's recursion limit
 //! (128 levels) stays on.
 
-use crate::result::NumberToken;
 use crate::check::pointer_push;
+use crate::result::NumberToken;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};

@@ -221,8 +221,15 @@ impl Runner {
             ));
         }
         if let Some(snap) = &e.snapshot {
-            let volatile = |k: &str, v: &Value| case.contract.as_ref().is_some_and(|c| c.is_volatile(k, v));
-            failures.extend(check::snapshot::check(snap, r.status, r.json.as_ref(), &volatile, &cite));
+            let volatile =
+                |k: &str, v: &Value| case.contract.as_ref().is_some_and(|c| c.is_volatile(k, v));
+            failures.extend(check::snapshot::check(
+                snap,
+                r.status,
+                r.json.as_ref(),
+                &volatile,
+                &cite,
+            ));
         }
         let needs_json = e.json || e.schema.is_some() || e.body.is_some();
         let Some(json) = &r.json else {
@@ -251,7 +258,10 @@ impl Runner {
         if let Some(m) = &e.body {
             failures.extend(check::body::check(m, json, &cite));
         }
-        let (Some((c, rel)), Some(root)) = (contract, case.contract.as_ref().and_then(|c| self.roots.get(&c.name))) else {
+        let (Some((c, rel)), Some(root)) = (
+            contract,
+            case.contract.as_ref().and_then(|c| self.roots.get(&c.name)),
+        ) else {
             return None;
         };
         let request = request_value(case, self.options());

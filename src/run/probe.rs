@@ -62,12 +62,20 @@ impl Probes {
             .entry(contract.name.clone())
             .or_default()
             .clone();
-        cell.get_or_init(|| self.ask(contract, runner)).await.clone()
+        cell.get_or_init(|| self.ask(contract, runner))
+            .await
+            .clone()
     }
 
     async fn ask(&self, contract: &Contract, runner: &Runner) -> Value {
         let mut out = Map::new();
-        for p in self.plan.by_contract.get(&contract.name).into_iter().flatten() {
+        for p in self
+            .plan
+            .by_contract
+            .get(&contract.name)
+            .into_iter()
+            .flatten()
+        {
             let value = match &p.answer {
                 ProbeAnswer::Pinned(v) => v.clone(),
                 ProbeAnswer::Ask(case) => ask_one(contract, &p.name, case, runner).await,

@@ -74,7 +74,9 @@ pub fn request_value(case: &Case, options: &OptionValues) -> Value {
     let body = body_json(case, options);
     let query = match (&case.request.body, &body, &case.contract) {
         (Body::Query(m), _, _) => Value::Object(m.clone()),
-        (_, Some(b), Some(c)) => c.fields_of(b).map_or(Value::Null, |m| Value::Object(m.clone())),
+        (_, Some(b), Some(c)) => c
+            .fields_of(b)
+            .map_or(Value::Null, |m| Value::Object(m.clone())),
         (_, Some(Value::Object(o)), None) => Value::Object(o.clone()),
         _ => Value::Null,
     };
@@ -135,18 +137,20 @@ pub fn prepare(
                 _ => (creds.clone(), now),
             };
             // The path and query as the URL API wrote them: exactly what is sent.
-            Some(sign_parts(
-                &creds,
-                ts,
-                target,
-                &req.method,
-                url.path(),
-                url.query().unwrap_or(""),
-                &headers,
-                &body,
-                false,
+            Some(
+                sign_parts(
+                    &creds,
+                    ts,
+                    target,
+                    &req.method,
+                    url.path(),
+                    url.query().unwrap_or(""),
+                    &headers,
+                    &body,
+                    false,
+                )
+                .0,
             )
-            .0)
         }
     };
     let mut body = body;
@@ -235,7 +239,10 @@ pub fn sign(
         .unwrap_or((path_and_query, ""));
     // The path the server sees: the base URL's own path prefix, then the case's.
     let path = format!("{}{path}", target.path_prefix());
-    sign_parts(creds, ts, target, method, &path, query, headers, body, false).0
+    sign_parts(
+        creds, ts, target, method, &path, query, headers, body, false,
+    )
+    .0
 }
 
 /// [`sign`], and the canonical request it signed (for `sign --verbose`; it
@@ -343,6 +350,18 @@ mod tests {
     use crate::location::Location;
     use serde_json::json;
 
+    const ENDPOINT_PATH: &str = "/rest/cmsapp/v1/openapi/agent/agentbyworkno";
+
+    /// The default option values (agentbyworkno wraps its fields).
+    fn defaults() -> OptionValues {
+        crate::testing::catalog(&[]).options().clone()
+    }
+
+    /// `prepare` with the default options.
+    fn prep(c: &Case, t: &Target, ts: Timestamp) -> PreparedRequest {
+        prepare(c, t, &defaults(), ts)
+    }
+
     fn case(auth: AuthMode) -> Case {
         let src = Location::file_only(std::path::Path::new("c.yaml"));
         Case {
@@ -351,9 +370,16 @@ mod tests {
             description: None,
             tags: vec![],
             source: src.clone(),
+            contract: Some(crate::testing::contract("agentbyworkno")),
+            release: Some(
+                crate::testing::contract("agentbyworkno")
+                    .default_release()
+                    .clone(),
+            ),
+            skip: None,
             request: crate::case::Request {
                 method: "POST".into(),
-                path: crate::contract::ENDPOINT_PATH.into(),
+                path: ENDPOINT_PATH.into(),
                 headers: vec![(
                     "Content-Type".into(),
                     "application/json;charset=UTF-8".into(),
@@ -366,17 +392,7 @@ mod tests {
                 ),
                 auth,
             },
-            expect: crate::case::Expect {
-                status: vec![200],
-                status_source: src,
-                json: true,
-                schema: None,
-                body: None,
-                rules: vec![],
-                release: Default::default(),
-                snapshot: None,
-                rejected: None,
-            },
+            expect: crate::case::Expect::nothing(src),
         }
     }
 
@@ -389,7 +405,7 @@ mod tests {
     #[test]
     fn signed_request_matches_the_spec_vector_and_is_redacted() {
         let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
-        let p = prepare(&case(AuthMode::Signed), &target(), ts);
+        let p = prep(&case(AuthMode::Signed), &target(), ts);
         assert_eq!(
             p.body,
             br#"{"queryParam":{"ccId":1,"vdn":1,"agentId":101}}"#
@@ -420,7 +436,7 @@ mod tests {
             "content-type".into(),
             "host".into(),
         ];
-        let p = prepare(&case(AuthMode::Signed), &t, ts);
+        let p = prep(&case(AuthMode::Signed), &t, ts);
         let auth = &p
             .headers
             .iter()
@@ -431,9 +447,10 @@ mod tests {
             auth.ends_with("7066b2be902b5abaf611d7eab3235587250d7ef0048d6790aaa2458c4da31a9e"),
             "{auth}"
         );
-        t.body_shape = BodyShape::Flat;
+        let mut flat = defaults();
+        flat.set("agentbyworkno", "body_shape", "flat");
         assert_eq!(
-            prepare(&case(AuthMode::Signed), &t, ts).body,
+            prepare(&case(AuthMode::Signed), &t, &flat, ts).body,
             br#"{"ccId":1,"vdn":1,"agentId":101}"#
         );
     }
@@ -441,25 +458,25 @@ mod tests {
     #[test]
     fn negative_auth_modes_differ_from_the_good_signature() {
         let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
-        let good = prepare(&case(AuthMode::Signed), &target(), ts);
+        let good = prep(&case(AuthMode::Signed), &target(), ts);
         let get = |p: &PreparedRequest| {
             p.headers
                 .iter()
                 .find(|(k, _)| k == "Authorization")
                 .map(|(_, v)| v.clone())
         };
-        assert_eq!(get(&prepare(&case(AuthMode::None), &target(), ts)), None);
+        assert_eq!(get(&prep(&case(AuthMode::None), &target(), ts)), None);
         assert_eq!(
-            get(&prepare(&case(AuthMode::Blank), &target(), ts)).as_deref(),
+            get(&prep(&case(AuthMode::Blank), &target(), ts)).as_deref(),
             Some("")
         );
         assert_ne!(
-            get(&prepare(&case(AuthMode::WrongSignature), &target(), ts)),
+            get(&prep(&case(AuthMode::WrongSignature), &target(), ts)),
             get(&good)
         );
-        let stale = get(&prepare(&case(AuthMode::StaleTimestamp), &target(), ts)).unwrap();
+        let stale = get(&prep(&case(AuthMode::StaleTimestamp), &target(), ts)).unwrap();
         assert!(stale.contains("2023-12-31T22:00:00Z"), "{stale}");
-        let tampered = prepare(&case(AuthMode::TamperedBody), &target(), ts);
+        let tampered = prep(&case(AuthMode::TamperedBody), &target(), ts);
         assert_eq!(get(&tampered), get(&good));
         assert_ne!(tampered.body, good.body);
     }
@@ -480,7 +497,7 @@ mod tests {
             t.credentials = Some(Credentials::new("ak", "sk"));
             let mut c = case(AuthMode::Signed);
             c.request.path = path.into();
-            let p = prepare(&c, &t, ts);
+            let p = prep(&c, &t, ts);
             let why = p
                 .refused
                 .as_deref()
@@ -501,7 +518,7 @@ mod tests {
         let mut c = case(AuthMode::Signed);
         // A URL parser resolves `..`: what is signed must be what is sent.
         c.request.path = "/a/../rest/x y?q=1".into();
-        let p = prepare(&c, &t, ts);
+        let p = prep(&c, &t, ts);
         assert_eq!(p.refused, None);
         assert_eq!(p.url, "http://cms:28080/gw/rest/x%20y?q=1");
         let auth = p
@@ -545,9 +562,9 @@ mod tests {
         t.credentials = Some(Credentials::new("ak", "sk"));
         t.signed_headers = vec!["content-type".into(), "host".into()];
         let mut c = case(AuthMode::Signed);
-        c.request.path = format!("{}?x=a%20b", crate::contract::ENDPOINT_PATH);
+        c.request.path = format!("{}?x=a%20b", ENDPOINT_PATH);
         c.request.headers.clear();
-        let p = prepare(&c, &t, ts);
+        let p = prep(&c, &t, ts);
         assert!(
             p.url.starts_with("https://10.22.26.181:28080/gw/rest/"),
             "{}",
@@ -562,7 +579,7 @@ mod tests {
         assert!(auth.is_some_and(|a| a.contains("/host/")), "{auth:?}");
         let header = |n: &str| (n == "host").then(|| "10.22.26.181:28080".to_string());
         let query = [("x".to_string(), "a b".to_string())];
-        let path = format!("/gw{}", crate::contract::ENDPOINT_PATH);
+        let path = format!("/gw{}", ENDPOINT_PATH);
         auth::verify(
             auth,
             t.credentials.as_ref().unwrap(),

@@ -180,10 +180,12 @@ impl SchemaSet {
                     message: json_message(&error),
                     path: path.clone(),
                 })?;
-            let doc = documents.get_mut(&file).ok_or_else(|| SchemaError::Compile {
-                path: path.clone(),
-                message: format!("the patch is for `{file}`, which the contract does not have"),
-            })?;
+            let doc = documents
+                .get_mut(&file)
+                .ok_or_else(|| SchemaError::Compile {
+                    path: path.clone(),
+                    message: format!("the patch is for `{file}`, which the contract does not have"),
+                })?;
             json_patch::patch(doc, &patch).map_err(|e| SchemaError::Compile {
                 path: path.clone(),
                 message: format!("the patch does not apply to `{file}`: {e}"),
@@ -317,7 +319,11 @@ impl SchemaCatalog {
     }
 
     /// The set of `contract` and `release`, compiled on first use.
-    pub fn get(&self, contract: &Contract, release: &Release) -> Result<Arc<SchemaSet>, SchemaError> {
+    pub fn get(
+        &self,
+        contract: &Contract,
+        release: &Release,
+    ) -> Result<Arc<SchemaSet>, SchemaError> {
         static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
         let key = (
             contract.dir.clone(),
@@ -522,7 +528,6 @@ fn nearest_branch<T>(branches: &[Vec<T>]) -> Option<&[T]> {
         _ => None,
     }
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -128,7 +128,12 @@ impl<'a> Docs<'a> {
 
     /// Walk from `documents[name]` down instance `pointer`; at the end, the
     /// first subschema for which `leaf` holds gives `Some(title so far)`.
-    fn walk(&self, name: &str, pointer: &str, leaf: &dyn Fn(&Value) -> bool) -> Option<Option<String>> {
+    fn walk(
+        &self,
+        name: &str,
+        pointer: &str,
+        leaf: &dyn Fn(&Value) -> bool,
+    ) -> Option<Option<String>> {
         let (doc_name, doc) = self.documents.get_key_value(name)?;
         let tokens: Vec<String> = pointer
             .split('/')

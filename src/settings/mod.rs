@@ -131,7 +131,11 @@ impl Layer {
                 Ok(())
             }
             let list = |v: &str| -> Vec<String> {
-                v.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect()
             };
             // An empty variable says nothing (so `CMS_BASE_URL= cmd` unsets it).
             if value.is_empty() {
@@ -186,7 +190,11 @@ impl Layer {
                 }
             }
         }
-        let r = if errors.is_empty() { Ok(layer) } else { Err(errors) };
+        let r = if errors.is_empty() {
+            Ok(layer)
+        } else {
+            Err(errors)
+        };
         (r, warnings)
     }
 }
@@ -309,7 +317,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -345,6 +356,9 @@ mod tests {
         assert_eq!(errors.len(), 2);
         assert!(errors[0].starts_with("environment variable CMS_JOBS: `0` is not a number of jobs"));
         let (_, warnings) = Layer::from_env(&env(&[("CMS_BASEURL", "http://x")]));
-        assert!(warnings[0].contains("did you mean CMS_BASE_URL?"), "{warnings:?}");
+        assert!(
+            warnings[0].contains("did you mean CMS_BASE_URL?"),
+            "{warnings:?}"
+        );
     }
 }

@@ -91,8 +91,11 @@ pub fn load(path: &Path) -> Result<Layer, LoadError> {
     }
     for (key, v) in [("body_shape", &raw.body_shape), ("status9", &raw.status9)] {
         if let Some(n) = v {
-            return Err(fail(n, format!("`{key}` is a contract option now"))
-                .label(format!("move it under `options:`, e.g. `options: {{{key}: ...}}`")));
+            return Err(
+                fail(n, format!("`{key}` is a contract option now")).label(format!(
+                    "move it under `options:`, e.g. `options: {{{key}: ...}}`"
+                )),
+            );
         }
     }
     // One parser per value: the flag's.
@@ -112,21 +115,24 @@ pub fn load(path: &Path) -> Result<Layer, LoadError> {
     let signed_headers = match &raw.signed_headers {
         None => None,
         Some(list) if list.is_empty() => {
-            return Err(LoadError::new(Location::file_only(path), "`signed_headers` is empty")
-                .help("sign at least `host` (the vendor sample)")
-                .without_snippet())
+            return Err(
+                LoadError::new(Location::file_only(path), "`signed_headers` is empty")
+                    .help("sign at least `host` (the vendor sample)")
+                    .without_snippet(),
+            )
         }
         Some(list) => {
             let mut names = Vec::new();
             for n in list {
-                names.push(scalar(n).ok_or_else(|| fail(n, "a header name must be a string".into()))?);
+                names.push(
+                    scalar(n).ok_or_else(|| fail(n, "a header name must be a string".into()))?,
+                );
             }
             let first = &list[0];
             Some(
-                names
-                    .join(",")
-                    .parse()
-                    .map_err(|e: ValueError| fail(first, format!("invalid `signed_headers`: {e}")))?,
+                names.join(",").parse().map_err(|e: ValueError| {
+                    fail(first, format!("invalid `signed_headers`: {e}"))
+                })?,
             )
         }
     };
@@ -185,7 +191,10 @@ fn pairs(
     fail: &dyn Fn(&Node, String) -> LoadError,
 ) -> Result<Vec<(String, String)>, LoadError> {
     let NodeValue::Map(entries) = &n.value else {
-        return Err(fail(n, format!("`{key}` must be a mapping of names to values")));
+        return Err(fail(
+            n,
+            format!("`{key}` must be a mapping of names to values"),
+        ));
     };
     let mut out = Vec::new();
     for (k, v) in entries {
@@ -194,7 +203,9 @@ fn pairs(
                 let mut parts = Vec::new();
                 for i in items {
                     match (&i.value, scalar(i)) {
-                        (NodeValue::Str(_) | NodeValue::Int(_) | NodeValue::UInt(_), Some(t)) => parts.push(t),
+                        (NodeValue::Str(_) | NodeValue::Int(_) | NodeValue::UInt(_), Some(t)) => {
+                            parts.push(t)
+                        }
                         (other, _) => {
                             return Err(fail(
                                 i,
@@ -211,7 +222,10 @@ fn pairs(
             }
             NodeValue::Null => "null".into(),
             _ => scalar(v).ok_or_else(|| {
-                fail(v, format!("`{}.{}` must be a scalar or a list", key, k.value))
+                fail(
+                    v,
+                    format!("`{}.{}` must be a scalar or a list", key, k.value),
+                )
             })?,
         };
         out.push((k.value.clone(), text));
@@ -252,7 +266,10 @@ mod tests {
         );
         assert_eq!(l.jobs.unwrap().get(), 4);
         assert_eq!(l.cacert, Some(p.parent().unwrap().join("ca.pem")));
-        assert_eq!(l.vars[1], ("known_agents".to_string(), "1001,1002".to_string()));
+        assert_eq!(
+            l.vars[1],
+            ("known_agents".to_string(), "1001,1002".to_string())
+        );
     }
 
     #[test]

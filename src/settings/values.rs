@@ -276,8 +276,14 @@ mod tests {
 
     #[test]
     fn seconds_rates_and_urls() {
-        assert_eq!("2.5".parse::<Seconds>().unwrap().get(), Duration::from_millis(2500));
-        assert_eq!("3s".parse::<Seconds>().unwrap().get(), Duration::from_secs(3));
+        assert_eq!(
+            "2.5".parse::<Seconds>().unwrap().get(),
+            Duration::from_millis(2500)
+        );
+        assert_eq!(
+            "3s".parse::<Seconds>().unwrap().get(),
+            Duration::from_secs(3)
+        );
         for bad in ["0", "-1", "inf", "NaN", "86401"] {
             assert!(bad.parse::<Seconds>().is_err(), "{bad}");
         }
@@ -287,7 +293,11 @@ mod tests {
             "https://cms:28080/".parse::<BaseUrl>().unwrap().as_str(),
             "https://cms:28080"
         );
-        assert!("https://u:p@cms".parse::<BaseUrl>().unwrap_err().0.contains("user info"));
+        assert!("https://u:p@cms"
+            .parse::<BaseUrl>()
+            .unwrap_err()
+            .0
+            .contains("user info"));
         assert!("ftp://cms".parse::<BaseUrl>().is_err());
         assert!("https://cms/?a=1".parse::<BaseUrl>().is_err());
     }
@@ -295,7 +305,10 @@ mod tests {
     #[test]
     fn signed_headers_are_validated_like_the_profile() {
         assert_eq!(
-            "Host, content-type,host".parse::<SignedHeaders>().unwrap().names(),
+            "Host, content-type,host"
+                .parse::<SignedHeaders>()
+                .unwrap()
+                .names(),
             ["content-type", "host"]
         );
         let e = "hst".parse::<SignedHeaders>().unwrap_err();

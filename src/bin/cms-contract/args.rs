@@ -120,7 +120,10 @@ pub struct SimArgs {
 impl SimArgs {
     /// Whether any simulator flag was given.
     pub fn any(&self) -> bool {
-        self.sim_fault.is_some() || self.sim_variant.is_some() || self.sim_release.is_some() || self.sim_churn.is_some()
+        self.sim_fault.is_some()
+            || self.sim_variant.is_some()
+            || self.sim_release.is_some()
+            || self.sim_churn.is_some()
     }
 
     /// The simulator these flags ask for.
@@ -144,19 +147,23 @@ pub fn pair(s: &str) -> Result<(String, String), String> {
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
     if !ok {
-        return Err(format!("`{k}` is not a name (letters, digits, `_`, `-`, `.`)"));
+        return Err(format!(
+            "`{k}` is not a name (letters, digits, `_`, `-`, `.`)"
+        ));
     }
     Ok((k.to_owned(), v.to_owned()))
 }
 
 /// A fault name, with a pointer to the list.
 pub fn fault(s: &str) -> Result<Fault, String> {
-    Fault::parse(s).ok_or_else(|| format!("unknown fault `{s}`; see `cms-contract serve --list-faults`"))
+    Fault::parse(s)
+        .ok_or_else(|| format!("unknown fault `{s}`; see `cms-contract serve --list-faults`"))
 }
 
 /// A variant name, with a pointer to the list.
 pub fn variant(s: &str) -> Result<Variant, String> {
-    Variant::parse(s).ok_or_else(|| format!("unknown variant `{s}`; see `cms-contract serve --list-faults`"))
+    Variant::parse(s)
+        .ok_or_else(|| format!("unknown variant `{s}`; see `cms-contract serve --list-faults`"))
 }
 
 impl CommonArgs {
@@ -210,7 +217,12 @@ impl SelectArgs {
 }
 
 /// Prepare a session from a flag layer.
-pub fn session(flags: Layer, schemas: Option<PathBuf>, sim: Simulated, jobs: Option<Jobs>) -> Result<Session, Printed> {
+pub fn session(
+    flags: Layer,
+    schemas: Option<PathBuf>,
+    sim: Simulated,
+    jobs: Option<Jobs>,
+) -> Result<Session, Printed> {
     let mut flags = flags;
     flags.jobs = jobs;
     Session::prepare(
@@ -236,7 +248,8 @@ pub fn cases(session: &Session, select: &SelectArgs) -> anyhow::Result<CaseSet> 
     let selected = set
         .retain(|c: &Case| {
             session.selects(c)
-                && (select.filter.is_empty() || select.filter.iter().any(|f| c.id().contains(f.as_str())))
+                && (select.filter.is_empty()
+                    || select.filter.iter().any(|f| c.id().contains(f.as_str())))
         })
         .map_err(|e| Printed(e.render()))?;
     if selected.is_empty() {

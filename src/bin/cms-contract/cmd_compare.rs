@@ -46,14 +46,22 @@ enum Side {
 
 fn side(spec: &str) -> anyhow::Result<Side> {
     let Some(rest) = spec.strip_prefix("sim") else {
-        let url: BaseUrl = spec.parse().map_err(|e| anyhow::anyhow!("error: {spec}: {e}"))?;
+        let url: BaseUrl = spec
+            .parse()
+            .map_err(|e| anyhow::anyhow!("error: {spec}: {e}"))?;
         return Ok(Side::Url(url));
     };
     let mut sim = Simulated::default();
-    let mut parts = rest.trim_start_matches(':').split(':').filter(|p| !p.is_empty());
+    let mut parts = rest
+        .trim_start_matches(':')
+        .split(':')
+        .filter(|p| !p.is_empty());
     if let Some(r) = parts.next() {
         if !cms_sim::RELEASES.contains(&r) {
-            anyhow::bail!("error: {spec}: the simulator serves releases {}", cms_sim::RELEASES.join(", "));
+            anyhow::bail!(
+                "error: {spec}: the simulator serves releases {}",
+                cms_sim::RELEASES.join(", ")
+            );
         }
         sim.release = Some(r.to_owned());
     }
@@ -96,8 +104,12 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
     let baseline = prepare(&a, &a.baseline)?;
     let candidate = prepare(&a, &a.candidate)?;
     // One set of cases (the baseline's variables) so both sides get the same requests.
-    let cases = args::cases(&baseline, &a.select)?.to_vec().map_err(|e| Printed(e.render()))?;
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let cases = args::cases(&baseline, &a.select)?
+        .to_vec()
+        .map_err(|e| Printed(e.render()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let jobs = baseline.settings.jobs.get();
     let (b, c) = rt.block_on(async {
         for n in baseline.notices.iter().chain(&candidate.notices) {
@@ -129,7 +141,8 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
-        std::fs::write(p, serde_json::to_string_pretty(&doc)?).with_context(|| format!("cannot write {}", p.display()))?;
+        std::fs::write(p, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| format!("cannot write {}", p.display()))?;
     }
     let breaking = cmp.is_breaking();
     if !a.verbose {

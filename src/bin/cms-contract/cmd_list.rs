@@ -21,7 +21,12 @@ pub fn list(a: ListArgs, check_only: bool) -> anyhow::Result<ExitCode> {
     let mut flags = a.target.common.layer();
     flags.target = a.target.target.clone();
     a.select.apply(&mut flags);
-    let session = args::session(flags, a.target.common.schemas.clone(), Simulated::default(), None)?;
+    let session = args::session(
+        flags,
+        a.target.common.schemas.clone(),
+        Simulated::default(),
+        None,
+    )?;
     let set = args::cases(&session, &a.select)?;
     if !check_only {
         let mut out = stdout();

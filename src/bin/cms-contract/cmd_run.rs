@@ -59,13 +59,20 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     flags.target = a.target.target.clone();
     a.connect.apply(&mut flags);
     a.select.apply(&mut flags);
-    let session = args::session(flags, a.target.common.schemas.clone(), a.sim.simulated(), a.jobs)?;
+    let session = args::session(
+        flags,
+        a.target.common.schemas.clone(),
+        a.sim.simulated(),
+        a.jobs,
+    )?;
     if a.sim.any() && !session.is_embedded() {
         anyhow::bail!("error: --sim-* flags apply to the embedded simulator only; drop --target/CMS_BASE_URL/the profile's base_url");
     }
     let bless = cms_contract::bless::requested(a.bless, &|k| std::env::var(k).ok())
         .map_err(|e| anyhow::anyhow!("error: {e}"))?;
-    let mut cases = args::cases(&session, &a.select)?.to_vec().map_err(|e| Printed(e.render()))?;
+    let mut cases = args::cases(&session, &a.select)?
+        .to_vec()
+        .map_err(|e| Printed(e.render()))?;
     if bless {
         cms_contract::bless::forget_snapshots(&mut cases);
     }
@@ -89,12 +96,16 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             info.target
         );
         let mut progress = Progress::new(cases.len(), style);
-        let results = live.runner.run_all(&cases, jobs, |r| progress.update(r)).await;
+        let results = live
+            .runner
+            .run_all(&cases, jobs, |r| progress.update(r))
+            .await;
         progress.finish();
         anyhow::Ok(results)
     })?;
     if bless {
-        let written = cms_contract::bless::write(&cases, &results).context("cannot write snapshots")?;
+        let written =
+            cms_contract::bless::write(&cases, &results).context("cannot write snapshots")?;
         note!(
             "blessed: {} snapshots written ({} cases had no reply)",
             written.len(),

@@ -71,26 +71,35 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     cfg.validate().map_err(|e| anyhow::anyhow!("error: {e}"))?;
     match (std::env::var("CMS_AK"), std::env::var("CMS_SK")) {
-        (Ok(ak), Ok(sk)) if !ak.is_empty() && !sk.is_empty() => cfg.credentials = Credentials::new(ak, sk),
+        (Ok(ak), Ok(sk)) if !ak.is_empty() && !sk.is_empty() => {
+            cfg.credentials = Credentials::new(ak, sk)
+        }
         _ => {}
     }
     let addr: std::net::SocketAddr = format!("{}:{}", a.bind, a.port)
         .parse()
         .with_context(|| format!("`{}:{}` is not an address to bind", a.bind, a.port))?;
     let ak = cfg.credentials.ak.clone();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let tls = match &a.tls {
         None => None,
         Some(dir) => {
             use cms_sim::tls::{generate, ClientAuth};
-            let pki = generate(&["localhost", "127.0.0.1", &a.bind]).map_err(|e| anyhow::anyhow!("error: {e}"))?;
-            let files = pki.write_to(dir).map_err(|e| anyhow::anyhow!("error: {e}"))?;
+            let pki = generate(&["localhost", "127.0.0.1", &a.bind])
+                .map_err(|e| anyhow::anyhow!("error: {e}"))?;
+            let files = pki
+                .write_to(dir)
+                .map_err(|e| anyhow::anyhow!("error: {e}"))?;
             let auth = if a.require_client_cert {
                 ClientAuth::Required
             } else {
                 ClientAuth::Off
             };
-            let server = pki.server_config(auth).map_err(|e| anyhow::anyhow!("error: {e}"))?;
+            let server = pki
+                .server_config(auth)
+                .map_err(|e| anyhow::anyhow!("error: {e}"))?;
             note!(
                 "TLS: trust {} with --cacert (client certificate: {})",
                 files.ca.display(),
@@ -133,9 +142,18 @@ fn list() -> anyhow::Result<ExitCode> {
     }
     writeln!(out, "conforming variants (allowed latitude):")?;
     for v in Variant::all() {
-        writeln!(out, "    {:<34} [{}] {}", v.name(), scope(v.endpoint()), v.describe())?;
+        writeln!(
+            out,
+            "    {:<34} [{}] {}",
+            v.name(),
+            scope(v.endpoint()),
+            v.describe()
+        )?;
     }
-    writeln!(out, "options (open questions; every value conforming; --option endpoint.name=value):")?;
+    writeln!(
+        out,
+        "options (open questions; every value conforming; --option endpoint.name=value):"
+    )?;
     for o in cms_sim::options() {
         writeln!(
             out,

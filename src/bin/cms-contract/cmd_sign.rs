@@ -51,12 +51,14 @@ pub fn sign(a: SignArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("error: --path `{}` must start with `/`", a.path);
     }
     let body = match &a.body_file {
-        Some(file) => std::fs::read(file).with_context(|| format!("cannot read body file {}", file.display()))?,
+        Some(file) => std::fs::read(file)
+            .with_context(|| format!("cannot read body file {}", file.display()))?,
         None => a.body.clone().into_bytes(),
     };
     let ts = match &a.timestamp {
-        Some(t) => Timestamp::parse(t)
-            .ok_or_else(|| anyhow::anyhow!("error: --timestamp `{t}` is not YYYY-MM-DDTHH:MM:SSZ"))?,
+        Some(t) => Timestamp::parse(t).ok_or_else(|| {
+            anyhow::anyhow!("error: --timestamp `{t}` is not YYYY-MM-DDTHH:MM:SSZ")
+        })?,
         None => Timestamp::now(),
     };
     // The target only carries the host: signed exactly as given, never
