@@ -213,6 +213,8 @@ fn sign_prints_the_spec_vector() {
     let o = cli(
         &[
             "sign",
+            "--contract",
+            "agentbyworkno",
             "--host",
             "10.22.26.181:28080",
             "--timestamp",
@@ -227,7 +229,7 @@ fn sign_prints_the_spec_vector() {
         String::from_utf8_lossy(&o.stdout).trim(),
         "Authorization: auth-v2/globalaktest/2024-01-01T00:00:00Z/host/2da95fd4bf39ceb59782ffe762256861457efda80e2a2701cca0b565f27f894b"
     );
-    let o = cli(&["sign", "--host", "h:1"], &[]);
+    let o = cli(&["sign", "--host", "h:1", "--path", "/p"], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("CMS_AK"));
 }
@@ -376,7 +378,7 @@ fn a_closed_pipe_ends_output_quietly_with_the_usual_exit_code() {
         (&["check"], 0),
         (&["schema"], 0),
         (&["serve", "--list-faults"], 0),
-        (&["sign", "--host", "h:1"], 0),
+        (&["sign", "--host", "h:1", "--path", "/p"], 0),
         (&["run", "--tag", "sample"], 0),
         (
             &[
@@ -597,7 +599,7 @@ fn check_refuses_a_huge_expansion_at_once_and_in_little_memory() {
 
     let o = cli(&["check", "--max-cases", "0"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("at least 1"), "{}", text(&o));
+    assert!(text(&o).contains("give a whole number from 1"), "{}", text(&o));
     let o = cli(&["list", "--max-cases", "5"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("over the limit of 5"), "{}", text(&o));

@@ -1,33 +1,36 @@
-//! Self-check of detection power: the shipped suite against the embedded
+//! Self-check of detection power: the shipped suites against the embedded
 //! simulator with each fault mode (one contract violation each) must turn
-//! red, and against each conforming variant must stay green.
+//! red, and against each conforming variant and each open-question answer
+//! the simulator serves must stay green.
 
 mod common;
 
-use cms_contract::contract::{BodyShape, Status9};
+use cms_contract::embedded::{Fault, Simulated, Variant};
 use cms_contract::report::{text, Style};
-use cms_contract::setup::Options;
-use cms_contract::sim::{Fault, Variant};
-use common::{assert_green, failed, run_suite};
+use common::{assert_green, failed, run_suite, undecided, Setup};
 
-/// The simulator's loginDate faults, which today's engine cannot see yet:
-/// it checks no loginDate invariant (Table 4 row 2.6) until the engine's new
-/// invariants land.
-const LOGIN_DATE_FAULTS: [&str; 3] = [
-    "login-sentinel-signed-in",
-    "login-seconds",
-    "login-real-signed-out",
-];
+/// The endpoints the shipped suites check (a suite per contract under `cases/`).
+fn endpoints_with_suites() -> Vec<String> {
+    let session = Setup::default().session();
+    let cases = session
+        .load(&[common::root().join("cases")], &mut Vec::new())
+        .and_then(|s| s.to_vec())
+        .expect("cases load");
+    let mut names: Vec<String> = cases
+        .iter()
+        .filter_map(|c| c.contract.as_ref().map(|k| k.name.clone()))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
 
-/// The faults the shipped suite can always see: the family-wide ones and
-/// today's agentbyworkno ones. The three other endpoints have no shipped
-/// cases yet, and the loginDate faults need invariants the engine does not
-/// have yet; add them here when their cases and invariants land.
-fn visible_faults() -> Vec<Fault> {
+/// Every fault of the family, or of an endpoint the shipped suites check.
+fn checked_faults() -> Vec<Fault> {
+    let endpoints = endpoints_with_suites();
     Fault::all()
         .into_iter()
-        .filter(|f| matches!(f.endpoint(), None | Some("agentbyworkno")))
-        .filter(|f| !LOGIN_DATE_FAULTS.contains(&f.name()))
+        .filter(|f| f.endpoint().is_none_or(|e| endpoints.iter().any(|n| n == e)))
         .collect()
 }
 
@@ -36,13 +39,9 @@ async fn every_fault_is_caught_by_the_shipped_suite() {
     let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
     let mut missed = Vec::new();
     let mut out_of_date = Vec::new();
-    let faults = visible_faults();
+    let faults = checked_faults();
     for fault in &faults {
-        let results = run_suite(Options {
-            sim_fault: Some(*fault),
-            ..Options::default()
-        })
-        .await;
+        let results = run_suite(Setup::fault(*fault)).await;
         let red = failed(&results).len();
         if red == 0 {
             missed.push(fault.name());
@@ -66,10 +65,7 @@ async fn every_fault_is_caught_by_the_shipped_suite() {
         missed.is_empty(),
         "faults the suite does not catch: {missed:?}"
     );
-    assert!(
-        faults.len() >= 20,
-        "the issue asks for at least 20 distinct faults"
-    );
+    assert!(faults.len() >= 36, "{} faults checked", faults.len());
     assert!(
         out_of_date.is_empty(),
         "README detection table is out of date; rows should read:\n{}",
@@ -80,9 +76,12 @@ async fn every_fault_is_caught_by_the_shipped_suite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conforming_variants_pass_with_zero_failures() {
     for variant in Variant::all() {
-        let results = run_suite(Options {
-            sim_variant: Some(variant),
-            ..Options::default()
+        let results = run_suite(Setup {
+            sim: Simulated {
+                variant: Some(variant),
+                ..Simulated::default()
+            },
+            ..Setup::default()
         })
         .await;
         assert_green(
@@ -97,54 +96,99 @@ async fn conforming_variants_pass_with_zero_failures() {
     }
 }
 
+/// Every answer the simulator serves to an open question a checked contract
+/// declares, set on both sides (the run expects what the simulator does):
+/// green, and nothing left undecided but what the contract says can be.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn open_question_choices_are_profile_options() {
-    let dir = std::env::temp_dir().join(format!("cms-contract-oq-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    for (shape, status9) in [
-        (BodyShape::Flat, Status9::Rejected),
-        (BodyShape::Wrapped, Status9::Allowed),
-    ] {
-        let p = dir.join(format!("{}-{}.yaml", shape.as_str(), status9.as_str()));
-        std::fs::write(
-            &p,
-            format!(
-                "body_shape: {}\nstatus9: {}\n",
-                shape.as_str(),
-                status9.as_str()
-            ),
-        )
-        .unwrap();
-        let opts = Options {
-            profile: Some(p),
-            ..Options::default()
-        };
-        let results = run_suite(opts.clone()).await;
-        assert_green(&results, &format!("{shape:?}/{status9:?}"));
-        if status9 == Status9::Allowed {
-            // Agent 120 answers status 9 (pre-rest) under this choice, and passes.
-            let r = results
-                .iter()
-                .find(|r| r.id == "agentbyworkno::known_agents::agent_120")
-                .expect("agent 120 case");
-            let status = r
-                .response
-                .as_ref()
-                .and_then(|x| x.json.as_ref())
-                .and_then(|j| j.pointer("/resultDesc/status"))
-                .cloned();
-            assert_eq!(status, Some(serde_json::json!(9)));
+async fn every_open_question_answer_is_green() {
+    let endpoints = endpoints_with_suites();
+    let contracts = cms_contract::contract::load_all(&common::root().join("schemas")).unwrap();
+    let mut tried = 0;
+    for o in cms_sim::options().into_iter().filter(|o| endpoints.iter().any(|e| e == o.endpoint)) {
+        let declared = contracts
+            .iter()
+            .find(|c| c.name == o.endpoint)
+            .and_then(|c| c.option(o.name))
+            .is_some();
+        if !declared {
+            continue;
+        }
+        for value in o.values {
+            let key = format!("{}.{}", o.endpoint, o.name);
+            let results = run_suite(Setup::default().options(&[(key.as_str(), value)])).await;
+            assert_green(&results, &format!("{key}={value}"));
+            tried += 1;
         }
     }
+    assert!(tried >= 6, "{tried} answers tried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_9_allowed_serves_and_accepts_pre_rest() {
+    let results = run_suite(Setup::default().options(&[("status9", "allowed")])).await;
+    assert_green(&results, "status9=allowed");
+    // Agent 120 answers status 9 (pre-rest) under this choice, and passes.
+    let r = results
+        .iter()
+        .find(|r| r.id == "agentbyworkno::known_agents::agent_120")
+        .expect("agent 120 case");
+    let status = r
+        .response
+        .as_ref()
+        .and_then(|x| x.json.as_ref())
+        .and_then(|j| j.pointer("/resultDesc/status"))
+        .cloned();
+    assert_eq!(status, Some(serde_json::json!(9)));
+}
+
+/// Open question 4: a deployment that answers unknown agents with the
+/// invalid-parameter code makes the generated "max accepted" boundaries
+/// undecidable. They are reported inconclusive, never failed nor passed:
+/// whether the code is pinned by the option or learnt from the probe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boundaries_that_name_no_agent_are_inconclusive_where_unknown_agents_get_0100002() {
+    let serve_0100002 = || Simulated {
+        options: vec![("agentbyworkno.unknown_agent_code".into(), "0100002".into())],
+        ..Simulated::default()
+    };
+    let learnt = run_suite(Setup {
+        sim: serve_0100002(),
+        ..Setup::default()
+    })
+    .await;
+    let pinned = run_suite(Setup {
+        sim: serve_0100002(),
+        ..Setup::default()
+    }.options(&[("unknown_agent_code", "0100002")]))
+    .await;
+    for results in [&learnt, &pinned] {
+        assert_green(results, "unknown agents answer 0100002");
+        let mut undecided: Vec<&str> = undecided(results).iter().map(|r| r.id.as_str()).collect();
+        undecided.sort();
+        assert_eq!(
+            undecided,
+            [
+                "agentbyworkno::boundary::ccId_65535_accepted",
+                "agentbyworkno::boundary::vdn_5000_accepted"
+            ],
+            "only the boundaries that name no agent"
+        );
+        for r in undecided_results(results) {
+            assert!(r.skipped.as_ref().unwrap().reason.contains("open question 4"), "{r:?}");
+        }
+    }
+    // A real failure of such a case still fails: out-of-range accepted.
+    let results = run_suite(Setup::fault(Fault::parse("out-of-range-accepted").unwrap())).await;
+    assert!(!failed(&results).is_empty());
+}
+
+fn undecided_results(results: &[cms_contract::result::CaseResult]) -> Vec<&cms_contract::result::CaseResult> {
+    undecided(results)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_field_turns_the_matching_cases_red_with_path_and_table_row() {
-    let results = run_suite(Options {
-        sim_fault: Some(Fault::StatusCtiMismatch),
-        ..Options::default()
-    })
-    .await;
+    let results = run_suite(Setup::fault(Fault::parse("status-cti-mismatch").unwrap())).await;
     let red = failed(&results);
     let idle = red
         .iter()
@@ -152,7 +196,7 @@ async fn a_broken_field_turns_the_matching_cases_red_with_path_and_table_row() {
         .expect("idle agent case is red");
     let report = text::render(idle, Style::default());
     assert!(report.contains("/resultDesc/citStatus"), "{report}");
-    assert!(report.contains("Table 5 row status 4 (idle)"), "{report}");
+    assert!(report.contains("Table 5 row status 4 (idle) ↔ CTI 1"), "{report}");
     assert!(
         report.contains("-    \"citStatus\""),
         "diff shows the expected side:\n{report}"
@@ -163,6 +207,10 @@ async fn a_broken_field_turns_the_matching_cases_red_with_path_and_table_row() {
     );
     assert!(
         report.contains("cases/agentbyworkno/success.yaml:"),
+        "{report}"
+    );
+    assert!(
+        report.contains("invariant status_cti is false for /resultDesc: agent.citStatus = 7, agent.status = 4"),
         "{report}"
     );
     // Agents in other states are not affected by this fault.

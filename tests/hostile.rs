@@ -7,15 +7,20 @@
 //! Every server here lives at most [`LIFETIME`] and handles a bounded number
 //! of connections, then stops by itself.
 
-use cms_contract::case::{load_paths, load_str, Case, LoadOptions};
+use cms_contract::case::{load_paths, load_str, Case, LoadOptions, Vars};
+use cms_contract::embedded::Simulated;
 use cms_contract::report::{text, Style};
-use cms_contract::run::{CaseResult, FailureKind, Outcome, Runner, TransportError};
-use cms_contract::setup::{self, Env, Options, Plan, REFERENCE_VARS};
-use cms_contract::sim::{DEFAULT_AK, DEFAULT_SK};
+use cms_contract::result::{CaseResult, FailureKind, Outcome, TransportError};
+use cms_contract::run::{ProbePlan, Runner};
+use cms_contract::schema::SchemaCatalog;
+use cms_contract::session::{Session, SessionOptions};
+use cms_contract::settings::{Env, Layer};
 use cms_contract::target::Target;
+use cms_sim::{DEFAULT_AK, DEFAULT_SK};
+use std::sync::Arc;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -29,8 +34,49 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn schema_dir() -> PathBuf {
-    root().join("schemas/agentbyworkno")
+/// What a hostile test runs with: the target (to tweak), the variables and
+/// the contracts.
+#[derive(Clone)]
+struct Plan {
+    target: Target,
+    vars: Vars,
+    catalog: Arc<SchemaCatalog>,
+}
+
+/// A session for `flags` with the simulator's reference variables and AK/SK.
+fn session(mut flags: Layer, env: &Env) -> Session {
+    flags
+        .vars
+        .extend(cms_sim::reference_vars().into_iter().map(|(k, v)| (k.to_owned(), v)));
+    Session::prepare(
+        SessionOptions {
+            flags,
+            schemas: Some(root().join("schemas")),
+            embedded: Some(Simulated::default().shared()),
+            force_embedded: false,
+        },
+        env,
+    )
+    .expect("session")
+}
+
+fn plan_of(s: &Session) -> Plan {
+    Plan {
+        target: s.target(),
+        vars: s.vars.clone(),
+        catalog: s.catalog.clone(),
+    }
+}
+
+/// Load options for `plan`: its variables and contracts, agentbyworkno for
+/// files without a folder.
+fn load_opts(plan: &Plan) -> LoadOptions {
+    LoadOptions {
+        vars: plan.vars.clone(),
+        catalog: Some(plan.catalog.clone()),
+        default_contract: Some("agentbyworkno".into()),
+        ..LoadOptions::default()
+    }
 }
 
 /// A small case that needs a 200 JSON reply, unsigned.
@@ -57,32 +103,22 @@ fn env() -> Env {
 }
 
 fn plan_for(url: &str) -> Plan {
-    let opts = Options {
-        target: Some(url.to_string()),
-        vars: REFERENCE_VARS
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect(),
-        ..Options::default()
+    let flags = Layer {
+        target: Some(url.parse().expect("a base URL")),
+        ..Layer::default()
     };
-    setup::plan(&opts, &env()).expect("plan")
+    plan_of(&session(flags, &env()))
 }
 
 fn probe(plan: &Plan) -> Case {
-    let lo = LoadOptions {
-        vars: plan.vars.clone(),
-        schema_dir: schema_dir(),
-        release: plan.release,
-        ..LoadOptions::default()
-    };
-    let mut cases = load_str(Path::new("hostile/probe.yaml"), PROBE, &lo).expect("probe loads");
+    let mut cases =
+        load_str(Path::new("hostile/probe.yaml"), PROBE, &load_opts(plan)).expect("probe loads");
     assert_eq!(cases.len(), 1);
     cases.remove(0)
 }
 
 async fn runner(plan: Plan) -> Runner {
-    let schemas = setup::schemas(&schema_dir(), &plan).expect("schemas");
-    setup::start(plan, schemas).await.expect("runner").runner
+    Runner::new(plan.target, plan.catalog, ProbePlan::default()).expect("runner")
 }
 
 /// Run the probe against `url` with the target adjusted by `tweak`; return
@@ -244,13 +280,14 @@ fn url(addr: SocketAddr) -> String {
     format!("http://{addr}")
 }
 
-/// A good reply, so the probe passes.
+/// A good reply to the probe (agent 101 of VDN 1, signed out), so the
+/// probe passes with the contract's schemas and invariants on.
 fn ok_reply() -> Vec<u8> {
-    response(
-        "200 OK",
-        "application/json;charset=UTF-8",
-        br#"{"resultCode":"0100000","resultDesc":{}}"#,
-    )
+    const AGENT: &str = r#"{"workNo":101,"vdnId":1,"citStatus":0,"name":"a","phoneNumber":null,"loginDate":4294967295000,"currentStateTime":5,"mediaType":0,"status":2}"#;
+    let body = format!(
+        r#"{{"result":"0","resultCode":"0100000","resultDatas":{AGENT},"resultDesc":{AGENT}}}"#
+    );
+    response("200 OK", "application/json;charset=UTF-8", body.as_bytes())
 }
 
 #[tokio::test]
@@ -623,28 +660,23 @@ async fn the_whole_run_deadline_stops_a_silent_target() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_spaces_requests() {
     // The embedded simulator as the target, the sample case ten times.
-    let opts = Options {
-        rate: Some(20.0),
-        ..Options::default()
+    let flags = Layer {
+        rate: Some("20".parse().unwrap()),
+        ..Layer::default()
     };
-    let plan = setup::plan(&opts, &Env::new()).expect("plan");
-    assert_eq!(plan.target.rate_per_sec, Some(20.0));
-    let lo = LoadOptions {
-        vars: plan.vars.clone(),
-        schema_dir: schema_dir(),
-        release: plan.release,
-        ..LoadOptions::default()
-    };
-    let sample: Vec<Case> = load_paths(&[root().join("cases/agentbyworkno")], &lo)
+    let session = session(flags, &Env::new());
+    assert_eq!(session.target().rate_per_sec, Some(20.0));
+    let sample: Vec<Case> = load_paths(&[root().join("cases/agentbyworkno")], &load_opts(&plan_of(&session)))
         .expect("shipped cases load")
+        .to_vec()
+        .expect("built")
         .into_iter()
         .filter(|c| c.tags.iter().any(|t| t == "sample"))
         .take(1)
         .collect();
     assert_eq!(sample.len(), 1);
     let cases = vec![sample[0].clone(); 10];
-    let schemas = setup::schemas(&schema_dir(), &plan).expect("schemas");
-    let live = setup::start(plan, schemas).await.expect("start");
+    let live = session.start().await.expect("start");
     let started = Instant::now();
     let results = live.runner.run_all(&cases, 10, |_| {}).await;
     let took = started.elapsed();
@@ -709,6 +741,7 @@ async fn a_target_that_echoes_the_authorization_header_does_not_leak_the_signatu
             &cms_contract::report::RunInfo {
                 target: url(addr),
                 tls_verify: true,
+                ..Default::default()
             }
         ),
         resp.headers
@@ -755,13 +788,7 @@ async fn a_path_that_would_change_the_host_is_refused_unsent() {
             "path: /rest/cmsapp/v1/openapi/agent/agentbyworkno",
             &format!("path: \"{path}\""),
         );
-        let lo = LoadOptions {
-            vars: plan.vars.clone(),
-            schema_dir: schema_dir(),
-            release: plan.release,
-            ..LoadOptions::default()
-        };
-        let errs = load_str(Path::new("hostile/escape.yaml"), &yaml, &lo)
+        let errs = load_str(Path::new("hostile/escape.yaml"), &yaml, &load_opts(&plan))
             .expect_err("the loader refuses the path");
         let e = &errs.0[0];
         assert_eq!(
@@ -821,14 +848,9 @@ async fn probe_with_schema(reply: Vec<u8>, schema: &str) -> CaseResult {
     let addr = replying(reply).await;
     let mut plan = plan_for(&url(addr));
     quick(&mut plan.target);
-    let lo = LoadOptions {
-        vars: plan.vars.clone(),
-        schema_dir: schema_dir(),
-        release: plan.release,
-        ..LoadOptions::default()
-    };
     let yaml = format!("{PROBE}      schema: {schema}\n");
-    let mut cases = load_str(Path::new("hostile/probe.yaml"), &yaml, &lo).expect("probe loads");
+    let mut cases =
+        load_str(Path::new("hostile/probe.yaml"), &yaml, &load_opts(&plan)).expect("probe loads");
     runner(plan).await.run_case(&cases.remove(0)).await
 }
 

@@ -5,11 +5,13 @@
 
 mod common;
 
-use cms_contract::case::{load_paths, Case, LoadOptions};
-use cms_contract::run::{CaseResult, FailureKind, Outcome, TransportError};
-use cms_contract::setup::{self, Env, Options, Plan, REFERENCE_VARS};
-use cms_contract::sim::tls::{self, ClientAuth, PkiFiles, TestPki};
-use cms_contract::sim::{SimConfig, Simulator, DEFAULT_AK, DEFAULT_SK};
+use cms_contract::case::Case;
+use cms_contract::embedded::Simulated;
+use cms_contract::result::{CaseResult, FailureKind, Outcome, TransportError};
+use cms_contract::session::{Session, SessionOptions};
+use cms_contract::settings::{Env, Layer};
+use cms_sim::tls::{self, ClientAuth, PkiFiles, TestPki};
+use cms_sim::{SimConfig, Simulator, DEFAULT_AK, DEFAULT_SK};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -32,17 +34,31 @@ fn env() -> Env {
         .collect()
 }
 
-/// Options for a real (non-embedded) target with the reference variables.
-fn opts(target: Option<String>) -> Options {
-    Options {
-        target,
-        vars: REFERENCE_VARS
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+/// Settings for a real (non-embedded) target with the reference variables.
+fn opts(target: Option<String>) -> Layer {
+    Layer {
+        target: target.map(|t| t.parse().expect("a base URL")),
+        vars: cms_sim::reference_vars()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
             .collect(),
-        timeout: Some(Duration::from_secs(5)),
-        ..Options::default()
+        timeout: Some("5".parse().unwrap()),
+        ..Layer::default()
     }
+}
+
+/// The session `opts` make.
+fn session(opts: &Layer) -> Session {
+    Session::prepare(
+        SessionOptions {
+            flags: opts.clone(),
+            schemas: Some(root().join("schemas")),
+            embedded: Some(Simulated::default().shared()),
+            force_embedded: false,
+        },
+        &env(),
+    )
+    .expect("session")
 }
 
 fn make_pki(tag: &str, names: &[&str]) -> (TestPki, PkiFiles) {
@@ -58,15 +74,11 @@ async fn tls_sim(pki: &TestPki, auth: ClientAuth) -> Simulator {
         .expect("start the TLS simulator")
 }
 
-/// The shipped sample case(s), loaded with the plan's variables.
-fn sample_cases(plan: &Plan) -> Vec<Case> {
-    let lo = LoadOptions {
-        vars: plan.vars.clone(),
-        schema_dir: root().join("schemas/agentbyworkno"),
-        release: plan.release,
-        ..LoadOptions::default()
-    };
-    let cases: Vec<Case> = load_paths(&[root().join("cases/agentbyworkno")], &lo)
+/// The shipped sample case(s), loaded with the session's variables.
+fn sample_cases(session: &Session) -> Vec<Case> {
+    let cases: Vec<Case> = session
+        .load(&[root().join("cases/agentbyworkno")], &mut Vec::new())
+        .and_then(|s| s.to_vec())
         .expect("shipped cases load")
         .into_iter()
         .filter(|c| c.tags.iter().any(|t| t == "sample"))
@@ -76,11 +88,10 @@ fn sample_cases(plan: &Plan) -> Vec<Case> {
 }
 
 /// Run the sample case(s) under `opts`.
-async fn run_sample(opts: &Options) -> Vec<CaseResult> {
-    let plan = setup::plan(opts, &env()).expect("plan");
-    let cases = sample_cases(&plan);
-    let schemas = setup::schemas(&root().join("schemas/agentbyworkno"), &plan).expect("schemas");
-    let live = setup::start(plan, schemas).await.expect("runner");
+async fn run_sample(opts: &Layer) -> Vec<CaseResult> {
+    let session = session(opts);
+    let cases = sample_cases(&session);
+    let live = session.start().await.expect("runner");
     live.runner.run_all(&cases, 2, |_| {}).await
 }
 
@@ -131,7 +142,7 @@ async fn a_private_ca_in_the_profile_makes_the_sample_pass_over_https() {
         format!("base_url: {}\ntls:\n  cacert: ca.pem\n", sim.base_url()),
     )
     .expect("write profile");
-    let o = Options {
+    let o = Layer {
         profile: Some(profile),
         ..opts(None)
     };
@@ -140,7 +151,7 @@ async fn a_private_ca_in_the_profile_makes_the_sample_pass_over_https() {
     assert!(sim.hits() >= 1);
 
     // The same CA given as --cacert, and the name `localhost` instead of the IP.
-    let o = Options {
+    let o = Layer {
         cacert: Some(files.ca.clone()),
         ..opts(Some(format!("https://localhost:{}", sim.addr().port())))
     };
@@ -178,7 +189,7 @@ async fn an_untrusted_certificate_names_the_host_and_cacert_and_the_server_survi
         "{}",
         sim.handshake_failures()
     );
-    let o = Options {
+    let o = Layer {
         cacert: Some(files.ca.clone()),
         ..opts(Some(sim.base_url()))
     };
@@ -194,7 +205,7 @@ async fn a_certificate_for_another_name_is_a_name_error() {
         ("127.0.0.1", sim.base_url()),
         ("localhost", format!("https://localhost:{port}")),
     ] {
-        let o = Options {
+        let o = Layer {
             cacert: Some(files.ca.clone()),
             ..opts(Some(url))
         };
@@ -224,15 +235,15 @@ async fn insecure_skips_verification_and_warns() {
     // Wrong name and an unknown CA: only --insecure lets this through.
     let (pki, _files) = make_pki("insecure", &["example.invalid"]);
     let sim = tls_sim(&pki, ClientAuth::Off).await;
-    let o = Options {
-        insecure: true,
+    let o = Layer {
+        insecure: Some(true),
         ..opts(Some(sim.base_url()))
     };
-    let plan = setup::plan(&o, &env()).expect("plan");
+    let s = session(&o);
     assert!(
-        plan.notices.iter().any(|n| n.contains("--insecure")),
+        s.notices.iter().any(|n| n.contains("--insecure")),
         "{:?}",
-        plan.notices
+        s.notices
     );
     assert_pass(&run_sample(&o).await);
 
@@ -244,7 +255,7 @@ async fn insecure_skips_verification_and_warns() {
         format!("base_url: {}\ntls:\n  insecure: true\n", sim.base_url()),
     )
     .expect("write profile");
-    let o = Options {
+    let o = Layer {
         profile: Some(profile),
         ..opts(None)
     };
@@ -255,12 +266,12 @@ async fn insecure_skips_verification_and_warns() {
 async fn a_required_client_certificate_passes_with_it_and_fails_clearly_without() {
     let (pki, files) = make_pki("mtls", &["localhost", "127.0.0.1"]);
     let sim = tls_sim(&pki, ClientAuth::Required).await;
-    let with_ca = || Options {
+    let with_ca = || Layer {
         cacert: Some(files.ca.clone()),
         ..opts(Some(sim.base_url()))
     };
 
-    let o = Options {
+    let o = Layer {
         client_cert: Some(files.client_cert.clone()),
         client_key: Some(files.client_key.clone()),
         ..with_ca()
@@ -274,7 +285,7 @@ async fn a_required_client_certificate_passes_with_it_and_fails_clearly_without(
         format!("{}{}", pki.client_cert_pem, pki.client_key_pem),
     )
     .expect("write");
-    let o = Options {
+    let o = Layer {
         client_cert: Some(both),
         ..with_ca()
     };
@@ -295,7 +306,7 @@ async fn a_required_client_certificate_passes_with_it_and_fails_clearly_without(
 
     // A client certificate from another CA is refused too.
     let (_, stranger) = make_pki("mtls-stranger", &["localhost"]);
-    let o = Options {
+    let o = Layer {
         client_cert: Some(stranger.client_cert.clone()),
         client_key: Some(stranger.client_key.clone()),
         ..with_ca()

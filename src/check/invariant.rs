@@ -106,13 +106,18 @@ pub fn check<'i>(
             if matches!(verdict, Ok(true)) {
                 continue;
             }
-            // Constants are the manifest's own data: not what the reply showed.
-            let mut shown: Vec<(String, String)> = inv
-                .expr
-                .explain(&child)
-                .into_iter()
-                .filter(|(p, _)| p != "consts" && !p.starts_with("consts."))
-                .collect();
+            // `show:` names what to print; by default, the variables the
+            // expression read. Constants are the manifest's own data: not
+            // what the reply showed.
+            let mut shown: Vec<(String, String)> = if inv.show.is_empty() {
+                inv.expr
+                    .explain(&child)
+                    .into_iter()
+                    .filter(|(p, _)| p != "consts" && !p.starts_with("consts."))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             for s in &inv.show {
                 if let Ok(v) = s.eval_json(&child) {
                     shown.push((s.text().to_owned(), v.to_string()));

@@ -1,11 +1,12 @@
-//! Shared by the integration tests: run case folders in-process against the
-//! embedded simulator (or whatever target the options name).
+//! Shared by the integration tests: run case folders in-process through a
+//! [`Session`], against the embedded simulator or whatever the flags name.
 
 #![allow(dead_code)]
 
-use cms_contract::case::{load_paths, Case, LoadOptions};
-use cms_contract::run::{CaseResult, Outcome};
-use cms_contract::setup::{self, Env, Options};
+use cms_contract::embedded::Simulated;
+use cms_contract::result::{CaseResult, Outcome};
+use cms_contract::session::{Session, SessionOptions};
+use cms_contract::settings::{Env, Layer};
 use std::path::{Path, PathBuf};
 
 /// The crate root (holds `cases/` and `schemas/`).
@@ -13,37 +14,84 @@ pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Load `paths` (default: all of `cases/`) under `opts` and run them.
-pub async fn run(opts: Options, paths: &[PathBuf]) -> Vec<CaseResult> {
-    let plan = setup::plan(&opts, &Env::new()).expect("plan");
-    let schema_dir = root().join("schemas/agentbyworkno");
-    let lo = LoadOptions {
-        vars: plan.vars.clone(),
-        schema_dir: schema_dir.clone(),
-        release: plan.release,
-        ..LoadOptions::default()
-    };
+/// How a test sets a run up.
+#[derive(Default)]
+pub struct Setup {
+    /// Settings as flags.
+    pub flags: Layer,
+    /// The embedded simulator and what it should do.
+    pub sim: Simulated,
+    /// The environment the run sees (none of the test process's).
+    pub env: Env,
+}
+
+impl Setup {
+    /// The embedded simulator committing `fault`.
+    pub fn fault(fault: cms_contract::embedded::Fault) -> Self {
+        Setup {
+            sim: Simulated {
+                fault: Some(fault),
+                ..Simulated::default()
+            },
+            ..Setup::default()
+        }
+    }
+
+    /// Options `name=value`, as flags.
+    pub fn options(mut self, pairs: &[(&str, &str)]) -> Self {
+        self.flags
+            .options
+            .extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self
+    }
+
+    /// The session these settings make.
+    pub fn session(self) -> Session {
+        Session::prepare(
+            SessionOptions {
+                flags: self.flags,
+                schemas: Some(root().join("schemas")),
+                embedded: Some(self.sim.shared()),
+                force_embedded: false,
+            },
+            &self.env,
+        )
+        .unwrap_or_else(|e| panic!("session: {e}"))
+    }
+}
+
+/// Load `paths` (default: all of `cases/`) under `setup` and run them.
+pub async fn run(setup: Setup, paths: &[PathBuf]) -> Vec<CaseResult> {
+    let session = setup.session();
     let paths = if paths.is_empty() {
         vec![root().join("cases")]
     } else {
         paths.to_vec()
     };
-    let cases: Vec<Case> = load_paths(&paths, &lo).expect("cases load");
-    let schemas = setup::schemas(&schema_dir, &plan).expect("schemas");
-    let live = setup::start(plan, schemas).await.expect("start");
+    let cases = session
+        .load(&paths, &mut Vec::new())
+        .and_then(|s| s.to_vec())
+        .unwrap_or_else(|e| panic!("cases load:\n{}", e.render()));
+    let cases: Vec<_> = cases.into_iter().filter(|c| session.selects(c)).collect();
+    let live = session.start().await.expect("start");
     live.runner.run_all(&cases, 8, |_| {}).await
 }
 
-/// The shipped suite (all of `cases/`) under `opts`.
-pub async fn run_suite(opts: Options) -> Vec<CaseResult> {
-    run(opts, &[]).await
+/// The shipped suite (all of `cases/`) under `setup`.
+pub async fn run_suite(setup: Setup) -> Vec<CaseResult> {
+    run(setup, &[]).await
 }
 
-/// The results that did not pass.
+/// The results that failed or erred.
 pub fn failed(results: &[CaseResult]) -> Vec<&CaseResult> {
+    results.iter().filter(|r| r.outcome().is_red()).collect()
+}
+
+/// The results that were not decided (skipped or inconclusive).
+pub fn undecided(results: &[CaseResult]) -> Vec<&CaseResult> {
     results
         .iter()
-        .filter(|r| r.outcome() != Outcome::Pass)
+        .filter(|r| matches!(r.outcome(), Outcome::Skipped | Outcome::Inconclusive))
         .collect()
 }
 

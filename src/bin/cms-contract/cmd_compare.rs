@@ -59,7 +59,7 @@ fn side(spec: &str) -> anyhow::Result<Side> {
     if let Some(r) = parts.next() {
         if !cms_sim::RELEASES.contains(&r) {
             anyhow::bail!(
-                "error: {spec}: the simulator serves releases {}",
+                "error: {spec}: unknown release `{r}`; the simulator serves releases {}",
                 cms_sim::RELEASES.join(", ")
             );
         }

@@ -18,8 +18,17 @@ pub struct SignArgs {
     #[arg(long, default_value = "POST")]
     method: String,
     /// Path (and ?query), e.g. /rest/cmsapp/v1/openapi/agent/agentbyworkno
-    #[arg(long)]
-    path: String,
+    #[arg(long, required_unless_present = "contract")]
+    path: Option<String>,
+    /// Take the path from this contract's release instead of --path
+    #[arg(long, conflicts_with = "path")]
+    contract: Option<String>,
+    /// With --contract: the release whose path to sign [default: the contract's first]
+    #[arg(long, requires = "contract")]
+    release: Option<String>,
+    /// With --contract: the folder of contract folders [default: schemas]
+    #[arg(long, value_name = "DIR", requires = "contract")]
+    schemas: Option<PathBuf>,
     /// Body text
     #[arg(long, default_value = "", conflicts_with = "body_file")]
     body: String,
@@ -47,8 +56,13 @@ pub fn sign(a: SignArgs) -> anyhow::Result<ExitCode> {
     let (Ok(ak), Ok(sk)) = (std::env::var("CMS_AK"), std::env::var("CMS_SK")) else {
         anyhow::bail!("error: set CMS_AK and CMS_SK (secrets come only from the environment)");
     };
-    if !a.path.starts_with('/') {
-        anyhow::bail!("error: --path `{}` must start with `/`", a.path);
+    let path = match (&a.path, &a.contract) {
+        (Some(p), _) => p.clone(),
+        (None, Some(name)) => contract_path(&a, name)?,
+        (None, None) => unreachable!("clap requires --path or --contract"),
+    };
+    if !path.starts_with('/') {
+        anyhow::bail!("error: --path `{path}` must start with `/`");
     }
     let body = match &a.body_file {
         Some(file) => std::fs::read(file)
@@ -72,7 +86,7 @@ pub fn sign(a: SignArgs) -> anyhow::Result<ExitCode> {
         ts,
         &target,
         &a.method,
-        &a.path,
+        &path,
         &headers,
         &body,
     );
@@ -85,4 +99,17 @@ pub fn sign(a: SignArgs) -> anyhow::Result<ExitCode> {
     }
     writeln!(out, "Authorization: {value}")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The path of `release` (or the first release) of contract `name`.
+fn contract_path(a: &SignArgs, name: &str) -> anyhow::Result<String> {
+    let dir = a.schemas.clone().unwrap_or_else(|| PathBuf::from("schemas")).join(name);
+    let c = cms_contract::contract::load_contract(&dir).map_err(|e| crate::output::Printed(e.render()))?;
+    let r = match &a.release {
+        Some(r) => c.release(r).ok_or_else(|| {
+            anyhow::anyhow!("error: contract {name} has no release `{r}` (it has {})", c.release_names().join(", "))
+        })?,
+        None => c.default_release(),
+    };
+    Ok(r.path.clone())
 }
