@@ -31,6 +31,9 @@ use serde_json::Value as Json;
 /// files, which are untrusted input.
 pub const MAX_EXPR_BYTES: usize = 4096;
 
+/// The longest list `seq()` makes.
+pub const MAX_SEQ: i64 = 100_000;
+
 /// The most characters of one value shown when explaining a result.
 const SHOWN_CHARS: usize = 160;
 
@@ -164,13 +167,17 @@ impl Root {
     /// replies that plain CEL cannot say:
     /// - `flatten(list)`: a list of lists as one list;
     /// - `sum(list)`: the sum of a list of integers;
-    /// - `distinct(list)`: the list without repeated values, first kept.
+    /// - `distinct(list)`: the list without repeated values, first kept;
+    /// - `seq(start, stop, step)`: the integers from `start` below `stop`,
+    ///   `step` apart (`seq(0, 25, 10)` is `[0, 10, 20]`), at most
+    ///   [`MAX_SEQ`] of them: offsets of a paged walk.
     pub fn new<'a>(constants: impl IntoIterator<Item = (&'a str, &'a Json)>) -> Self {
         let mut ctx = Context::default();
         // The names are not stdlib overloads, so adding them cannot conflict.
         let _ = ctx.add_function("flatten", flatten);
         let _ = ctx.add_function("sum", sum);
         let _ = ctx.add_function("distinct", distinct);
+        let _ = ctx.add_function("seq", seq);
         for (name, value) in constants {
             ctx.add_variable_as_val(name, to_val(value));
         }
@@ -340,6 +347,9 @@ fn execution_error(e: &ExecutionError) -> String {
     match e {
         ExecutionError::NoSuchKey(k) => format!("no such key: {k}"),
         ExecutionError::UndeclaredReference(r) => format!("unknown name `{r}`"),
+        ExecutionError::FunctionError { function, message } => {
+            format!("{function}: {}", one_line(message))
+        }
         other => one_line(&other.to_string()),
     }
 }
@@ -390,13 +400,38 @@ fn sum(list: Arc<Vec<Value>>) -> Result<Value, ExecutionError> {
     Ok(Value::Int(total))
 }
 
-fn distinct(list: Arc<Vec<Value>>) -> Value {
-    let mut out: Vec<Value> = Vec::new();
-    for item in list.iter() {
-        if !out.contains(item) {
-            out.push(item.clone());
-        }
+fn seq(start: i64, stop: i64, step: i64) -> Result<Value, ExecutionError> {
+    if step <= 0 {
+        return Err(ExecutionError::function_error(
+            "seq",
+            format!("the step is {step}; it must be positive"),
+        ));
     }
+    let len = if stop > start {
+        (i128::from(stop) - i128::from(start) + i128::from(step) - 1) / i128::from(step)
+    } else {
+        0
+    };
+    if len > i128::from(MAX_SEQ) {
+        return Err(ExecutionError::function_error(
+            "seq",
+            format!("it would make {len} values; at most {MAX_SEQ}"),
+        ));
+    }
+    let out = (0..len as i64)
+        .map(|i| Value::Int(start + i * step))
+        .collect();
+    Ok(Value::List(Arc::new(out)))
+}
+
+fn distinct(list: Arc<Vec<Value>>) -> Value {
+    // Keyed by the JSON text, so a long list costs linear time.
+    let mut seen = std::collections::HashSet::new();
+    let out = list
+        .iter()
+        .filter(|item| seen.insert(to_json(item).to_string()))
+        .cloned()
+        .collect();
     Value::List(Arc::new(out))
 }
 
@@ -510,5 +545,27 @@ mod tests {
                 .eval_bool(&c),
             Ok(true)
         );
+    }
+
+    #[test]
+    fn seq_makes_bounded_offsets_and_distinct_is_linear() {
+        let root = Root::new([]);
+        let scope = root.scope();
+        let eval = |t: &str| Expr::compile(t).unwrap().eval_json(&scope);
+        assert_eq!(eval("seq(0, 25, 10)"), Ok(json!([0, 10, 20])));
+        assert_eq!(eval("seq(5, 5, 1)"), Ok(json!([])));
+        assert_eq!(eval("seq(5, 0, 1)"), Ok(json!([])));
+        assert_eq!(
+            eval("seq(0, 10, 0)"),
+            Err(ExprError("seq: the step is 0; it must be positive".into()))
+        );
+        assert_eq!(
+            eval("seq(0, 9223372036854775807, 1)"),
+            Err(ExprError(
+                "seq: it would make 9223372036854775807 values; at most 100000".into()
+            ))
+        );
+        assert_eq!(eval("distinct([3, 1, 3, 2, 1])"), Ok(json!([3, 1, 2])));
+        assert_eq!(eval("size(distinct(seq(0, 100000, 1)))"), Ok(json!(100000)));
     }
 }

@@ -368,6 +368,7 @@ impl Session {
                 auth: AuthMode::Signed,
             },
             expect: Expect::nothing(p.source.clone()),
+            flow: None,
         })
     }
 }

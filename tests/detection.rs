@@ -30,7 +30,10 @@ fn checked_faults() -> Vec<Fault> {
     let endpoints = endpoints_with_suites();
     Fault::all()
         .into_iter()
-        .filter(|f| f.endpoint().is_none_or(|e| endpoints.iter().any(|n| n == e)))
+        .filter(|f| {
+            f.endpoint()
+                .is_none_or(|e| endpoints.iter().any(|n| n == e))
+        })
         .collect()
 }
 
@@ -104,7 +107,10 @@ async fn every_open_question_answer_is_green() {
     let endpoints = endpoints_with_suites();
     let contracts = cms_contract::contract::load_all(&common::root().join("schemas")).unwrap();
     let mut tried = 0;
-    for o in cms_sim::options().into_iter().filter(|o| endpoints.iter().any(|e| e == o.endpoint)) {
+    for o in cms_sim::options()
+        .into_iter()
+        .filter(|o| endpoints.iter().any(|e| e == o.endpoint))
+    {
         let declared = contracts
             .iter()
             .find(|c| c.name == o.endpoint)
@@ -156,10 +162,13 @@ async fn boundaries_that_name_no_agent_are_inconclusive_where_unknown_agents_get
         ..Setup::default()
     })
     .await;
-    let pinned = run_suite(Setup {
-        sim: serve_0100002(),
-        ..Setup::default()
-    }.options(&[("unknown_agent_code", "0100002")]))
+    let pinned = run_suite(
+        Setup {
+            sim: serve_0100002(),
+            ..Setup::default()
+        }
+        .options(&[("unknown_agent_code", "0100002")]),
+    )
     .await;
     for results in [&learnt, &pinned] {
         assert_green(results, "unknown agents answer 0100002");
@@ -174,7 +183,14 @@ async fn boundaries_that_name_no_agent_are_inconclusive_where_unknown_agents_get
             "only the boundaries that name no agent"
         );
         for r in undecided_results(results) {
-            assert!(r.skipped.as_ref().unwrap().reason.contains("open question 4"), "{r:?}");
+            assert!(
+                r.skipped
+                    .as_ref()
+                    .unwrap()
+                    .reason
+                    .contains("open question 4"),
+                "{r:?}"
+            );
         }
     }
     // A real failure of such a case still fails: out-of-range accepted.
@@ -182,7 +198,9 @@ async fn boundaries_that_name_no_agent_are_inconclusive_where_unknown_agents_get
     assert!(!failed(&results).is_empty());
 }
 
-fn undecided_results(results: &[cms_contract::result::CaseResult]) -> Vec<&cms_contract::result::CaseResult> {
+fn undecided_results(
+    results: &[cms_contract::result::CaseResult],
+) -> Vec<&cms_contract::result::CaseResult> {
     undecided(results)
 }
 
@@ -196,7 +214,10 @@ async fn a_broken_field_turns_the_matching_cases_red_with_path_and_table_row() {
         .expect("idle agent case is red");
     let report = text::render(idle, Style::default());
     assert!(report.contains("/resultDesc/citStatus"), "{report}");
-    assert!(report.contains("Table 5 row status 4 (idle) ↔ CTI 1"), "{report}");
+    assert!(
+        report.contains("Table 5 row status 4 (idle) ↔ CTI 1"),
+        "{report}"
+    );
     assert!(
         report.contains("-    \"citStatus\""),
         "diff shows the expected side:\n{report}"
@@ -210,7 +231,9 @@ async fn a_broken_field_turns_the_matching_cases_red_with_path_and_table_row() {
         "{report}"
     );
     assert!(
-        report.contains("invariant status_cti is false for /resultDesc: agent.citStatus = 7, agent.status = 4"),
+        report.contains(
+            "invariant status_cti is false for /resultDesc: agent.citStatus = 7, agent.status = 4"
+        ),
         "{report}"
     );
     // Agents in other states are not affected by this fault.

@@ -17,10 +17,10 @@ use cms_contract::session::{Session, SessionOptions};
 use cms_contract::settings::{Env, Layer};
 use cms_contract::target::Target;
 use cms_sim::{DEFAULT_AK, DEFAULT_SK};
-use std::sync::Arc;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -45,9 +45,11 @@ struct Plan {
 
 /// A session for `flags` with the simulator's reference variables and AK/SK.
 fn session(mut flags: Layer, env: &Env) -> Session {
-    flags
-        .vars
-        .extend(cms_sim::reference_vars().into_iter().map(|(k, v)| (k.to_owned(), v)));
+    flags.vars.extend(
+        cms_sim::reference_vars()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v)),
+    );
     Session::prepare(
         SessionOptions {
             flags,
@@ -666,14 +668,17 @@ async fn rate_spaces_requests() {
     };
     let session = session(flags, &Env::new());
     assert_eq!(session.target().rate_per_sec, Some(20.0));
-    let sample: Vec<Case> = load_paths(&[root().join("cases/agentbyworkno")], &load_opts(&plan_of(&session)))
-        .expect("shipped cases load")
-        .to_vec()
-        .expect("built")
-        .into_iter()
-        .filter(|c| c.tags.iter().any(|t| t == "sample"))
-        .take(1)
-        .collect();
+    let sample: Vec<Case> = load_paths(
+        &[root().join("cases/agentbyworkno")],
+        &load_opts(&plan_of(&session)),
+    )
+    .expect("shipped cases load")
+    .to_vec()
+    .expect("built")
+    .into_iter()
+    .filter(|c| c.tags.iter().any(|t| t == "sample"))
+    .take(1)
+    .collect();
     assert_eq!(sample.len(), 1);
     let cases = vec![sample[0].clone(); 10];
     let live = session.start().await.expect("start");

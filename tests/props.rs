@@ -48,7 +48,8 @@ fn catalog() -> std::sync::Arc<cms_contract::schema::SchemaCatalog> {
     CATALOG
         .get_or_init(|| {
             let set = std::sync::Arc::new(ContractSet::new(
-                load_all(&Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas")).expect("contracts"),
+                load_all(&Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas"))
+                    .expect("contracts"),
             ));
             let options = OptionValues::resolve(&set, &[]).expect("defaults");
             std::sync::Arc::new(cms_contract::schema::SchemaCatalog::new(set, options))
@@ -59,7 +60,11 @@ fn catalog() -> std::sync::Arc<cms_contract::schema::SchemaCatalog> {
 /// The citation of a reply pointer, as the runner gives it: the title that
 /// governs it in agentbyworkno's response.json.
 fn table_row(pointer: &str) -> Option<String> {
-    let c = catalog().contracts().get("agentbyworkno").expect("shipped").clone();
+    let c = catalog()
+        .contracts()
+        .get("agentbyworkno")
+        .expect("shipped")
+        .clone();
     let set = catalog().get(&c, c.default_release()).expect("compiles");
     set.title_at("response.json", pointer)
 }

@@ -39,7 +39,10 @@ fn the_8_13_agent_schema_stays_in_step_with_table_4() {
             "{k} differs between the forms"
         );
     }
-    assert_eq!(base["required"].as_array().unwrap().len(), legacy["required"].as_array().unwrap().len());
+    assert_eq!(
+        base["required"].as_array().unwrap().len(),
+        legacy["required"].as_array().unwrap().len()
+    );
 }
 
 /// A setup expecting `release`, with the simulator serving `served`.
@@ -59,7 +62,11 @@ fn setup(release: Option<&str>, served: Option<&str>) -> Setup {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_legacy_server_is_named_as_such() {
-    let results = run(setup(None, Some("8.13")), &[root().join("cases/agentbyworkno/sample.yaml")]).await;
+    let results = run(
+        setup(None, Some("8.13")),
+        &[root().join("cases/agentbyworkno/sample.yaml")],
+    )
+    .await;
     let red = failed(&results);
     assert_eq!(red.len(), 1);
     let report = text::render(red[0], Style::default());
@@ -92,7 +99,11 @@ async fn each_release_suite_is_green_on_its_own_release() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_2025_11_suite_catches_a_2024_08_server_on_the_new_agent_ids() {
-    let results = run(setup(Some("2025-11"), Some("2024-08")), &[root().join("cases/agentbyworkno/boundaries.yaml")]).await;
+    let results = run(
+        setup(Some("2025-11"), Some("2024-08")),
+        &[root().join("cases/agentbyworkno/boundaries.yaml")],
+    )
+    .await;
     let mut red: Vec<&str> = failed(&results).iter().map(|r| r.id.as_str()).collect();
     red.sort();
     assert_eq!(
@@ -115,10 +126,14 @@ async fn a_conforming_8_13_server_is_green_and_the_rest_is_skipped_with_the_reas
     assert!(skipped.len() > 50, "{}", skipped.len());
     let reason = &skipped[0].skipped.as_ref().unwrap().reason;
     assert!(
-        reason.contains("written for release 2024-08, 2025-11 of agentbyworkno; this run expects 8.13"),
+        reason.contains(
+            "written for release 2024-08, 2025-11 of agentbyworkno; this run expects 8.13"
+        ),
         "{reason}"
     );
-    assert!(results.iter().any(|r| r.id == "agentbyworkno-legacy::sample_exchange_legacy" && r.skipped.is_none()));
+    assert!(results
+        .iter()
+        .any(|r| r.id == "agentbyworkno-legacy::sample_exchange_legacy" && r.skipped.is_none()));
     let report = text::render(skipped[0], Style::default());
     assert!(report.starts_with("SKIPPED "), "{report}");
 }

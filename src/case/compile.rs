@@ -10,6 +10,7 @@ use super::vars::{Expanded, Vars};
 use super::{check_request_path, word_value, AuthMode, Body, Case, Expect, Request};
 use crate::contract::{Contract, Release};
 use crate::location::Location;
+use crate::schema::SchemaCatalog;
 use serde_saphyr::Spanned;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +26,10 @@ pub(crate) struct CaseContext {
     pub release: Option<Release>,
     /// Why the case does not apply to the run, if it does not.
     pub skip: Option<String>,
+    /// Every contract, for flow steps that name another.
+    pub catalog: Option<Arc<SchemaCatalog>>,
+    /// The release the run expects (`--release`).
+    pub run_release: Option<String>,
 }
 
 pub(crate) fn compile(
@@ -36,6 +41,9 @@ pub(crate) fn compile(
     exp: &RawExpect,
     cx: &CaseContext,
 ) -> Result<Case, LoadError> {
+    if let Some(flow) = &rc.flow {
+        return super::flow::compile_flow(suite, name, file, rc, flow, req, exp, cx);
+    }
     let vars = &cx.vars;
     let c = Compiler { file, vars };
     let source = Location::from_yaml(file, &rc.name.referenced);
@@ -175,10 +183,19 @@ pub(crate) fn compile(
         )?));
     }
     let tags = rc.tags.iter().map(|t| t.value.clone()).collect();
+    // Descriptions may name variables too (`agent ${agent}`).
+    let description = rc
+        .description
+        .as_ref()
+        .map(|d| match vars.expand(d, &source)? {
+            Expanded::Typed(v) => Ok::<_, LoadError>(v.to_string()),
+            Expanded::Text(t) => Ok(t),
+        })
+        .transpose()?;
     Ok(Case {
         suite: suite.to_string(),
         name,
-        description: rc.description.clone(),
+        description,
         tags,
         source,
         contract: cx.contract.clone(),
@@ -211,6 +228,7 @@ pub(crate) fn compile(
                 .map(|r| c.loc(&r.referenced)),
             inconclusive: None,
         },
+        flow: None,
     })
 }
 

@@ -7,6 +7,7 @@
 //! the set is iterated, so a million-case range costs the memory of one case.
 
 use super::compile::{compile, merge_expect, merge_request, CaseContext};
+use super::context::case_context;
 use super::error::{did_you_mean, LoadError, LoadErrors};
 use super::expand::{
     check_name, each_items, name_part, valid_expanded_name, value_origin, Budget, EachItem,
@@ -20,7 +21,6 @@ use super::yaml::{parse_yaml, parse_yaml_str};
 use super::Case;
 use crate::location::Location;
 use crate::schema::SchemaCatalog;
-use serde_saphyr::Spanned;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -472,119 +472,6 @@ fn build_case(
         set.entries.push(Entry::Lazy(Arc::new(template)));
     }
     Ok(())
-}
-
-/// The case's contract and release, whether it applies to the run, and the
-/// `release` / `endpoint` variables that go with them.
-///
-/// The release: the case's `release:`, else its folder's (both pin it, e.g.
-/// the 8.13 twin endpoint), else the run's (`--release`), else the
-/// contract's default. A run release the contract does not document, or one
-/// outside the case's `releases:` list, makes the case not apply.
-fn case_context(
-    file: &Arc<PathBuf>,
-    rc: &RawCase,
-    defaults: &RawDefaults,
-    opts: &LoadOptions,
-) -> Result<CaseContext, LoadError> {
-    let c = Compiler {
-        file,
-        vars: &opts.vars,
-    };
-    let mut cx = CaseContext {
-        vars: opts.vars.clone(),
-        contract: None,
-        release: None,
-        skip: None,
-    };
-    let fallback = opts.default_contract.as_ref().map(|n| Spanned {
-        value: n.clone(),
-        referenced: rc.name.referenced,
-        defined: rc.name.defined,
-    });
-    let Some(name) = defaults.contract.as_ref().or(fallback.as_ref()) else {
-        if let Some(r) = rc.release.as_ref().or(defaults.release.as_ref()) {
-            return Err(
-                LoadError::new(c.loc(&r.referenced), "a release needs a contract")
-                    .label("name the suite's contract in its _defaults.yaml (`contract: NAME`)"),
-            );
-        }
-        return Ok(cx);
-    };
-    let Some(catalog) = &opts.catalog else {
-        return Err(LoadError::new(
-            c.loc(&name.referenced),
-            format!("no contracts are loaded, so `{}` is unknown", name.value),
-        )
-        .help("pass --schemas DIR, the folder of contract folders"));
-    };
-    let contracts = catalog.contracts();
-    let contract = contracts.get(&name.value).cloned().ok_or_else(|| {
-        let names = contracts.names();
-        let e = LoadError::new(
-            c.loc(&name.referenced),
-            format!("unknown contract `{}`", name.value),
-        );
-        match did_you_mean(&name.value, names.iter().copied()) {
-            Some(m) => e.label(format!("did you mean `{m}`?")),
-            None => e.label("not a contract folder"),
-        }
-        .help(format!("contracts: {}", names.join(", ")))
-    })?;
-    let pinned = rc.release.as_ref().or(defaults.release.as_ref());
-    let release_named = |r: &Spanned<String>| {
-        contract.release(&r.value).cloned().ok_or_else(|| {
-            let names = contract.release_names();
-            let e = LoadError::new(
-                c.loc(&r.referenced),
-                format!("contract {} has no release `{}`", contract.name, r.value),
-            );
-            match did_you_mean(&r.value, names.iter().copied()) {
-                Some(m) => e.label(format!("did you mean `{m}`?")),
-                None => e.label("not a release of the contract"),
-            }
-            .help(format!("releases: {}", names.join(", ")))
-        })
-    };
-    let release = match (pinned, &opts.release) {
-        (Some(r), _) => release_named(r)?,
-        (None, Some(run)) => match contract.release(run) {
-            Some(r) => r.clone(),
-            None => {
-                cx.skip = Some(format!(
-                    "contract {} documents no release {run} (it has {})",
-                    contract.name,
-                    contract.release_names().join(", ")
-                ));
-                contract.default_release().clone()
-            }
-        },
-        (None, None) => contract.default_release().clone(),
-    };
-    if let Some(list) = rc.releases.as_ref().or(defaults.releases.as_ref()) {
-        for r in list {
-            release_named(r)?;
-        }
-        let applies = list.iter().any(|r| {
-            contract
-                .release(&r.value)
-                .is_some_and(|x| x.name == release.name)
-        });
-        if !applies && cx.skip.is_none() {
-            let names: Vec<&str> = list.iter().map(|r| r.value.as_str()).collect();
-            cx.skip = Some(format!(
-                "written for release {} of {}; this run expects {}",
-                names.join(", "),
-                contract.name,
-                release.name
-            ));
-        }
-    }
-    cx.vars.set("release", &release.name, "case release");
-    cx.vars.set("endpoint", &release.path, "case release");
-    cx.contract = Some(contract);
-    cx.release = Some(release);
-    Ok(cx)
 }
 
 fn expand_generate(

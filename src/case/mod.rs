@@ -5,9 +5,11 @@
 //! runner never sees YAML.
 
 mod compile;
+mod context;
 mod error;
 mod expand;
 mod files;
+mod flow;
 mod generate;
 mod load;
 mod matcher;
@@ -85,6 +87,10 @@ pub struct Case {
     pub request: Request,
     /// What must come back.
     pub expect: Expect,
+    /// A flow case: several exchanges and relations between their replies.
+    /// Its `request` and `expect` are then its first step's (what `list`
+    /// and a dry run show).
+    pub flow: Option<Arc<Flow>>,
 }
 
 impl Case {
@@ -210,4 +216,69 @@ pub struct Inconclusive {
     pub reason: String,
     /// Where the condition is written.
     pub source: Location,
+}
+
+/// Several exchanges, possibly to several contracts, and relations between
+/// their replies (an agent's state agrees between two endpoints; pages of a
+/// listing are disjoint).
+#[derive(Debug)]
+pub struct Flow {
+    /// Sent in order; a step reads the replies of the steps before it.
+    pub steps: Vec<Step>,
+    /// Checked once every step has its reply.
+    pub relations: Vec<Relation>,
+    /// How many times the whole flow may be sent while a relation is false:
+    /// agents change state between two replies, a real disagreement stays.
+    pub attempts: u32,
+    /// Pause between attempts.
+    pub delay: std::time::Duration,
+}
+
+/// One step of a [`Flow`].
+#[derive(Debug)]
+pub struct Step {
+    /// The name its reply is bound to in later expressions.
+    pub id: String,
+    /// The request (its contract, release, headers, static fields) and the
+    /// checks of each reply, as for a single case.
+    pub case: Case,
+    /// One exchange per element of this list, bound to a name.
+    pub for_each: Option<ForEach>,
+    /// Request fields computed from earlier replies when the step is sent.
+    pub fields: Vec<Computed>,
+    /// Names bound to values of this step's reply(ies), for later steps.
+    pub captures: Vec<Computed>,
+}
+
+/// `for_each:` — a CEL list and the name each element is bound to.
+#[derive(Debug)]
+pub struct ForEach {
+    /// Gives the list.
+    pub list: Arc<Expr>,
+    /// The name of each element.
+    pub binding: String,
+    /// Where it is written.
+    pub source: Location,
+}
+
+/// A named CEL value: a request field or a capture.
+#[derive(Debug)]
+pub struct Computed {
+    /// The field or variable name.
+    pub name: String,
+    /// Its value.
+    pub expr: Arc<Expr>,
+    /// Where it is written.
+    pub source: Location,
+}
+
+/// A relation of a flow: an invariant over the steps' replies, checked once
+/// or once per element of a list.
+#[derive(Debug)]
+pub struct Relation {
+    /// Name, citation, condition, expression, message (its `for_each` is
+    /// unused: see [`Relation::for_each`]).
+    pub invariant: Arc<Invariant>,
+    /// Check it once per element of this list.
+    pub for_each: Option<ForEach>,
 }

@@ -55,6 +55,47 @@ pub(crate) struct RawCase {
     pub release: Option<Spanned<String>>,
     /// The releases this case applies to; overrides the folder's list.
     pub releases: Option<Vec<Spanned<String>>>,
+    /// Several exchanges and relations between their replies, instead of
+    /// one `request`.
+    pub flow: Option<RawFlow>,
+}
+
+/// `flow:` — steps sent in order, then relations checked across replies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFlow {
+    pub steps: Vec<RawStep>,
+    #[serde(default)]
+    pub relations: Vec<RawInvariant>,
+    /// How many times the whole flow may be sent while a relation is
+    /// false (agents change state between two replies); default 1.
+    pub attempts: Option<Spanned<u32>>,
+    /// Pause between attempts, in milliseconds; default 0.
+    pub delay_ms: Option<Spanned<u64>>,
+}
+
+/// One step of a flow: a request to one contract, sent once or once per
+/// element of a list (`for_each`), its reply bound by `id`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStep {
+    pub id: Spanned<String>,
+    /// The contract of this step; default: the suite's.
+    pub contract: Option<Spanned<String>>,
+    /// The release this step's reply must keep; default: the run's.
+    pub release: Option<Spanned<String>>,
+    /// CEL over earlier steps giving a list: one exchange per element.
+    pub for_each: Option<Spanned<String>>,
+    /// The name each element is bound to (default `item`).
+    #[serde(rename = "as")]
+    pub binding: Option<Spanned<String>>,
+    #[serde(default)]
+    pub request: RawRequest,
+    #[serde(default)]
+    pub expect: RawExpect,
+    /// Names bound to CEL values of this step's reply, for later steps.
+    #[serde(default)]
+    pub capture: std::collections::BTreeMap<String, Spanned<String>>,
 }
 
 /// `request:`.

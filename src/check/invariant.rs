@@ -94,74 +94,99 @@ pub fn check<'i>(
             if let Some(v) = value {
                 child.bind(&inv.binding, v);
             }
-            let holds = |e: &Expr| e.eval_bool(&child);
-            if let Some(when) = &inv.when {
-                // A condition that cannot be evaluated does not hold: the
-                // schema reports a reply of the wrong shape.
-                if !matches!(holds(when), Ok(true)) {
-                    continue;
+            let at = pointer.as_deref().map(show);
+            match judge(inv, "invariant", &child, at) {
+                None => {}
+                Some(Finding::Failure(mut f)) => {
+                    f.pointer = pointer;
+                    failures.push(f);
                 }
-            }
-            let verdict = holds(&inv.expr);
-            if matches!(verdict, Ok(true)) {
-                continue;
-            }
-            // `show:` names what to print; by default, the variables the
-            // expression read. Constants are the manifest's own data: not
-            // what the reply showed.
-            let mut shown: Vec<(String, String)> = if inv.show.is_empty() {
-                inv.expr
-                    .explain(&child)
-                    .into_iter()
-                    .filter(|(p, _)| p != "consts" && !p.starts_with("consts."))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            for s in &inv.show {
-                if let Ok(v) = s.eval_json(&child) {
-                    shown.push((s.text().to_owned(), v.to_string()));
+                Some(Finding::Warning(mut w)) => {
+                    w.pointer = pointer;
+                    warnings.push(w);
                 }
-            }
-            let values = shown
-                .iter()
-                .map(|(p, v)| format!("{p} = {v}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let at = pointer
-                .as_deref()
-                .map(|p| format!(" for {}", show(p)))
-                .unwrap_or_default();
-            let mut message = match &verdict {
-                Err(e) => format!("invariant {} could not be checked{at}: {e}", inv.name),
-                Ok(_) => format!("invariant {} is false{at}", inv.name),
-            };
-            if !values.is_empty() {
-                message.push_str(&format!(": {values}"));
-            }
-            if let Some(m) = &inv.message {
-                message.push_str(&format!(" ({m})"));
-            }
-            let cites = interpolate(&inv.cites, &child);
-            match inv.severity {
-                Severity::Error => failures.push(Failure {
-                    kind: FailureKind::Invariant,
-                    pointer: pointer.clone(),
-                    message,
-                    expected: Some(json!(format!("<invariant {}>", inv.name))),
-                    actual: None,
-                    source: inv.source.clone(),
-                    rule: Some(cites),
-                }),
-                Severity::Warning => warnings.push(Warning {
-                    pointer: pointer.clone(),
-                    message: format!("{message}; allowed ({cites})"),
-                    source: inv.source.clone(),
-                }),
             }
         }
     }
     (failures, warnings)
+}
+
+/// What a false invariant or relation becomes, by its severity.
+#[derive(Debug)]
+pub enum Finding {
+    /// A failure of the case.
+    Failure(Failure),
+    /// An allowed deviation worth showing.
+    Warning(Warning),
+}
+
+/// Check one invariant (or flow relation: `noun`) in `scope`, where `at` says what
+/// it was checked on (`/resultDesc`, `single[3]`): `None` when it holds or
+/// its `when` does not. The finding names the rule, its citation and the
+/// values it saw; its pointer is left for the caller to set.
+pub fn judge(inv: &Invariant, noun: &str, scope: &Scope<'_>, at: Option<&str>) -> Option<Finding> {
+    let holds = |e: &Expr| e.eval_bool(scope);
+    if let Some(when) = &inv.when {
+        // A condition that cannot be evaluated does not hold: the
+        // schema reports a reply of the wrong shape.
+        if !matches!(holds(when), Ok(true)) {
+            return None;
+        }
+    }
+    let verdict = holds(&inv.expr);
+    if matches!(verdict, Ok(true)) {
+        return None;
+    }
+    // `show:` names what to print; by default, the variables the
+    // expression read. Constants are the manifest's own data: not
+    // what the reply showed.
+    let mut shown: Vec<(String, String)> = if inv.show.is_empty() {
+        inv.expr
+            .explain(scope)
+            .into_iter()
+            .filter(|(p, _)| p != "consts" && !p.starts_with("consts."))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for s in &inv.show {
+        if let Ok(v) = s.eval_json(scope) {
+            shown.push((s.text().to_owned(), v.to_string()));
+        }
+    }
+    let values = shown
+        .iter()
+        .map(|(p, v)| format!("{p} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let at = at.map(|p| format!(" for {p}")).unwrap_or_default();
+    let mut message = match &verdict {
+        Err(e) => format!("{noun} {} could not be checked{at}: {e}", inv.name),
+        Ok(_) => format!("{noun} {} is false{at}", inv.name),
+    };
+    if !values.is_empty() {
+        message.push_str(&format!(": {values}"));
+    }
+    if let Some(m) = &inv.message {
+        message.push_str(&format!(" ({m})"));
+    }
+    let cites = interpolate(&inv.cites, scope);
+    Some(match inv.severity {
+        Severity::Error => Finding::Failure(Failure {
+            kind: FailureKind::Invariant,
+            pointer: None,
+            message,
+            expected: Some(json!(format!("<invariant {}>", inv.name))),
+            actual: None,
+            source: inv.source.clone(),
+            rule: Some(cites),
+        }),
+        Severity::Warning => Finding::Warning(Warning {
+            pointer: None,
+            message: format!("{message}; allowed ({cites})"),
+            source: inv.source.clone(),
+        }),
+    })
 }
 
 /// Whether `when` holds in `scope` (an error counts as "does not").

@@ -35,6 +35,71 @@ pub fn render(r: &CaseResult, style: Style) -> String {
     if r.outcome() == Outcome::Skipped {
         return out;
     }
+    if !r.exchanges.is_empty() {
+        flow_exchanges(&mut out, r);
+    } else {
+        exchange(&mut out, r);
+    }
+    if r.retries > 0 {
+        let _ = writeln!(
+            out,
+            "  ({} connect retr{})",
+            r.retries,
+            if r.retries == 1 { "y" } else { "ies" }
+        );
+    }
+    if let Some((expected, actual)) = diff::documents(r) {
+        let _ = writeln!(
+            out,
+            "\n  diff at the failing paths ({} expected, {} actual):",
+            style.paint("31", "-"),
+            style.paint("32", "+")
+        );
+        for line in diff::unified(&expected, &actual, style).lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+    failures_and_warnings(&mut out, r);
+    out
+}
+
+/// A flow's exchanges, one short block each.
+fn flow_exchanges(out: &mut String, r: &CaseResult) {
+    let _ = writeln!(
+        out,
+        "\n  exchanges of attempt {} ({} shown):",
+        r.attempts,
+        r.exchanges.len()
+    );
+    for x in &r.exchanges {
+        let _ = writeln!(
+            out,
+            "    {}: {} {}",
+            terminal(&x.label),
+            terminal(&x.request.method),
+            terminal(&x.request.url)
+        );
+        if !x.request.body.is_empty() {
+            let _ = writeln!(out, "      > {}", terminal(&truncate(&x.request.body, 300)));
+        }
+        match &x.response {
+            Some(resp) => {
+                let _ = writeln!(
+                    out,
+                    "      < {} {}",
+                    resp.status,
+                    terminal(&truncate(&resp.body_text, 300))
+                );
+            }
+            None => {
+                let _ = writeln!(out, "      < no reply");
+            }
+        }
+    }
+}
+
+/// The one request and its reply.
+fn exchange(out: &mut String, r: &CaseResult) {
     let _ = writeln!(out, "\n  request:");
     let _ = writeln!(
         out,
@@ -60,25 +125,9 @@ pub fn render(r: &CaseResult, style: Style) -> String {
         // Cut first, then escape (the pipeline's order): escapes only lengthen.
         let _ = writeln!(out, "    {}", terminal(&truncate(&resp.body_text, 2000)));
     }
-    if r.retries > 0 {
-        let _ = writeln!(
-            out,
-            "  ({} connect retr{})",
-            r.retries,
-            if r.retries == 1 { "y" } else { "ies" }
-        );
-    }
-    if let Some((expected, actual)) = diff::documents(r) {
-        let _ = writeln!(
-            out,
-            "\n  diff at the failing paths ({} expected, {} actual):",
-            style.paint("31", "-"),
-            style.paint("32", "+")
-        );
-        for line in diff::unified(&expected, &actual, style).lines() {
-            let _ = writeln!(out, "    {line}");
-        }
-    }
+}
+
+fn failures_and_warnings(out: &mut String, r: &CaseResult) {
     if !r.failures.is_empty() {
         let _ = writeln!(out, "\n  failures:");
         for (i, f) in r.failures.iter().enumerate() {
@@ -106,7 +155,6 @@ pub fn render(r: &CaseResult, style: Style) -> String {
             );
         }
     }
-    out
 }
 
 /// One line per case, for progress output.

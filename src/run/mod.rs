@@ -3,11 +3,13 @@
 //! once. Returns [`CaseResult`]s and never prints.
 
 mod client;
+mod flow;
 mod json;
 mod probe;
 pub mod request;
 
 pub use client::{build_client, ClientError};
+pub use flow::MAX_FLOW_EXCHANGES;
 pub use probe::{PlannedProbe, ProbeAnswer, ProbePlan};
 pub use request::{prepare, request_value, PreparedRequest};
 
@@ -38,6 +40,9 @@ pub struct Runner {
     catalog: Arc<SchemaCatalog>,
     /// The expression root of each contract (its constants and options).
     roots: Arc<BTreeMap<String, Root>>,
+    /// The root of flow expressions: `consts` and `options` of every
+    /// contract, by contract name.
+    flow_root: Arc<Root>,
     probes: Arc<probe::Probes>,
     pacer: Option<Arc<Pacer>>,
     deadline: Option<Instant>,
@@ -62,11 +67,22 @@ impl Runner {
                 (c.name.clone(), root)
             })
             .collect();
+        let mut consts = serde_json::Map::new();
+        let mut options = serde_json::Map::new();
+        for c in catalog.contracts().iter() {
+            consts.insert(c.name.clone(), c.consts.clone());
+            options.insert(c.name.clone(), catalog.options().to_json(&c.name));
+        }
+        let flow_root = Root::new([
+            ("consts", &Value::Object(consts)),
+            ("options", &Value::Object(options)),
+        ]);
         Ok(Self {
             client,
             target: Arc::new(target),
             catalog,
             roots: Arc::new(roots),
+            flow_root: Arc::new(flow_root),
             probes: Arc::new(probe::Probes::new(probes)),
             pacer,
             deadline: None,
@@ -101,6 +117,14 @@ impl Runner {
                 reason.clone(),
             );
         }
+        match &case.flow {
+            Some(flow) => self.run_flow(case, flow).await,
+            None => self.run_single(case).await,
+        }
+    }
+
+    /// Run a one-request case (or one exchange of a flow's step).
+    async fn run_single(&self, case: &Case) -> CaseResult {
         let probes = match (&case.contract, &case.expect.inconclusive) {
             (Some(c), Some(_)) => self.probes.answers(c, self).await,
             _ => Value::Object(Default::default()),

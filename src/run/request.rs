@@ -393,6 +393,7 @@ mod tests {
                 auth,
             },
             expect: crate::case::Expect::nothing(src),
+            flow: None,
         }
     }
 

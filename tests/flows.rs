@@ -1,0 +1,214 @@
+//! Flow cases: several exchanges, possibly to several contracts, and
+//! relations between their replies. Mistakes in a flow are located load
+//! errors; a false relation is a failure naming the element it was false
+//! for, after every allowed attempt; hostile lists are bounded.
+
+mod common;
+
+use cms_contract::report::{text, Style};
+use cms_contract::result::Outcome;
+use common::{run, Setup};
+use std::path::PathBuf;
+
+/// A suite folder of the agentbyworkno contract holding `yaml` as flow.yaml.
+fn suite(tag: &str, yaml: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cms-contract-flows-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let suite = dir.join("agentbyworkno");
+    std::fs::create_dir_all(&suite).unwrap();
+    std::fs::write(suite.join("_defaults.yaml"), "contract: agentbyworkno\n").unwrap();
+    std::fs::write(suite.join("flow.yaml"), yaml).unwrap();
+    dir
+}
+
+/// The rendered load error for `yaml`.
+fn load_error(tag: &str, yaml: &str) -> String {
+    let dir = suite(tag, yaml);
+    let session = Setup::default().session();
+    match session
+        .load(&[dir], &mut Vec::new())
+        .and_then(|s| s.to_vec())
+    {
+        Ok(cases) => panic!("loaded {} cases", cases.len()),
+        Err(e) => e.render(),
+    }
+}
+
+const TWO_STEPS: &str = "\
+cases:
+  - name: twice
+    flow:
+      steps:
+        - id: first
+          request:
+            query: {ccId: 1, vdn: 1, agentId: 101}
+          capture:
+            work_no: first.payload.workNo
+        - id: again
+          for_each: \"[work_no, work_no + 1]\"
+          as: w
+          request:
+            query: {ccId: 1, vdn: 1, agentId: {$expr: w}}
+      relations:
+        - name: same_vdn
+          cites: Table 4 row 2.2
+          for_each: [again]
+          as: a
+          expr: a.payload.vdnId == first.payload.vdnId
+";
+
+#[tokio::test]
+async fn a_flow_sends_its_steps_in_order_and_checks_its_relations() {
+    let results = run(Setup::default(), &[suite("green", TWO_STEPS)]).await;
+    assert_eq!(results.len(), 1);
+    let r = &results[0];
+    assert_eq!(
+        r.outcome(),
+        Outcome::Pass,
+        "{}",
+        text::render(r, Style::default())
+    );
+    assert_eq!(r.attempts, 1);
+    // The first exchange is the case's own request.
+    assert!(
+        r.request.body.contains("\"agentId\":101"),
+        "{}",
+        r.request.body
+    );
+}
+
+#[tokio::test]
+async fn a_false_relation_names_each_element_after_every_attempt() {
+    let yaml = TWO_STEPS
+        .replace(
+            "a.payload.vdnId == first.payload.vdnId",
+            "a.payload.workNo == first.payload.workNo",
+        )
+        .replace("    flow:\n", "    flow:\n      attempts: 2\n");
+    let results = run(Setup::default(), &[suite("red", &yaml)]).await;
+    let r = &results[0];
+    assert_eq!(r.outcome(), Outcome::Fail);
+    assert_eq!(r.attempts, 2);
+    assert_eq!(r.failures.len(), 1, "{:?}", r.failures);
+    assert_eq!(
+        r.failures[0].message,
+        "relation same_vdn is false for again[1]: a.payload.workNo = 102, first.payload.workNo = 101 \
+         (the relations were false on all 2 attempts)"
+    );
+    assert_eq!(r.failures[0].rule.as_deref(), Some("Table 4 row 2.2"));
+    assert!(r.failures[0]
+        .source
+        .to_string()
+        .ends_with("flow.yaml:17:17"));
+    // A failing flow keeps its exchanges for the report.
+    let labels: Vec<&str> = r.exchanges.iter().map(|x| x.label.as_str()).collect();
+    assert_eq!(labels, ["first", "again[0]", "again[1]"]);
+    let report = text::render(r, Style { color: false });
+    assert!(
+        report.contains("exchanges of attempt 2 (3 shown):"),
+        "{report}"
+    );
+    assert!(report.contains("    again[1]: POST "), "{report}");
+}
+
+#[tokio::test]
+async fn a_step_that_fails_its_checks_stops_the_flow() {
+    // Agent 60000 is out of range: the first step's reply is not a success.
+    let yaml = TWO_STEPS.replace("agentId: 101}", "agentId: 60000}");
+    let results = run(Setup::default(), &[suite("step", &yaml)]).await;
+    let r = &results[0];
+    assert_eq!(r.outcome(), Outcome::Fail);
+    assert!(
+        r.failures
+            .iter()
+            .all(|f| f.message.starts_with("step `first`: ")),
+        "{:?}",
+        r.failures
+    );
+    assert_eq!(r.exchanges.len(), 1, "later steps are not sent");
+}
+
+#[tokio::test]
+async fn a_hostile_list_is_bounded() {
+    let yaml = TWO_STEPS.replace("\"[work_no, work_no + 1]\"", "seq(0, 20000, 1)");
+    let results = run(Setup::default(), &[suite("bound", &yaml)]).await;
+    let r = &results[0];
+    assert_eq!(r.outcome(), Outcome::Fail);
+    assert_eq!(
+        r.failures[0].message,
+        "step `again`: the flow would send 20001 requests; at most 10000 are sent per attempt"
+    );
+    let at = r.failures[0].source.to_string();
+    assert!(at.ends_with("flow.yaml:11:21"), "{at}");
+    let yaml = TWO_STEPS.replace("\"[work_no, work_no + 1]\"", "seq(0, 2000000, 1)");
+    let results = run(Setup::default(), &[suite("seq", &yaml)]).await;
+    assert_eq!(
+        results[0].failures[0].message,
+        "step `again`: `for_each` could not be evaluated: seq: it would make 2000000 values; at most 100000"
+    );
+}
+
+#[test]
+fn a_name_no_step_defines_is_a_located_error_with_a_suggestion() {
+    let e = load_error(
+        "name",
+        &TWO_STEPS.replace("first.payload.vdnId", "frist.payload.vdnId"),
+    );
+    assert!(
+        e.contains("error: `frist` is not a step, capture or name known here"),
+        "{e}"
+    );
+    assert!(e.contains("flow.yaml:20:17"), "{e}");
+    assert!(e.contains("did you mean `first`?"), "{e}");
+    // A step reads only the steps before it.
+    let e = load_error(
+        "order",
+        &TWO_STEPS.replace("work_no: first.payload.workNo", "work_no: again.payload"),
+    );
+    assert!(
+        e.contains("`again` is not a step, capture or name known here"),
+        "{e}"
+    );
+}
+
+#[test]
+fn flow_mistakes_are_located_errors() {
+    let cases = [
+        (
+            TWO_STEPS.replace("- id: again", "- id: first"),
+            "`first` is already a step or capture of this flow",
+        ),
+        (
+            TWO_STEPS.replace("    flow:\n", "    request: {path: /x}\n    flow:\n"),
+            "a flow case has no `request`, `expect` or `generate` of its own",
+        ),
+        (
+            TWO_STEPS.replace("    flow:\n", "    flow:\n      attempts: 0\n"),
+            "`attempts: 0` is out of range",
+        ),
+        (
+            TWO_STEPS.replace("{$expr: w}", "{$expr: [w]}"),
+            "`$expr` takes one CEL expression, as a string",
+        ),
+        (
+            TWO_STEPS.replace("- id: again", "- id: 2nd"),
+            "`2nd` cannot name a step",
+        ),
+        (
+            TWO_STEPS.replace("contract: agentbyworkno", "x").replace(
+                "        - id: again\n",
+                "        - id: again\n          contract: agentbywork\n",
+            ),
+            "unknown contract `agentbywork`",
+        ),
+        (
+            TWO_STEPS.replace("work_no + 1", "work_no +"),
+            "invalid CEL expression",
+        ),
+    ];
+    for (i, (yaml, want)) in cases.iter().enumerate() {
+        let e = load_error(&format!("m{i}"), yaml);
+        assert!(e.contains(want), "case {i}: want {want:?} in\n{e}");
+        assert!(e.contains("flow.yaml:"), "case {i}: {e}");
+    }
+}
