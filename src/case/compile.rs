@@ -171,6 +171,13 @@ pub(crate) fn compile(
                 ),
         );
     }
+    if let (Some(s), Some(contract), Some(release), Some(catalog)) =
+        (&exp.schema, &cx.contract, &cx.release, &cx.catalog)
+    {
+        if s.value != "none" {
+            check_schema_name(&c, s, catalog, contract, release)?;
+        }
+    }
     let releases: Vec<String> = cx
         .contract
         .as_ref()
@@ -322,4 +329,35 @@ pub(crate) fn merge_expect(base: &RawExpect, over: &RawExpect) -> RawExpect {
         },
         rejected: over.rejected.clone().or_else(|| base.rejected.clone()),
     }
+}
+
+/// `schema:` names a schema of the contract (release): a typo is a load
+/// error with a "did you mean", not a failure of every case at run time.
+fn check_schema_name(
+    c: &Compiler,
+    s: &Spanned<String>,
+    catalog: &SchemaCatalog,
+    contract: &Contract,
+    release: &Release,
+) -> Result<(), LoadError> {
+    let Ok(set) = catalog.get(contract, release) else {
+        // The run reports a contract whose schemas do not compile.
+        return Ok(());
+    };
+    let names = set.names();
+    if names.iter().any(|n| *n == s.value) {
+        return Ok(());
+    }
+    let e = LoadError::new(
+        c.loc(&s.referenced),
+        format!(
+            "contract {} (release {}) has no schema `{}`",
+            contract.name, release.name, s.value
+        ),
+    );
+    let e = match did_you_mean(&s.value, names.iter().map(String::as_str)) {
+        Some(m) => e.label(format!("did you mean `{m}`?")),
+        None => e.label("not a schema of the contract"),
+    };
+    Err(e.help(format!("schemas: {}", names.join(", "))))
 }

@@ -17,6 +17,11 @@ pub struct LoadError {
     pub help: Option<String>,
     /// Whether to quote the source line (off when it may hold a secret).
     pub snippet: bool,
+    /// Lines shown after the location, as written (a table, a template).
+    pub notes: Vec<String>,
+    /// The variable, when the error is a use of an undefined one that looks
+    /// like no defined name (these are summed up in one error per load).
+    pub undefined: Option<String>,
 }
 
 impl LoadError {
@@ -28,6 +33,8 @@ impl LoadError {
             label: None,
             help: None,
             snippet: true,
+            notes: Vec::new(),
+            undefined: None,
         }
     }
 
@@ -84,6 +91,10 @@ impl LoadError {
             out.push_str(&format!("{gutter} | {}\n", caret.trim_end()));
         } else if let Some(label) = &self.label {
             out.push_str(&format!("{gutter} = note: {label}\n"));
+        }
+        for note in &self.notes {
+            out.push_str(format!("{gutter}   {note}").trim_end());
+            out.push('\n');
         }
         if let Some(help) = &self.help {
             out.push_str(&format!("{gutter} = help: {help}\n"));

@@ -211,6 +211,8 @@ pub fn load_paths_with_warnings(
     let mut set = CaseSet::default();
     let mut defaults_cache: HashMap<PathBuf, Option<RawDefaults>> = HashMap::new();
     let mut budget = Budget::new(opts.max_cases);
+    // What each variable is for, from the folders' `vars:`.
+    let mut purposes: BTreeMap<String, String> = BTreeMap::new();
     for root in paths {
         let files = match files::discover(root, warnings) {
             Ok(f) => f,
@@ -226,6 +228,9 @@ pub fn load_paths_with_warnings(
         };
         for file in files {
             let defaults = defaults_for(&file, &root_dir, &mut defaults_cache, &mut errors);
+            for (k, v) in &defaults.vars {
+                purposes.entry(k.clone()).or_insert_with(|| v.clone());
+            }
             match parse_yaml::<RawFile>(&file, raw::FILE_KEYS) {
                 Ok(raw) => build_file(
                     &file,
@@ -241,6 +246,7 @@ pub fn load_paths_with_warnings(
         }
     }
     check_unique(&set, &mut errors);
+    sum_up_undefined(&mut errors, &purposes, &opts.vars);
     if errors.is_empty() && set.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         errors.push(
@@ -256,6 +262,89 @@ pub fn load_paths_with_warnings(
     } else {
         Err(LoadErrors(errors))
     }
+}
+
+/// Replace the errors for uses of undefined variables by one that lists
+/// what the suites need, what each is for, and ready `--var` and profile
+/// templates: a run without its variables is one mistake, not twenty.
+fn sum_up_undefined(
+    errors: &mut Vec<LoadError>,
+    purposes: &BTreeMap<String, String>,
+    defined: &Vars,
+) {
+    // A case stops at its first undefined variable, so the suites' own
+    // list (`vars:`) names the others it needs.
+    let mut uses: BTreeMap<String, (Option<Location>, usize)> = BTreeMap::new();
+    let mut first: Option<Location> = None;
+    errors.retain(|e| {
+        let Some(name) = &e.undefined else {
+            return true;
+        };
+        first.get_or_insert_with(|| e.location.clone());
+        let entry = uses.entry(name.clone()).or_insert((None, 0));
+        entry.0.get_or_insert_with(|| e.location.clone());
+        entry.1 += 1;
+        false
+    });
+    let Some(first) = first else { return };
+    let known: Vec<&str> = defined.names().collect();
+    for name in purposes.keys() {
+        if !known.contains(&name.as_str()) {
+            uses.entry(name.clone()).or_insert((None, 0));
+        }
+    }
+    let total: usize = uses.values().map(|(_, n)| n).sum();
+    let width = uses.keys().map(String::len).max().unwrap_or(0);
+    let mut notes = Vec::new();
+    for (name, (at, n)) in &uses {
+        let purpose = purposes.get(name).map_or(
+            "(no description in the suite's _defaults.yaml `vars:`)",
+            String::as_str,
+        );
+        let seen = match at {
+            Some(at) => format!(
+                "  [{n} use{}, first at {at}]",
+                if *n == 1 { "" } else { "s" }
+            ),
+            None => String::new(),
+        };
+        notes.push(format!("  {name:<width$}  {purpose}{seen}"));
+    }
+    notes.push(String::new());
+    notes.push("set them with flags:".to_owned());
+    notes.push(format!(
+        "  {}",
+        uses.keys()
+            .map(|k| format!("--var {k}=VALUE"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    notes.push("or in the target profile (--profile FILE):".to_owned());
+    notes.push("  vars:".to_owned());
+    for name in uses.keys() {
+        let purpose = purposes.get(name).map_or("", String::as_str);
+        notes.push(
+            format!("    {name}: \"\"  # {purpose}")
+                .trim_end()
+                .trim_end_matches('#')
+                .trim_end()
+                .to_owned(),
+        );
+    }
+    let mut e = LoadError::new(
+        first,
+        format!(
+            "{} variable{} the cases need {} not defined ({total} use{} so far)",
+            uses.len(),
+            if uses.len() == 1 { "" } else { "s" },
+            if uses.len() == 1 { "is" } else { "are" },
+            if total == 1 { "" } else { "s" }
+        ),
+    )
+    .label("first use")
+    .help("or CMS_VAR_<name>=VALUE in the environment; against the embedded simulator they are set for you");
+    e.notes = notes;
+    errors.insert(0, e);
 }
 
 /// Load the cases of one case file given as text (`path` names it in errors
@@ -323,6 +412,7 @@ fn defaults_for(
             merged.contract = d.contract.clone().or(merged.contract);
             merged.release = d.release.clone().or(merged.release);
             merged.releases = d.releases.clone().or(merged.releases);
+            merged.vars.extend(d.vars.clone());
             merged.request = merge_request(&merged.request, &d.request);
             merged.expect = merge_expect(&merged.expect, &d.expect);
         }
@@ -639,6 +729,46 @@ mod tests {
         assert_eq!(e.message, "unknown field `expcet`");
         assert_eq!((e.location.line, e.location.column), (3, 5));
         assert_eq!(e.label.as_deref(), Some("did you mean `expect`?"));
+    }
+
+    #[test]
+    fn undefined_variables_are_summed_up_in_one_error_with_templates() {
+        let d = tmp("undefined");
+        write(
+            &d,
+            "s/_defaults.yaml",
+            "vars:\n  ccId: the call center (Table 2 row 1)\n  agent: a known agent\n  spare: declared, not used here\n",
+        );
+        write(&d, "s/a.yaml", "cases:\n  - name: one\n    request: {method: POST, path: /p, query: {ccId: \"${ccId}\", agentId: \"${agent}\"}}\n  - name: two\n    request: {method: POST, path: /p, query: {ccId: \"${ccId}\"}}\n");
+        write(
+            &d,
+            "s/b.yaml",
+            "cases:\n  - name: three\n    request: {method: POST, path: \"/p/${other}\"}\n",
+        );
+        let errs = load_paths(&[d.join("s")], &LoadOptions::default()).unwrap_err();
+        assert_eq!(errs.0.len(), 1, "{}", errs.render());
+        let text = errs.0[0].render_with_source(None);
+        let a = d.join("s/a.yaml").display().to_string();
+        let b = d.join("s/b.yaml").display().to_string();
+        let want = r#"error: 4 variables the cases need are not defined (3 uses so far)
+ --> @A:3:53
+  = note: first use
+      agent  a known agent
+      ccId   the call center (Table 2 row 1)  [2 uses, first at @A:3:53]
+      other  (no description in the suite's _defaults.yaml `vars:`)  [1 use, first at @B:3:35]
+      spare  declared, not used here
+
+    set them with flags:
+      --var agent=VALUE --var ccId=VALUE --var other=VALUE --var spare=VALUE
+    or in the target profile (--profile FILE):
+      vars:
+        agent: ""  # a known agent
+        ccId: ""  # the call center (Table 2 row 1)
+        other: ""
+        spare: ""  # declared, not used here
+  = help: or CMS_VAR_<name>=VALUE in the environment; against the embedded simulator they are set for you
+"#;
+        assert_eq!(text, want.replace("@A", &a).replace("@B", &b));
     }
 
     #[test]

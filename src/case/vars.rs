@@ -112,7 +112,11 @@ impl Vars {
         let mut e = LoadError::new(loc.clone(), format!("undefined variable `{name}`"));
         e = match did_you_mean(name, self.names()) {
             Some(s) => e.label(format!("did you mean `{s}`?")),
-            None => e.label("not defined by the profile, --var or CMS_VAR_*"),
+            None => {
+                let mut e = e.label("not defined by the profile, --var or CMS_VAR_*");
+                e.undefined = Some(name.to_owned());
+                e
+            }
         };
         e.help(format!(
             "define it: `--var {name}=VALUE`, `CMS_VAR_{name}=VALUE`, or `vars:` in the target profile"

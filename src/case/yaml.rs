@@ -1,6 +1,6 @@
 //! YAML reading for every file a user writes (case files, `_defaults.yaml`,
 //! contract manifests, profiles): strict YAML 1.2 booleans, duplicate keys
-//! refused, sizes capped, and serde-saphyr's errors turned into located
+//! refused, zero-led numerals (`0100002`) kept as text, sizes capped, and serde-saphyr's errors turned into located
 //! errors in the case format's words.
 
 use super::error::{did_you_mean, LoadError};
@@ -14,6 +14,9 @@ fn yaml_options() -> serde_saphyr::Options {
         strict_booleans: true,
         with_snippet: false,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        // `resultCode: 0100002` is the code "0100002", as the spec writes
+        // it, not the number 100002: zero-led numerals stay text.
+        leading_zero_numbers_as_strings: true,
     }
 }
 
