@@ -374,9 +374,9 @@ fn derive(
     };
     c.expect.schema = schema.map(|s| (s, loc.clone()));
     c.expect.body = Some(at_pointer(envelope, on_outcome, loc));
-    c.expect.inconclusive = match (outcome, rules) {
+    c.expect.inconclusive = match (outcome, rules.and_then(|r| r.inconclusive.as_ref())) {
         (Outcome::Accepted, Some(r)) => Some(Arc::new(Inconclusive {
-            when: r.inconclusive_when.clone(),
+            when: r.when.clone(),
             reason: r.reason.clone(),
             source: r.source.clone(),
         })),

@@ -3,8 +3,8 @@
 //! is a located error; loading goes on past the first.
 
 use super::{
-    BoundaryRules, Choice, CompareRules, Contract, Envelope, Invariant, OptionDef, Probe, Release,
-    RequestShape, SchemaRef, Severity, Shape, Volatile,
+    BoundaryRules, Choice, CompareRules, Contract, Envelope, InconclusiveRule, Invariant,
+    OptionDef, Probe, Release, RequestShape, SchemaRef, Severity, Shape, Volatile,
 };
 use crate::case::{did_you_mean, parse_yaml, LoadError, LoadErrors, Node};
 use crate::expr::Expr;
@@ -108,7 +108,7 @@ struct RawProbe {
 struct RawBoundaries {
     accepted_schema: Option<Spanned<String>>,
     refused_schema: Option<Spanned<String>>,
-    inconclusive: RawInconclusive,
+    inconclusive: Option<RawInconclusive>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -324,13 +324,18 @@ impl Builder {
             {
                 self.schema_file(s);
             }
-            let when = self.expr(&b.inconclusive.when)?;
+            let inconclusive = match b.inconclusive {
+                None => None,
+                Some(i) => Some(InconclusiveRule {
+                    when: Arc::new(self.expr(&i.when)?),
+                    reason: i.reason,
+                    source: self.loc(&i.when.referenced),
+                }),
+            };
             Some(BoundaryRules {
                 accepted_schema: b.accepted_schema.map(|s| s.value),
                 refused_schema: b.refused_schema.map(|s| s.value),
-                inconclusive_when: Arc::new(when),
-                reason: b.inconclusive.reason,
-                source: self.loc(&b.inconclusive.when.referenced),
+                inconclusive,
             })
         });
         let volatile = raw

@@ -292,9 +292,16 @@ pub struct BoundaryRules {
     pub accepted_schema: Option<String>,
     /// The schema a reply to a refused value must keep (an error reply).
     pub refused_schema: Option<String>,
-    /// When an accepted value's reply cannot decide the case (CEL over the
-    /// reply's scope, `probes` included).
-    pub inconclusive_when: Arc<Expr>,
+    /// When an accepted value's reply cannot decide the case, if it ever
+    /// cannot.
+    pub inconclusive: Option<InconclusiveRule>,
+}
+
+/// When a reply to an accepted boundary value cannot decide its case.
+#[derive(Debug)]
+pub struct InconclusiveRule {
+    /// CEL over the reply's scope, `probes` included.
+    pub when: Arc<Expr>,
     /// The reason reported.
     pub reason: String,
     /// Where it is written.
