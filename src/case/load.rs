@@ -6,16 +6,15 @@
 //! load time (so `check` finds its mistakes) and the rest one at a time when
 //! the set is iterated, so a million-case range costs the memory of one case.
 
-use super::compile::{compile, merge_expect, merge_request, CaseContext};
+use super::compile::{compile, merge_expect, merge_request};
 use super::context::case_context;
 use super::error::{did_you_mean, LoadError, LoadErrors};
-use super::expand::{
-    check_name, each_items, name_part, valid_expanded_name, value_origin, Budget, EachItem,
-};
+use super::expand::{check_name, each_items, valid_expanded_name, Budget, EachItem};
 use super::files::{self, LoadWarning};
 use super::generate;
 use super::matcher::Compiler;
-use super::raw::{self, RawCase, RawDefaults, RawExpect, RawFile, RawRequest};
+use super::raw::{self, RawCase, RawDefaults, RawFile};
+use super::set::{CaseSet, Entry, Template};
 use super::vars::Vars;
 use super::yaml::{parse_yaml, parse_yaml_str};
 use super::Case;
@@ -61,136 +60,6 @@ impl Default for LoadOptions {
 
 /// Name of the per-folder defaults file.
 pub const DEFAULTS_FILE: &str = "_defaults.yaml";
-
-/// The cases of a load, in a fixed order: files sorted, cases in file order,
-/// `each` values in order. Ranges are expanded while iterating.
-#[derive(Debug, Default)]
-pub struct CaseSet {
-    entries: Vec<Entry>,
-    len: usize,
-}
-
-#[derive(Debug)]
-enum Entry {
-    Ready(Box<Case>),
-    Lazy(Arc<Template>),
-}
-
-/// A case written once and made for every value of its `each:`.
-#[derive(Debug)]
-struct Template {
-    suite: String,
-    file: Arc<PathBuf>,
-    rc: RawCase,
-    request: RawRequest,
-    expect: RawExpect,
-    cx: CaseContext,
-    var: String,
-    values_loc: Location,
-    items: Vec<EachItem>,
-    catalog: Option<Arc<SchemaCatalog>>,
-}
-
-impl CaseSet {
-    /// How many cases iterating gives.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether there is no case.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The cases, one at a time. A case of an `each` range that cannot be
-    /// built (which load-time checks make unlikely) is an `Err` in its place.
-    pub fn iter(&self) -> impl Iterator<Item = Result<Case, LoadError>> + '_ {
-        self.entries.iter().flat_map(
-            |e| -> Box<dyn Iterator<Item = Result<Case, LoadError>> + '_> {
-                match e {
-                    Entry::Ready(c) => Box::new(std::iter::once(Ok((**c).clone()))),
-                    Entry::Lazy(t) => Box::new(t.items.iter().flat_map(EachItem::values).flat_map(
-                        move |v| match t.build(&v) {
-                            Ok(cases) => cases.into_iter().map(Ok).collect::<Vec<_>>(),
-                            Err(e) => vec![Err(e)],
-                        },
-                    )),
-                }
-            },
-        )
-    }
-
-    /// Every case, built (for front ends that need them all, such as the
-    /// `cargo test` harness); the first build error stops it.
-    pub fn to_vec(&self) -> Result<Vec<Case>, LoadErrors> {
-        self.iter()
-            .collect::<Result<_, _>>()
-            .map_err(|e| LoadErrors(vec![e]))
-    }
-
-    /// Keep only the cases `keep` accepts; the count is recomputed by
-    /// iterating (ranges stay lazy only when nothing is filtered out).
-    pub fn retain(self, keep: impl Fn(&Case) -> bool) -> Result<CaseSet, LoadErrors> {
-        let mut out = CaseSet::default();
-        for c in self.iter() {
-            let c = c.map_err(|e| LoadErrors(vec![e]))?;
-            if keep(&c) {
-                out.entries.push(Entry::Ready(Box::new(c)));
-                out.len += 1;
-            }
-        }
-        Ok(out)
-    }
-
-    fn push(&mut self, case: Case) {
-        self.entries.push(Entry::Ready(Box::new(case)));
-        self.len += 1;
-    }
-}
-
-impl Template {
-    /// The cases of one `each` value (one, or its generated boundaries).
-    fn build(&self, value: &str) -> Result<Vec<Case>, LoadError> {
-        let part = name_part(value).map_err(|why| {
-            let e = LoadError::new(
-                self.values_loc.clone(),
-                format!(
-                    "`each` value `{}` cannot be part of a case name",
-                    value.escape_debug()
-                ),
-            )
-            .label(format!(
-                "{why}: values become test names and snapshot file names"
-            ));
-            match self
-                .rc
-                .each
-                .as_ref()
-                .and_then(|each| value_origin(&each.values, &self.cx.vars))
-            {
-                Some(origin) => e.help(origin),
-                None => e.help("use letters, digits, `_`, `-` and `.`"),
-            }
-        })?;
-        let mut cx = self.cx.clone();
-        cx.vars.set(&self.var, value, "each");
-        let name = format!("{}::{}_{part}", self.rc.name.value, self.var);
-        let case = compile(
-            &self.suite,
-            name,
-            &self.file,
-            &self.rc,
-            &self.request,
-            &self.expect,
-            &cx,
-        )?;
-        let mut cases = expand_generate(&self.rc, case, &self.file, self.catalog.as_deref())?;
-        for c in &mut cases {
-            c.expect.snapshot = super::snapshot::read(&self.file, &c.name)?;
-        }
-        Ok(cases)
-    }
-}
 
 /// Load every case under `paths` (files or folders, searched for `*.yaml`).
 /// What was skipped on the way is dropped: front ends use
@@ -245,8 +114,8 @@ pub fn load_paths_with_warnings(
             }
         }
     }
-    check_unique(&set, &mut errors);
-    sum_up_undefined(&mut errors, &purposes, &opts.vars);
+    set.check_unique(&mut errors);
+    super::vars::sum_up_undefined(&mut errors, &purposes, &opts.vars);
     if errors.is_empty() && set.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         errors.push(
@@ -262,89 +131,6 @@ pub fn load_paths_with_warnings(
     } else {
         Err(LoadErrors(errors))
     }
-}
-
-/// Replace the errors for uses of undefined variables by one that lists
-/// what the suites need, what each is for, and ready `--var` and profile
-/// templates: a run without its variables is one mistake, not twenty.
-fn sum_up_undefined(
-    errors: &mut Vec<LoadError>,
-    purposes: &BTreeMap<String, String>,
-    defined: &Vars,
-) {
-    // A case stops at its first undefined variable, so the suites' own
-    // list (`vars:`) names the others it needs.
-    let mut uses: BTreeMap<String, (Option<Location>, usize)> = BTreeMap::new();
-    let mut first: Option<Location> = None;
-    errors.retain(|e| {
-        let Some(name) = &e.undefined else {
-            return true;
-        };
-        first.get_or_insert_with(|| e.location.clone());
-        let entry = uses.entry(name.clone()).or_insert((None, 0));
-        entry.0.get_or_insert_with(|| e.location.clone());
-        entry.1 += 1;
-        false
-    });
-    let Some(first) = first else { return };
-    let known: Vec<&str> = defined.names().collect();
-    for name in purposes.keys() {
-        if !known.contains(&name.as_str()) {
-            uses.entry(name.clone()).or_insert((None, 0));
-        }
-    }
-    let total: usize = uses.values().map(|(_, n)| n).sum();
-    let width = uses.keys().map(String::len).max().unwrap_or(0);
-    let mut notes = Vec::new();
-    for (name, (at, n)) in &uses {
-        let purpose = purposes.get(name).map_or(
-            "(no description in the suite's _defaults.yaml `vars:`)",
-            String::as_str,
-        );
-        let seen = match at {
-            Some(at) => format!(
-                "  [{n} use{}, first at {at}]",
-                if *n == 1 { "" } else { "s" }
-            ),
-            None => String::new(),
-        };
-        notes.push(format!("  {name:<width$}  {purpose}{seen}"));
-    }
-    notes.push(String::new());
-    notes.push("set them with flags:".to_owned());
-    notes.push(format!(
-        "  {}",
-        uses.keys()
-            .map(|k| format!("--var {k}=VALUE"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    ));
-    notes.push("or in the target profile (--profile FILE):".to_owned());
-    notes.push("  vars:".to_owned());
-    for name in uses.keys() {
-        let purpose = purposes.get(name).map_or("", String::as_str);
-        notes.push(
-            format!("    {name}: \"\"  # {purpose}")
-                .trim_end()
-                .trim_end_matches('#')
-                .trim_end()
-                .to_owned(),
-        );
-    }
-    let mut e = LoadError::new(
-        first,
-        format!(
-            "{} variable{} the cases need {} not defined ({total} use{} so far)",
-            uses.len(),
-            if uses.len() == 1 { "" } else { "s" },
-            if uses.len() == 1 { "is" } else { "are" },
-            if total == 1 { "" } else { "s" }
-        ),
-    )
-    .label("first use")
-    .help("or CMS_VAR_<name>=VALUE in the environment; against the embedded simulator they are set for you");
-    e.notes = notes;
-    errors.insert(0, e);
 }
 
 /// Load the cases of one case file given as text (`path` names it in errors
@@ -364,7 +150,7 @@ pub fn load_str(path: &Path, text: &str, opts: &LoadOptions) -> Result<Vec<Case>
         &mut set,
         &mut errors,
     );
-    check_unique(&set, &mut errors);
+    set.check_unique(&mut errors);
     if errors.is_empty() {
         set.to_vec()
     } else {
@@ -564,7 +350,7 @@ fn build_case(
     Ok(())
 }
 
-fn expand_generate(
+pub(super) fn expand_generate(
     rc: &RawCase,
     case: Case,
     file: &Arc<PathBuf>,
@@ -608,59 +394,6 @@ fn expand_generate(
             Some(s) => format!("did you mean `{s}`?"),
             None => "the only generator is `boundaries`".into(),
         })),
-    }
-}
-
-/// Case ids are unique: built cases by id, ranges by their values.
-fn check_unique(set: &CaseSet, errors: &mut Vec<LoadError>) {
-    let mut seen: BTreeMap<String, Location> = BTreeMap::new();
-    let mut ranges: BTreeMap<String, Vec<(i64, i64, Location)>> = BTreeMap::new();
-    for e in &set.entries {
-        match e {
-            Entry::Ready(c) => {
-                let id = c.id();
-                if let Some(first) = seen.get(&id) {
-                    errors.push(
-                        LoadError::new(c.source.clone(), format!("duplicate case `{id}`"))
-                            .label(format!("first defined at {first}"))
-                            .help("case names must be unique within a suite (folder)"),
-                    );
-                } else {
-                    seen.insert(id, c.source.clone());
-                }
-            }
-            Entry::Lazy(t) => {
-                let key = format!("{}::{}::{}", t.suite, t.rc.name.value, t.var);
-                let list = ranges.entry(key.clone()).or_default();
-                for item in &t.items {
-                    match item {
-                        EachItem::Range(a, b) => {
-                            if let Some((x, y, _)) = list.iter().find(|(x, y, _)| a <= y && x <= b)
-                            {
-                                errors.push(
-                                    LoadError::new(t.values_loc.clone(), format!("`each` ranges {x}..={y} and {a}..={b} overlap"))
-                                        .label("each value makes one case; a value listed twice makes a duplicate case name")
-                                        .help(format!("case `{key}`")),
-                                );
-                            }
-                            list.push((*a, *b, t.values_loc.clone()));
-                        }
-                        EachItem::One(v) => {
-                            let id = format!("{}::{}::{}_{v}", t.suite, t.rc.name.value, t.var);
-                            if seen.insert(id.clone(), t.values_loc.clone()).is_some() {
-                                errors.push(
-                                    LoadError::new(
-                                        t.values_loc.clone(),
-                                        format!("duplicate case `{id}`"),
-                                    )
-                                    .help("case names must be unique within a suite (folder)"),
-                                );
-                            }
-                        }
-                    }
-                }
-            }
-        }
     }
 }
 

@@ -16,6 +16,7 @@ mod matcher;
 mod node;
 mod path;
 mod raw;
+mod set;
 pub mod snapshot;
 mod vars;
 mod yaml;
@@ -26,12 +27,12 @@ pub use files::{
     MAX_FOLDER_ENTRIES,
 };
 pub use load::{
-    load_paths, load_paths_with_warnings, load_str, CaseSet, LoadOptions, DEFAULTS_FILE,
-    DEFAULT_MAX_CASES,
+    load_paths, load_paths_with_warnings, load_str, LoadOptions, DEFAULTS_FILE, DEFAULT_MAX_CASES,
 };
 pub use matcher::{JsonType, Matcher, MatcherKind};
 pub use node::{Node, NodeValue};
 pub use path::{check_request_path, PathProblem};
+pub use set::CaseSet;
 pub use vars::{Expanded, Vars};
 pub(crate) use yaml::parse_yaml;
 

@@ -124,6 +124,89 @@ impl Vars {
     }
 }
 
+/// Replace the errors for uses of undefined variables by one that lists
+/// what the suites need, what each is for, and ready `--var` and profile
+/// templates: a run without its variables is one mistake, not twenty.
+pub(crate) fn sum_up_undefined(
+    errors: &mut Vec<LoadError>,
+    purposes: &BTreeMap<String, String>,
+    defined: &Vars,
+) {
+    // A case stops at its first undefined variable, so the suites' own
+    // list (`vars:`) names the others it needs.
+    let mut uses: BTreeMap<String, (Option<Location>, usize)> = BTreeMap::new();
+    let mut first: Option<Location> = None;
+    errors.retain(|e| {
+        let Some(name) = &e.undefined else {
+            return true;
+        };
+        first.get_or_insert_with(|| e.location.clone());
+        let entry = uses.entry(name.clone()).or_insert((None, 0));
+        entry.0.get_or_insert_with(|| e.location.clone());
+        entry.1 += 1;
+        false
+    });
+    let Some(first) = first else { return };
+    let known: Vec<&str> = defined.names().collect();
+    for name in purposes.keys() {
+        if !known.contains(&name.as_str()) {
+            uses.entry(name.clone()).or_insert((None, 0));
+        }
+    }
+    let total: usize = uses.values().map(|(_, n)| n).sum();
+    let width = uses.keys().map(String::len).max().unwrap_or(0);
+    let mut notes = Vec::new();
+    for (name, (at, n)) in &uses {
+        let purpose = purposes.get(name).map_or(
+            "(no description in the suite's _defaults.yaml `vars:`)",
+            String::as_str,
+        );
+        let seen = match at {
+            Some(at) => format!(
+                "  [{n} use{}, first at {at}]",
+                if *n == 1 { "" } else { "s" }
+            ),
+            None => String::new(),
+        };
+        notes.push(format!("  {name:<width$}  {purpose}{seen}"));
+    }
+    notes.push(String::new());
+    notes.push("set them with flags:".to_owned());
+    notes.push(format!(
+        "  {}",
+        uses.keys()
+            .map(|k| format!("--var {k}=VALUE"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    notes.push("or in the target profile (--profile FILE):".to_owned());
+    notes.push("  vars:".to_owned());
+    for name in uses.keys() {
+        let purpose = purposes.get(name).map_or("", String::as_str);
+        notes.push(
+            format!("    {name}: \"\"  # {purpose}")
+                .trim_end()
+                .trim_end_matches('#')
+                .trim_end()
+                .to_owned(),
+        );
+    }
+    let mut e = LoadError::new(
+        first,
+        format!(
+            "{} variable{} the cases need {} not defined ({total} use{} so far)",
+            uses.len(),
+            if uses.len() == 1 { "" } else { "s" },
+            if uses.len() == 1 { "is" } else { "are" },
+            if total == 1 { "" } else { "s" }
+        ),
+    )
+    .label("first use")
+    .help("or CMS_VAR_<name>=VALUE in the environment; against the embedded simulator they are set for you");
+    e.notes = notes;
+    errors.insert(0, e);
+}
+
 /// Whether `k` is a variable name: letters, digits, `_`, `-`.
 pub(crate) fn valid_name(k: &str) -> bool {
     !k.is_empty()
