@@ -170,7 +170,9 @@ impl Root {
     /// - `distinct(list)`: the list without repeated values, first kept;
     /// - `seq(start, stop, step)`: the integers from `start` below `stop`,
     ///   `step` apart (`seq(0, 25, 10)` is `[0, 10, 20]`), at most
-    ///   [`MAX_SEQ`] of them: offsets of a paged walk.
+    ///   [`MAX_SEQ`] of them: offsets of a paged walk;
+    /// - `numbers(text)`: the integers a list like `"101..=105, 2001"` names
+    ///   (the `each:` spelling of the variables), at most [`MAX_SEQ`].
     pub fn new<'a>(constants: impl IntoIterator<Item = (&'a str, &'a Json)>) -> Self {
         let mut ctx = Context::default();
         // The names are not stdlib overloads, so adding them cannot conflict.
@@ -178,6 +180,7 @@ impl Root {
         let _ = ctx.add_function("sum", sum);
         let _ = ctx.add_function("distinct", distinct);
         let _ = ctx.add_function("seq", seq);
+        let _ = ctx.add_function("numbers", numbers);
         for (name, value) in constants {
             ctx.add_variable_as_val(name, to_val(value));
         }
@@ -424,6 +427,35 @@ fn seq(start: i64, stop: i64, step: i64) -> Result<Value, ExecutionError> {
     Ok(Value::List(Arc::new(out)))
 }
 
+fn numbers(text: Arc<String>) -> Result<Value, ExecutionError> {
+    let fail = |m: String| ExecutionError::function_error("numbers", m);
+    let mut out = Vec::new();
+    for item in text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+    {
+        let (a, b) = match item.split_once("..=") {
+            Some((a, b)) => (a.trim(), b.trim()),
+            None => (item, item),
+        };
+        let (Ok(a), Ok(b)) = (a.parse::<i64>(), b.parse::<i64>()) else {
+            return Err(fail(format!(
+                "`{item}` is not a number or a range like 101..=110"
+            )));
+        };
+        let len = if b >= a {
+            i128::from(b) - i128::from(a) + 1
+        } else {
+            0
+        };
+        if out.len() as i128 + len > i128::from(MAX_SEQ) {
+            return Err(fail(format!("more than {MAX_SEQ} values")));
+        }
+        out.extend((a..=b).map(Value::Int));
+    }
+    Ok(Value::List(Arc::new(out)))
+}
+
 fn distinct(list: Arc<Vec<Value>>) -> Value {
     // Keyed by the JSON text, so a long list costs linear time.
     let mut seen = std::collections::HashSet::new();
@@ -566,6 +598,20 @@ mod tests {
             ))
         );
         assert_eq!(eval("distinct([3, 1, 3, 2, 1])"), Ok(json!([3, 1, 2])));
+        assert_eq!(
+            eval("numbers('101..=103, 2001 7')"),
+            Ok(json!([101, 102, 103, 2001, 7]))
+        );
+        assert_eq!(
+            eval("numbers('1..=200000')"),
+            Err(ExprError("numbers: more than 100000 values".into()))
+        );
+        assert_eq!(
+            eval("numbers('1..x')"),
+            Err(ExprError(
+                "numbers: `1..x` is not a number or a range like 101..=110".into()
+            ))
+        );
         assert_eq!(eval("size(distinct(seq(0, 100000, 1)))"), Ok(json!(100000)));
     }
 }

@@ -31,7 +31,7 @@ pub const MAX_FLOW_ATTEMPTS: u32 = 10;
 pub const MAX_FLOW_DELAY_MS: u64 = 60_000;
 
 /// Names every flow expression can read besides steps and captures.
-const ROOT_NAMES: [&str; 2] = ["consts", "options"];
+const ROOT_NAMES: [&str; 3] = ["consts", "options", "vars"];
 
 /// The key of a request field computed when the step is sent.
 const EXPR_KEY: &str = "$expr";
@@ -158,6 +158,7 @@ pub(crate) fn compile_flow(
             relations,
             attempts,
             delay: std::time::Duration::from_millis(delay_ms),
+            vars: cx.vars.to_json(),
         })),
     })
 }
@@ -184,7 +185,7 @@ fn compile_step(
             c.loc(&id.referenced),
             format!("`{}` cannot name a step", id.value),
         )
-        .label("a step id is a CEL name: a letter or `_`, then letters, digits, `_`; not consts or options"));
+        .label("a step id is a CEL name: a letter or `_`, then letters, digits, `_`; not consts, options or vars"));
     }
     if known.contains(&id.value) {
         return Err(LoadError::new(
@@ -304,7 +305,7 @@ fn compile_step(
                 c.loc(&text.referenced),
                 format!("`{name}` cannot name a capture"),
             )
-            .label("a new CEL name: not a step, another capture, consts or options"));
+            .label("a new CEL name: not a step, another capture, consts, options or vars"));
         }
         let expr = compile_expr(&c, text)?;
         check_names(&c, &expr, text, &names_after)?;
@@ -343,7 +344,7 @@ fn for_each(
             c.loc(&at),
             format!("`{binding_name}` cannot name the element of a `for_each`"),
         )
-        .label("a new CEL name: not a step, capture, consts or options"));
+        .label("a new CEL name: not a step, capture, consts, options or vars"));
     }
     Ok(ForEach {
         list: Arc::new(expr),

@@ -233,6 +233,9 @@ pub struct Flow {
     pub attempts: u32,
     /// Pause between attempts.
     pub delay: std::time::Duration,
+    /// The case's variables (profile, `--var`, `each`), as the `vars` map
+    /// of its expressions: `numbers(vars.known_agents)`.
+    pub vars: Value,
 }
 
 /// One step of a [`Flow`].

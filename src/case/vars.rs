@@ -108,6 +108,16 @@ impl Vars {
         Ok(Expanded::Text(out))
     }
 
+    /// Every variable as a JSON map of its text (for flow expressions).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.values
+                .iter()
+                .map(|(k, (v, _))| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+        )
+    }
+
     fn undefined(&self, name: &str, loc: &Location) -> LoadError {
         let mut e = LoadError::new(loc.clone(), format!("undefined variable `{name}`"));
         e = match did_you_mean(name, self.names()) {

@@ -4,8 +4,8 @@
 //!
 //! Expressions see each step by its id as `{status, success, response,
 //! payload, request}` (a list of those, each with its element under the
-//! step's `as` name, for a `for_each` step), the captures, and `consts` /
-//! `options` by contract name.
+//! step's `as` name, for a `for_each` step), the captures, `consts` /
+//! `options` by contract name, and the case's `vars`.
 
 use super::{request_value, Runner};
 use crate::case::{Body, Case, Flow, Step};
@@ -119,7 +119,7 @@ impl Runner {
         let mut out = Attempt::default();
         let root = &self.flow_root;
         // The names bound so far, in order.
-        let mut bound: Vec<(String, Value)> = Vec::new();
+        let mut bound: Vec<(String, Value)> = vec![("vars".to_owned(), flow.vars.clone())];
         let scope_of = |bound: &[(String, Value)]| -> Scope<'_> {
             let mut s = root.scope();
             for (k, v) in bound {
