@@ -212,3 +212,83 @@ fn flow_mistakes_are_located_errors() {
         assert!(e.contains("flow.yaml:"), "case {i}: {e}");
     }
 }
+
+/// Two reads of item 1's state, which must agree (on the toy contract).
+const AGREE: &str = "\
+cases:
+  - name: agree
+    flow:
+      attempts: ATTEMPTS
+      steps:
+        - id: a
+          request: {query: {id: 1}}
+        - id: b
+          request: {query: {id: 1}}
+      relations:
+        - name: same_state
+          cites: toy Table 4 row 3 state, read twice
+          expr: a.payload.state == b.payload.state
+";
+
+/// A toy server whose item 1 is in `state(call)` on call `call`.
+async fn stateful(state: fn(usize) -> i64) -> String {
+    common::stub::serve(move |_body, call| {
+        format!(
+            r#"{{"code":"OK","item":{{"id":1,"name":"one","state":{}}}}}"#,
+            state(call)
+        )
+    })
+    .await
+}
+
+async fn agree(
+    tag: &str,
+    attempts: u32,
+    state: fn(usize) -> i64,
+) -> cms_contract::result::CaseResult {
+    let yaml = AGREE.replace("ATTEMPTS", &attempts.to_string());
+    let (schemas, cases) = common::toy::folder(tag, &[("agree.yaml", &yaml)]);
+    let target = stateful(state).await;
+    let mut results = common::toy::run(&schemas, &cases, &target).await;
+    results.remove(0)
+}
+
+#[tokio::test]
+async fn a_disagreement_that_goes_away_on_requery_passes_and_says_so() {
+    // The state changes once, between the first two replies (churn).
+    let r = agree("churn", 3, |call| if call == 0 { 1 } else { 2 }).await;
+    assert_eq!(
+        r.outcome(),
+        Outcome::Pass,
+        "{}",
+        text::render(&r, Style::default())
+    );
+    assert_eq!(r.attempts, 2);
+    assert_eq!(r.warnings.len(), 1);
+    assert_eq!(
+        r.warnings[0].message,
+        "the relations held on attempt 2 of 3 (attempt 1: relation same_state is false: \
+         a.payload.state = 1, b.payload.state = 2)"
+    );
+    // Without requery the same server fails the flow.
+    let r = agree("once", 1, |call| if call == 0 { 1 } else { 2 }).await;
+    assert_eq!(r.outcome(), Outcome::Fail);
+    assert_eq!(r.attempts, 1);
+}
+
+#[tokio::test]
+async fn a_disagreement_on_every_attempt_fails_after_all_of_them() {
+    // Two endpoints that truly disagree: every second reply differs.
+    let r = agree("always", 3, |call| (call % 2) as i64).await;
+    assert_eq!(r.outcome(), Outcome::Fail);
+    assert_eq!(r.attempts, 3);
+    assert_eq!(
+        r.failures[0].message,
+        "relation same_state is false: a.payload.state = 0, b.payload.state = 1 \
+         (the relations were false on all 3 attempts)"
+    );
+    assert_eq!(
+        r.failures[0].rule.as_deref(),
+        Some("toy Table 4 row 3 state, read twice")
+    );
+}

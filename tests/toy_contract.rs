@@ -5,79 +5,11 @@
 //! invariant; the failure then cites the toy's own table and row. This is
 //! the README's "Add an endpoint" recipe, followed to the letter.
 
+mod common;
+
 use cms_contract::report::{text, Style};
-use cms_contract::result::{CaseResult, Outcome};
-use cms_contract::session::{Session, SessionOptions};
-use cms_contract::settings::{Env, Layer};
-use std::path::{Path, PathBuf};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const MANIFEST: &str = r#"
-contract: toy
-title: the toy item query
-spec: toy.md
-method: POST
-content_type: application/json
-releases:
-  - name: "v1"
-    cites: toy.md "Versions"
-    path: /toy/item
-    envelope: current
-envelopes:
-  current:
-    cites: Table 3
-    outcome: /code
-    success: "OK"
-    invalid_parameter: "BAD"
-    payload: /item
-request:
-  fields: request.json
-  shapes:
-    flat: {schema: request.json}
-boundaries:
-  accepted_schema: response.json
-  refused_schema: response.json
-invariants:
-  - name: echo_id
-    cites: Table 4 row 1 id = the requested id (Table 2 row 1)
-    when: success && type(payload) == map
-    expr: payload.id == request.query.id
-"#;
-
-const REQUEST: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "Table 2 request body",
-  "type": "object",
-  "required": ["id"],
-  "additionalProperties": false,
-  "properties": {
-    "id": {"title": "Table 2 row 1 id (int, 1-100)", "type": "integer", "minimum": 1, "maximum": 100}
-  }
-}"#;
-
-const RESPONSE: &str = r#"{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "Table 3 envelope",
-  "type": "object",
-  "required": ["code", "item"],
-  "properties": {
-    "code": {"title": "Table 3 row 1 code", "enum": ["OK", "BAD"]},
-    "item": {
-      "title": "Table 3 row 2 item (Table 4 on success, a message on error)",
-      "oneOf": [
-        {"type": "string"},
-        {
-          "type": "object",
-          "required": ["id", "name"],
-          "properties": {
-            "id": {"title": "Table 4 row 1 id", "type": "integer"},
-            "name": {"title": "Table 4 row 2 name", "type": "string"}
-          }
-        }
-      ]
-    }
-  }
-}"#;
+use cms_contract::result::Outcome;
+use std::path::PathBuf;
 
 const CASES: &str = r#"
 cases:
@@ -98,115 +30,30 @@ cases:
       query: {id: 50}
 "#;
 
-/// The toy contract folder and its suite, under a fresh temporary folder.
 fn toy() -> (PathBuf, PathBuf) {
-    let root = std::env::temp_dir().join(format!("cms-contract-toy-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let contract = root.join("schemas/toy");
-    std::fs::create_dir_all(&contract).unwrap();
-    std::fs::write(contract.join("contract.yaml"), MANIFEST).unwrap();
-    std::fs::write(contract.join("request.json"), REQUEST).unwrap();
-    std::fs::write(contract.join("response.json"), RESPONSE).unwrap();
-    let suite = root.join("cases/toy");
-    std::fs::create_dir_all(&suite).unwrap();
-    std::fs::write(
-        suite.join("_defaults.yaml"),
-        "contract: toy\nexpect:\n  schema: response.json\n",
-    )
-    .unwrap();
-    std::fs::write(suite.join("items.yaml"), CASES).unwrap();
-    (root.join("schemas"), root.join("cases"))
+    common::toy::folder("contract", &[("items.yaml", CASES)])
 }
 
-/// A stub of the toy endpoint on loopback: ids 1-100 are items (echoed,
-/// or echoed plus one when `off_by_one`), anything else is refused.
+/// A stub of the toy endpoint: ids 1-100 are items (echoed, or echoed
+/// plus one when `off_by_one`), anything else is refused.
 async fn stub(off_by_one: bool) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                // Head, then Content-Length bytes of body.
-                let body = loop {
-                    let n = sock.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let Some(end) = find(&buf, b"\r\n\r\n") else {
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        break buf[end + 4..end + 4 + len].to_vec();
-                    }
-                };
-                let id = serde_json::from_slice::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v.get("id").and_then(serde_json::Value::as_i64));
-                let reply = match id {
-                    Some(id) if (1..=100).contains(&id) => {
-                        let echoed = if off_by_one { id + 1 } else { id };
-                        format!(r#"{{"code":"OK","item":{{"id":{echoed},"name":"item {id}"}}}}"#)
-                    }
-                    _ => r#"{"code":"BAD","item":"id out of range"}"#.to_owned(),
-                };
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                    reply.len()
-                );
-                let _ = sock.write_all(response.as_bytes()).await;
-            });
+    common::stub::serve(move |body: &serde_json::Value, _call: usize| {
+        match body.get("id").and_then(serde_json::Value::as_i64) {
+            Some(id) if (1..=100).contains(&id) => {
+                let echoed = if off_by_one { id + 1 } else { id };
+                format!(r#"{{"code":"OK","item":{{"id":{echoed},"name":"item {id}"}}}}"#)
+            }
+            _ => r#"{"code":"BAD","item":"id out of range"}"#.to_owned(),
         }
-    });
-    format!("http://{addr}")
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-async fn run(schemas: &Path, cases: &Path, target: &str) -> Vec<CaseResult> {
-    let env: Env = [("CMS_AK", "toy-ak"), ("CMS_SK", "toy-sk")]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    let session = Session::prepare(
-        SessionOptions {
-            flags: Layer {
-                target: Some(target.parse().unwrap()),
-                ..Layer::default()
-            },
-            schemas: Some(schemas.to_path_buf()),
-            embedded: None,
-            force_embedded: false,
-        },
-        &env,
-    )
-    .unwrap_or_else(|e| panic!("session: {e}"));
-    let set = session
-        .load(&[cases.to_path_buf()], &mut Vec::new())
-        .and_then(|s| s.to_vec())
-        .unwrap_or_else(|e| panic!("{}", e.render()));
-    let live = session.start().await.expect("start");
-    live.runner.run_all(&set, 4, |_| {}).await
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_new_endpoint_is_a_folder_and_runs_green_against_a_conforming_server() {
     let (schemas, cases) = toy();
     let target = stub(false).await;
-    let results = run(&schemas, &cases, &target).await;
+    let results = common::toy::run(&schemas, &cases, &target).await;
     let report: Vec<String> = results
         .iter()
         .filter(|r| r.outcome() != Outcome::Pass)
@@ -237,7 +84,7 @@ async fn a_new_endpoint_is_a_folder_and_runs_green_against_a_conforming_server()
 async fn the_toy_invariant_catches_a_server_that_breaks_it_and_cites_the_toy_table() {
     let (schemas, cases) = toy();
     let target = stub(true).await;
-    let results = run(&schemas, &cases, &target).await;
+    let results = common::toy::run(&schemas, &cases, &target).await;
     let sample = results.iter().find(|r| r.id == "toy::sample").unwrap();
     assert_eq!(sample.outcome(), Outcome::Fail);
     let inv = sample

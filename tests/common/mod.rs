@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod stub;
+pub mod toy;
+
 use cms_contract::embedded::Simulated;
 use cms_contract::result::{CaseResult, Outcome};
 use cms_contract::session::{Session, SessionOptions};
