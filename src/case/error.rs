@@ -151,25 +151,12 @@ pub fn did_you_mean<'a>(
     let word_l = word.to_ascii_lowercase();
     candidates
         .into_iter()
-        .map(|c| (levenshtein(&word_l, &c.to_ascii_lowercase()), c))
+        .map(|c| (strsim::levenshtein(&word_l, &c.to_ascii_lowercase()), c))
         .filter(|(d, c)| *d <= c.len().max(word.len()).div_ceil(3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + cost));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
 
 #[cfg(test)]
 mod tests {
