@@ -138,10 +138,8 @@ mod tests {
     use crate::case::snapshot::{path_for, SNAPSHOT_DIR};
     use std::path::Path;
 
-    fn tmp(tag: &str) -> std::path::PathBuf {
-        let d =
-            std::env::temp_dir().join(format!("cms-contract-bless-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
+    fn tmp(_tag: &str) -> crate::testing::TempDir {
+        let d = crate::testing::tmp();
         std::fs::create_dir_all(d.join("s")).unwrap();
         d
     }

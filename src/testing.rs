@@ -5,6 +5,32 @@ use crate::schema::{SchemaCatalog, SchemaSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+/// A temporary folder, removed when dropped; reads as a [`Path`].
+pub struct TempDir(tempfile::TempDir);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+/// A fresh temporary folder.
+pub fn tmp() -> TempDir {
+    TempDir(
+        tempfile::Builder::new()
+            .prefix("cms-contract-")
+            .tempdir()
+            .expect("a temporary folder"),
+    )
+}
+
 /// The shipped `schemas/` folder.
 pub fn schemas_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas")

@@ -8,13 +8,11 @@ mod common;
 use cms_contract::report::{text, Style};
 use cms_contract::result::Outcome;
 use common::{run, Setup};
-use std::path::PathBuf;
 
 /// A suite folder of the agentbyworkno contract holding `yaml` as flow.yaml.
-fn suite(tag: &str, yaml: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cms-contract-flows-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let suite = dir.join("agentbyworkno");
+fn suite(yaml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("agentbyworkno");
     std::fs::create_dir_all(&suite).unwrap();
     std::fs::write(suite.join("_defaults.yaml"), "contract: agentbyworkno\n").unwrap();
     std::fs::write(suite.join("flow.yaml"), yaml).unwrap();
@@ -22,11 +20,11 @@ fn suite(tag: &str, yaml: &str) -> PathBuf {
 }
 
 /// The rendered load error for `yaml`.
-fn load_error(tag: &str, yaml: &str) -> String {
-    let dir = suite(tag, yaml);
+fn load_error(yaml: &str) -> String {
+    let dir = suite(yaml);
     let session = Setup::default().session();
     match session
-        .load(&[dir], &mut Vec::new())
+        .load(&[dir.path().to_path_buf()], &mut Vec::new())
         .and_then(|s| s.to_vec())
     {
         Ok(cases) => panic!("loaded {} cases", cases.len()),
@@ -59,7 +57,7 @@ cases:
 
 #[tokio::test]
 async fn a_flow_sends_its_steps_in_order_and_checks_its_relations() {
-    let results = run(Setup::default(), &[suite("green", TWO_STEPS)]).await;
+    let results = run(Setup::default(), &[suite(TWO_STEPS).path().to_path_buf()]).await;
     assert_eq!(results.len(), 1);
     let r = &results[0];
     assert_eq!(
@@ -85,7 +83,7 @@ async fn a_false_relation_names_each_element_after_every_attempt() {
             "a.payload.workNo == first.payload.workNo",
         )
         .replace("    flow:\n", "    flow:\n      attempts: 2\n");
-    let results = run(Setup::default(), &[suite("red", &yaml)]).await;
+    let results = run(Setup::default(), &[suite(&yaml).path().to_path_buf()]).await;
     let r = &results[0];
     assert_eq!(r.outcome(), Outcome::Fail);
     assert_eq!(r.attempts, 2);
@@ -115,7 +113,7 @@ async fn a_false_relation_names_each_element_after_every_attempt() {
 async fn a_step_that_fails_its_checks_stops_the_flow() {
     // Agent 60000 is out of range: the first step's reply is not a success.
     let yaml = TWO_STEPS.replace("agentId: 101}", "agentId: 60000}");
-    let results = run(Setup::default(), &[suite("step", &yaml)]).await;
+    let results = run(Setup::default(), &[suite(&yaml).path().to_path_buf()]).await;
     let r = &results[0];
     assert_eq!(r.outcome(), Outcome::Fail);
     assert!(
@@ -131,7 +129,7 @@ async fn a_step_that_fails_its_checks_stops_the_flow() {
 #[tokio::test]
 async fn a_hostile_list_is_bounded() {
     let yaml = TWO_STEPS.replace("\"[work_no, work_no + 1]\"", "seq(0, 20000, 1)");
-    let results = run(Setup::default(), &[suite("bound", &yaml)]).await;
+    let results = run(Setup::default(), &[suite(&yaml).path().to_path_buf()]).await;
     let r = &results[0];
     assert_eq!(r.outcome(), Outcome::Fail);
     assert_eq!(
@@ -141,7 +139,7 @@ async fn a_hostile_list_is_bounded() {
     let at = r.failures[0].source.to_string();
     assert!(at.ends_with("flow.yaml:11:21"), "{at}");
     let yaml = TWO_STEPS.replace("\"[work_no, work_no + 1]\"", "seq(0, 2000000, 1)");
-    let results = run(Setup::default(), &[suite("seq", &yaml)]).await;
+    let results = run(Setup::default(), &[suite(&yaml).path().to_path_buf()]).await;
     assert_eq!(
         results[0].failures[0].message,
         "step `again`: `for_each` could not be evaluated: seq: it would make 2000000 values; at most 100000"
@@ -150,10 +148,7 @@ async fn a_hostile_list_is_bounded() {
 
 #[test]
 fn a_name_no_step_defines_is_a_located_error_with_a_suggestion() {
-    let e = load_error(
-        "name",
-        &TWO_STEPS.replace("first.payload.vdnId", "frist.payload.vdnId"),
-    );
+    let e = load_error(&TWO_STEPS.replace("first.payload.vdnId", "frist.payload.vdnId"));
     assert!(
         e.contains("error: `frist` is not a step, capture or name known here"),
         "{e}"
@@ -161,10 +156,8 @@ fn a_name_no_step_defines_is_a_located_error_with_a_suggestion() {
     assert!(e.contains("flow.yaml:20:17"), "{e}");
     assert!(e.contains("did you mean `first`?"), "{e}");
     // A step reads only the steps before it.
-    let e = load_error(
-        "order",
-        &TWO_STEPS.replace("work_no: first.payload.workNo", "work_no: again.payload"),
-    );
+    let e =
+        load_error(&TWO_STEPS.replace("work_no: first.payload.workNo", "work_no: again.payload"));
     assert!(
         e.contains("`again` is not a step, capture or name known here"),
         "{e}"
@@ -207,7 +200,7 @@ fn flow_mistakes_are_located_errors() {
         ),
     ];
     for (i, (yaml, want)) in cases.iter().enumerate() {
-        let e = load_error(&format!("m{i}"), yaml);
+        let e = load_error(yaml);
         assert!(e.contains(want), "case {i}: want {want:?} in\n{e}");
         assert!(e.contains("flow.yaml:"), "case {i}: {e}");
     }
@@ -241,22 +234,18 @@ async fn stateful(state: fn(usize) -> i64) -> String {
     .await
 }
 
-async fn agree(
-    tag: &str,
-    attempts: u32,
-    state: fn(usize) -> i64,
-) -> cms_contract::result::CaseResult {
+async fn agree(attempts: u32, state: fn(usize) -> i64) -> cms_contract::result::CaseResult {
     let yaml = AGREE.replace("ATTEMPTS", &attempts.to_string());
-    let (schemas, cases) = common::toy::folder(tag, &[("agree.yaml", &yaml)]);
+    let toy = common::toy::folder(&[("agree.yaml", &yaml)]);
     let target = stateful(state).await;
-    let mut results = common::toy::run(&schemas, &cases, &target).await;
+    let mut results = common::toy::run(&toy.schemas, &toy.cases, &target).await;
     results.remove(0)
 }
 
 #[tokio::test]
 async fn a_disagreement_that_goes_away_on_requery_passes_and_says_so() {
     // The state changes once, between the first two replies (churn).
-    let r = agree("churn", 3, |call| if call == 0 { 1 } else { 2 }).await;
+    let r = agree(3, |call| if call == 0 { 1 } else { 2 }).await;
     assert_eq!(
         r.outcome(),
         Outcome::Pass,
@@ -271,7 +260,7 @@ async fn a_disagreement_that_goes_away_on_requery_passes_and_says_so() {
          a.payload.state = 1, b.payload.state = 2)"
     );
     // Without requery the same server fails the flow.
-    let r = agree("once", 1, |call| if call == 0 { 1 } else { 2 }).await;
+    let r = agree(1, |call| if call == 0 { 1 } else { 2 }).await;
     assert_eq!(r.outcome(), Outcome::Fail);
     assert_eq!(r.attempts, 1);
 }
@@ -279,7 +268,7 @@ async fn a_disagreement_that_goes_away_on_requery_passes_and_says_so() {
 #[tokio::test]
 async fn a_disagreement_on_every_attempt_fails_after_all_of_them() {
     // Two endpoints that truly disagree: every second reply differs.
-    let r = agree("always", 3, |call| (call % 2) as i64).await;
+    let r = agree(3, |call| (call % 2) as i64).await;
     assert_eq!(r.outcome(), Outcome::Fail);
     assert_eq!(r.attempts, 3);
     assert_eq!(

@@ -9,7 +9,6 @@ mod common;
 
 use cms_contract::report::{text, Style};
 use cms_contract::result::Outcome;
-use std::path::PathBuf;
 
 const CASES: &str = r#"
 cases:
@@ -30,8 +29,8 @@ cases:
       query: {id: 50}
 "#;
 
-fn toy() -> (PathBuf, PathBuf) {
-    common::toy::folder("contract", &[("items.yaml", CASES)])
+fn toy() -> common::toy::Toy {
+    common::toy::folder(&[("items.yaml", CASES)])
 }
 
 /// A stub of the toy endpoint: ids 1-100 are items (echoed, or echoed
@@ -51,9 +50,9 @@ async fn stub(off_by_one: bool) -> String {
 
 #[tokio::test]
 async fn a_new_endpoint_is_a_folder_and_runs_green_against_a_conforming_server() {
-    let (schemas, cases) = toy();
+    let toy = toy();
     let target = stub(false).await;
-    let results = common::toy::run(&schemas, &cases, &target).await;
+    let results = common::toy::run(&toy.schemas, &toy.cases, &target).await;
     let report: Vec<String> = results
         .iter()
         .filter(|r| r.outcome() != Outcome::Pass)
@@ -82,9 +81,9 @@ async fn a_new_endpoint_is_a_folder_and_runs_green_against_a_conforming_server()
 
 #[tokio::test]
 async fn the_toy_invariant_catches_a_server_that_breaks_it_and_cites_the_toy_table() {
-    let (schemas, cases) = toy();
+    let toy = toy();
     let target = stub(true).await;
-    let results = common::toy::run(&schemas, &cases, &target).await;
+    let results = common::toy::run(&toy.schemas, &toy.cases, &target).await;
     let sample = results.iter().find(|r| r.id == "toy::sample").unwrap();
     assert_eq!(sample.outcome(), Outcome::Fail);
     let inv = sample

@@ -157,7 +157,6 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -409,12 +409,8 @@ mod tests {
         p
     }
 
-    fn tmp(tag: &str) -> PathBuf {
-        let d =
-            std::env::temp_dir().join(format!("cms-contract-load-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn tmp(_tag: &str) -> crate::testing::TempDir {
+        crate::testing::tmp()
     }
 
     #[test]

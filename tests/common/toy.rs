@@ -75,10 +75,10 @@ const RESPONSE: &str = r#"{
 }"#;
 
 /// The toy contract folder and a suite of `files`, under a fresh temporary
-/// folder: (the schema root, the cases root).
-pub fn folder(tag: &str, files: &[(&str, &str)]) -> (PathBuf, PathBuf) {
-    let root = std::env::temp_dir().join(format!("cms-contract-toy-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+/// folder.
+pub fn folder(files: &[(&str, &str)]) -> Toy {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
     let contract = root.join("schemas/toy");
     std::fs::create_dir_all(&contract).unwrap();
     std::fs::write(contract.join("contract.yaml"), MANIFEST).unwrap();
@@ -94,7 +94,20 @@ pub fn folder(tag: &str, files: &[(&str, &str)]) -> (PathBuf, PathBuf) {
     for (name, text) in files {
         std::fs::write(suite.join(name), text).unwrap();
     }
-    (root.join("schemas"), root.join("cases"))
+    Toy {
+        schemas: root.join("schemas"),
+        cases: root.join("cases"),
+        _dir: dir,
+    }
+}
+
+/// The toy's folders, removed when dropped.
+pub struct Toy {
+    /// The schema root (holds `toy/`).
+    pub schemas: PathBuf,
+    /// The cases root (holds `toy/`).
+    pub cases: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 /// Run the suites under `cases` against `target`, with the contracts under
