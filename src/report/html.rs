@@ -3,7 +3,7 @@
 //! was not), a summary, then every case; failed cases open, with the
 //! request, the diff at the failing paths and every failure.
 
-use super::{diff, junit::escape, text::Summary, RunInfo};
+use super::{diff, text::Summary, RunInfo};
 use crate::result::{CaseResult, Outcome};
 use std::fmt::Write;
 
@@ -14,6 +14,22 @@ summary{cursor:pointer;font-family:monospace}pre{background:#f6f8fa;padding:.6em
 .del{color:#cf222e}.ins{color:#1a7f37}.hunk{color:#0969da}table{border-collapse:collapse}\
 td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #eee}.src{color:#666}\
 .insecure{background:#fff1e5;border:2px solid #cf222e;color:#cf222e;font-weight:bold;padding:.6em}";
+
+/// Escape text for HTML; the characters XML forbids become visible escapes.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in crate::sanitize::markup(s).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// The report document for `results` of the run described by `info`.
 pub fn render(results: &[CaseResult], info: &RunInfo) -> String {
