@@ -276,6 +276,7 @@ fn the_red_report_summarises_failures_first_and_states_the_run() {
 async fn hostile_reply_text_stays_text() {
     let path = hostile_report("html-parse-hostile").await;
     let html = std::fs::read_to_string(&path).unwrap();
+    assert!(!reports::leaks_secret(&html), "a signature in the page");
     let page = Page::parse(&html);
     assert_well_formed(&page, "hostile report");
     for shown in [
