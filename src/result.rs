@@ -322,6 +322,8 @@ pub struct RunInfo {
     pub release: Option<String>,
     /// The option values, `contract.option` = value.
     pub options: Vec<(String, String)>,
+    /// When the run started (`None`: not recorded), for the reports' header.
+    pub started: Option<std::time::SystemTime>,
 }
 
 impl RunInfo {

@@ -11,8 +11,13 @@
 //! 3. **escape** ([`terminal`]): for human output only, control characters
 //!    become visible escapes and CI log commands are defused, so a reply can
 //!    neither drive a terminal nor write a line of a CI log. The other media
-//!    escape for themselves: XML and HTML escape markup and drop the
-//!    characters XML forbids, JSON is escaped by serde.
+//!    escape for themselves: XML and HTML escape markup, JSON is escaped by
+//!    serde.
+//! 4. **markup** ([`markup`]): for the JUnit and HTML reports, before their
+//!    own escaping of `<`, `&` and quotes: like step 3, but multi-line text
+//!    keeps its line breaks and tabs. XML 1.0 forbids most controls and
+//!    U+FFFE/U+FFFF outright (one such character makes the whole JUnit file
+//!    unreadable), and a browser would obey a bidi override.
 //!
 //! New steps are appended, never inserted, like the normalisation steps of
 //! snapshots.
@@ -227,6 +232,40 @@ pub fn terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Step 4, for markup (XML, HTML): `text` with line breaks and tabs kept
+/// and every other character that [`terminal`] escapes made visible the
+/// same way, plus the noncharacters U+FFFE and U+FFFF, which XML 1.0
+/// forbids. CRLF becomes LF (an XML parser would do so anyway); a lone CR
+/// becomes `\r`. The result holds only characters XML 1.0 allows and no
+/// control but `\n` and `\t`.
+pub fn markup(text: &str) -> Cow<'_, str> {
+    let visible = |c: char| !matches!(c, '\n' | '\t') && (needs_escape(c) || is_xml_nonchar(c));
+    if !text.chars().any(visible) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !visible(c) {
+            out.push(c);
+        } else if c == '\r' && chars.peek() == Some(&'\n') {
+            // CRLF: the LF that follows is kept.
+        } else if c == '\r' {
+            out.push_str("\\r");
+        } else if (c as u32) < 0x80 {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        } else {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// U+FFFE and U+FFFF: valid UTF-8, not XML 1.0 characters.
+fn is_xml_nonchar(c: char) -> bool {
+    matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
 /// Characters [`terminal`] replaces by a visible escape.
 fn needs_escape(c: char) -> bool {
     c.is_control()
@@ -371,5 +410,23 @@ mod tests {
         assert_eq!(terminal("# ## #x"), "# ## #x");
         let line = terminal("ok\n::error file=x::pwned\ncontract result: 1 passed, 0 failed");
         assert!(!line.contains('\n'), "{line}");
+    }
+
+    #[test]
+    fn markup_keeps_lines_and_makes_every_other_control_visible() {
+        let hostile =
+            "a\r\nb\rc\n\td\u{1b}[31m\u{0}\u{7f}\u{9b}\u{202e}\u{2028}\u{fffe}\u{ffff}\u{fffd}";
+        assert_eq!(
+            markup(hostile),
+            "a\nb\\rc\n\td\\x1b[31m\\x00\\x7f\\u{9b}\\u{202e}\\u{2028}\\u{fffe}\\u{ffff}\u{fffd}"
+        );
+        // Only what XML 1.0 allows, and no control but line feed and tab.
+        let out = markup(hostile);
+        assert!(out
+            .chars()
+            .all(|c| matches!(c, '\n' | '\t') || !(c.is_control() || is_xml_nonchar(c))));
+        assert!(matches!(markup("<p>caf\u{e9}\n\tok</p>"), Cow::Borrowed(_)));
+        // Log commands are for logs (step 3); markup leaves them as text.
+        assert_eq!(markup("::error::x ##vso[x]"), "::error::x ##vso[x]");
     }
 }

@@ -218,6 +218,7 @@ impl Session {
             tls_verify: !self.settings.insecure,
             release: self.settings.release.clone(),
             options: self.options().pairs(),
+            started: Some(std::time::SystemTime::now()),
         }
     }
 

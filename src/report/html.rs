@@ -1,61 +1,238 @@
-//! A self-contained HTML report (no scripts, styles inline, no external
-//! resources): the target and whether TLS was verified (a banner when it
-//! was not), a summary, then every case; failed cases open, with the
-//! request, the diff at the failing paths and every failure.
+//! A self-contained HTML report: one file, styles inline, no script, no
+//! external resource (a Content-Security-Policy forbids both), readable
+//! offline and with JavaScript off.
+//!
+//! From the top: a banner when TLS was not verified; the failures, each
+//! linking to its case (`#case-N`) with its first message and case line;
+//! the run (start time, target, release, TLS, options, counts); then every
+//! case, failed ones open, with the request, the reply, the diff at the
+//! failing paths, every failure and warning. Long lines wrap: nothing is
+//! wider than the window.
+//!
+//! Everything that comes from a case or a reply goes through [`esc`]:
+//! [`markup`] (step 4 of [`crate::sanitize`]: controls, bidi overrides and
+//! XML-forbidden characters made visible) and then HTML escaping, so a
+//! reply can neither add markup nor reorder what is shown.
 
-use super::{diff, junit::escape, text::Summary, RunInfo};
+use super::{diff, text::Summary, RunInfo};
 use crate::result::{CaseResult, Outcome};
+use crate::sanitize::{cut, markup, terminal};
 use std::fmt::Write;
 
-const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
-h1{font-size:1.4em}.pass{color:#1a7f37}.fail{color:#cf222e}.error{color:#8250df}\
+/// Longest target in the title, in bytes.
+const TITLE_TARGET_BYTES: usize = 120;
+
+/// Longest failure message in the summary at the top, in bytes.
+const SUMMARY_MESSAGE_BYTES: usize = 300;
+
+const STYLE: &str = "*{box-sizing:border-box}\
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;overflow-wrap:anywhere}\
+h1{font-size:1.4em;margin:0 0 .4em}h2{font-size:1.15em;margin:1em 0 .4em}\
+.pass{color:#1a7f37}.fail{color:#cf222e}.error{color:#8250df}.skip{color:#9a6700}\
 details{border:1px solid #ddd;border-radius:6px;margin:.4em 0;padding:.3em .8em}\
-summary{cursor:pointer;font-family:monospace}pre{background:#f6f8fa;padding:.6em;overflow:auto}\
-.del{color:#cf222e}.ins{color:#1a7f37}.hunk{color:#0969da}table{border-collapse:collapse}\
-td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #eee}.src{color:#666}\
+details:target{border-color:#0969da;box-shadow:0 0 0 2px #0969da55}\
+summary{cursor:pointer;font-family:monospace}\
+pre{background:#f6f8fa;padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere;margin:.3em 0}\
+.del{color:#cf222e}.ins{color:#1a7f37}.hunk{color:#0969da}\
+table{border-collapse:collapse;width:100%;table-layout:fixed}\
+td,th{padding:.2em .8em;text-align:left;vertical-align:top;border-bottom:1px solid #eee}\
+th{width:11em}.src{color:#666}\
+ol.failures{margin:.2em 0;padding-left:2em}ol.failures li{margin:.2em 0}\
+ol.failures a{font-family:monospace;font-weight:bold;text-decoration:none}\
 .insecure{background:#fff1e5;border:2px solid #cf222e;color:#cf222e;font-weight:bold;padding:.6em}";
+
+/// Nothing may load or run: the page is read offline, and a reply that
+/// slipped past escaping still could not fetch or execute anything.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'";
+
+/// Text from a case or a reply, made safe for HTML.
+fn esc(s: &str) -> String {
+    let s = markup(s);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The anchor of the `i`th case: made by us, never from case text.
+fn anchor(i: usize) -> String {
+    format!("case-{}", i + 1)
+}
 
 /// The report document for `results` of the run described by `info`.
 pub fn render(results: &[CaseResult], info: &RunInfo) -> String {
     let s = Summary::of(results);
-    let title = format!("cms-contract: {}", info.target);
-    let title = title.as_str();
+    // Cut: a long target must not push the failures off the first screen;
+    // the run table shows it whole.
+    let title = esc(&format!(
+        "cms-contract: {}",
+        cut(&terminal(&info.target), TITLE_TARGET_BYTES)
+    ));
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n",
-        escape(title)
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{title}</title><style>{STYLE}</style></head><body>\n"
     );
-    let _ = writeln!(out, "<h1>{}</h1>", escape(title));
-    let _ = if info.tls_verify {
-        writeln!(out, "<p class=\"src\">{}</p>", escape(info.tls_line()))
-    } else {
-        writeln!(out, "<p class=\"insecure\">{}</p>", escape(info.tls_line()))
+    let _ = writeln!(out, "<h1>{title}</h1>");
+    if !info.tls_verify {
+        let _ = writeln!(out, "<p class=\"insecure\">{}</p>", esc(info.tls_line()));
+    }
+    failures(&mut out, results, &s);
+    run_table(&mut out, results, info, &s);
+    out.push_str("<h2>cases</h2>\n");
+    for (i, r) in results.iter().enumerate() {
+        case(&mut out, i, r);
+    }
+    let _ = writeln!(out, "<p class=\"src\">{}</p></body></html>", esc(&s.line()));
+    out
+}
+
+/// The summary at the top: every red case, linked to its details.
+fn failures(out: &mut String, results: &[CaseResult], s: &Summary) {
+    let red = s.failed + s.errors;
+    if red == 0 {
+        let _ = writeln!(
+            out,
+            "<h2 id=\"failures\" class=\"pass\">no failures: {}</h2>",
+            esc(&s.line())
+        );
+        return;
+    }
+    let errors = match s.errors {
+        0 => String::new(),
+        1 => " (1 transport error)".to_string(),
+        n => format!(" ({n} transport errors)"),
     };
     let _ = writeln!(
         out,
-        "<table><tr><th>passed</th><th>failed</th><th>transport errors</th><th>warnings</th></tr>\
-         <tr><td class=\"pass\">{}</td><td class=\"fail\">{}</td><td class=\"error\">{}</td><td>{}</td></tr></table>",
-        s.passed, s.failed, s.errors, s.warnings
+        "<h2 id=\"failures\" class=\"fail\">{red} failed{errors}</h2><ol class=\"failures\">"
     );
-    for r in results {
-        let (class, word) = match r.outcome() {
-            Outcome::Pass => ("pass", "PASS"),
-            Outcome::Fail => ("fail", "FAIL"),
-            Outcome::Error => ("error", "ERROR"),
-            Outcome::Skipped => ("skip", "SKIPPED"),
-            Outcome::Inconclusive => ("skip", "INCONCLUSIVE"),
+    for (i, r) in results.iter().enumerate() {
+        if !r.outcome().is_red() {
+            continue;
+        }
+        let (class, word) = word(r.outcome());
+        let (message, source) = r
+            .failures
+            .first()
+            .map(|f| {
+                (
+                    cut(
+                        &terminal(&format!("[{}] {}", f.kind.label(), f.message)),
+                        SUMMARY_MESSAGE_BYTES,
+                    )
+                    .into_owned(),
+                    f.source.to_string(),
+                )
+            })
+            .unwrap_or_default();
+        let more = match r.failures.len() {
+            0 | 1 => String::new(),
+            n => format!(" (+{} more)", n - 1),
         };
-        let open = if !r.outcome().is_red() { "" } else { " open" };
         let _ = writeln!(
             out,
-            "<details{open}><summary><span class=\"{class}\">{word}</span> {} <span class=\"src\">{}</span></summary>",
-            escape(&r.id),
-            escape(&r.source.to_string())
+            "<li><a href=\"#{}\"><span class=\"{class}\">{word}</span> {}</a> {}{more} <span class=\"src\">--&gt; {}</span></li>",
+            anchor(i),
+            esc(&r.id),
+            esc(&message),
+            esc(&source)
         );
-        if let Some(d) = &r.description {
-            let _ = writeln!(out, "<p>{}</p>", escape(d));
-        }
+    }
+    out.push_str("</ol>\n");
+}
+
+/// What the run was: when, against what, expecting what, and the counts.
+fn run_table(out: &mut String, results: &[CaseResult], info: &RunInfo, s: &Summary) {
+    let started = info
+        .started
+        .map(|t| {
+            chrono::DateTime::<chrono::Utc>::from(t)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        })
+        .unwrap_or_else(|| "not recorded".into());
+    let options = if info.options.is_empty() {
+        "none".to_string()
+    } else {
+        info.options
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let total: std::time::Duration = results.iter().map(|r| r.duration).sum();
+    let counts = format!(
+        "<span class=\"pass\">{} passed</span>, <span class=\"fail\">{} failed</span>, \
+         <span class=\"error\">{} transport errors</span>, {} skipped, {} inconclusive, {} warnings \
+         ({} cases, {} ms of exchanges)",
+        s.passed,
+        s.failed,
+        s.errors,
+        s.skipped,
+        s.inconclusive,
+        s.warnings,
+        results.len(),
+        total.as_millis()
+    );
+    let rows: [(&str, String); 6] = [
+        ("started (UTC)", esc(&started)),
+        ("target", esc(&info.target)),
+        ("release", esc(info.release.as_deref().unwrap_or("default"))),
+        ("TLS", esc(info.tls_line())),
+        ("options", esc(&options)),
+        ("cases", counts),
+    ];
+    out.push_str("<h2>run</h2><table class=\"meta\">\n");
+    for (k, v) in rows {
+        let _ = writeln!(out, "<tr><th>{k}</th><td>{v}</td></tr>");
+    }
+    out.push_str("</table>\n");
+}
+
+fn word(o: Outcome) -> (&'static str, &'static str) {
+    match o {
+        Outcome::Pass => ("pass", "PASS"),
+        Outcome::Fail => ("fail", "FAIL"),
+        Outcome::Error => ("error", "ERROR"),
+        Outcome::Skipped => ("skip", "SKIPPED"),
+        Outcome::Inconclusive => ("skip", "INCONCLUSIVE"),
+    }
+}
+
+/// One case's details, open when it is red.
+fn case(out: &mut String, i: usize, r: &CaseResult) {
+    let (class, word) = word(r.outcome());
+    let open = if r.outcome().is_red() { " open" } else { "" };
+    let _ = writeln!(
+        out,
+        "<details id=\"{}\"{open}><summary><span class=\"{class}\">{word}</span> {} <span class=\"src\">{}</span></summary>",
+        anchor(i),
+        esc(&r.id),
+        esc(&r.source.to_string())
+    );
+    if let Some(d) = &r.description {
+        let _ = writeln!(out, "<p>{}</p>", esc(d));
+    }
+    if let Some(skip) = &r.skipped {
+        let _ = writeln!(
+            out,
+            "<p>{}: {}</p>",
+            r.outcome().as_str(),
+            esc(&skip.reason)
+        );
+    }
+    if r.outcome() != Outcome::Skipped {
         let mut req = format!("{} {}\n", r.request.method, r.request.url);
         for (k, v) in &r.request.headers {
             let _ = writeln!(req, "{k}: {v}");
@@ -63,68 +240,59 @@ pub fn render(results: &[CaseResult], info: &RunInfo) -> String {
         if !r.request.body.is_empty() {
             let _ = write!(req, "\n{}", r.request.body);
         }
-        let _ = writeln!(out, "<h4>request</h4><pre>{}</pre>", escape(&req));
-        if let Some(resp) = &r.response {
-            let _ = writeln!(
-                out,
-                "<h4>response {} ({} ms)</h4><pre>{}</pre>",
-                resp.status,
-                r.duration.as_millis(),
-                escape(&resp.body_text)
-            );
-        }
-        if let Some((expected, actual)) = diff::documents(r) {
-            let _ = writeln!(
-                out,
-                "<h4>diff at the failing paths (- expected, + actual)</h4><pre>"
-            );
-            for line in diff::unified(&expected, &actual, super::Style::default()).lines() {
-                let class = match line.chars().next() {
-                    Some('-') => "del",
-                    Some('+') => "ins",
-                    Some('@') => "hunk",
-                    _ => "",
-                };
-                let _ = writeln!(out, "<span class=\"{class}\">{}</span>", escape(line));
-            }
-            out.push_str("</pre>\n");
-        }
-        if !r.failures.is_empty() {
-            out.push_str("<h4>failures</h4><ol>\n");
-            for f in &r.failures {
-                let rule = f
-                    .rule
-                    .as_deref()
-                    .map(|x| format!("<br><i>spec: {}</i>", escape(x)))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "<li>[{}] {} <span class=\"src\">--&gt; {}</span>{rule}</li>",
-                    escape(f.kind.label()),
-                    escape(&f.message),
-                    escape(&f.source.to_string())
-                );
-            }
-            out.push_str("</ol>\n");
-        }
-        if !r.warnings.is_empty() {
-            out.push_str("<h4>warnings</h4><ul>\n");
-            for w in &r.warnings {
-                let _ = writeln!(
-                    out,
-                    "<li>{} <span class=\"src\">{}</span></li>",
-                    escape(&w.message),
-                    escape(&w.source.to_string())
-                );
-            }
-            out.push_str("</ul>\n");
-        }
-        out.push_str("</details>\n");
+        let _ = writeln!(out, "<h4>request</h4><pre>{}</pre>", esc(&req));
     }
-    let _ = writeln!(
-        out,
-        "<p class=\"src\">{}</p></body></html>",
-        escape(&s.line())
-    );
-    out
+    if let Some(resp) = &r.response {
+        let _ = writeln!(
+            out,
+            "<h4>response {} ({} ms)</h4><pre>{}</pre>",
+            resp.status,
+            r.duration.as_millis(),
+            esc(&resp.body_text)
+        );
+    }
+    if let Some((expected, actual)) = diff::documents(r) {
+        out.push_str("<h4>diff at the failing paths (- expected, + actual)</h4><pre>");
+        for line in diff::unified(&expected, &actual, super::Style::default()).lines() {
+            let class = match line.chars().next() {
+                Some('-') => "del",
+                Some('+') => "ins",
+                Some('@') => "hunk",
+                _ => "",
+            };
+            let _ = writeln!(out, "<span class=\"{class}\">{}</span>", esc(line));
+        }
+        out.push_str("</pre>\n");
+    }
+    if !r.failures.is_empty() {
+        out.push_str("<h4>failures</h4><ol>\n");
+        for f in &r.failures {
+            let rule = f
+                .rule
+                .as_deref()
+                .map(|x| format!("<br><i>spec: {}</i>", esc(x)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "<li>[{}] {} <span class=\"src\">--&gt; {}</span>{rule}</li>",
+                esc(f.kind.label()),
+                esc(&f.message),
+                esc(&f.source.to_string())
+            );
+        }
+        out.push_str("</ol>\n");
+    }
+    if !r.warnings.is_empty() {
+        out.push_str("<h4>warnings</h4><ul>\n");
+        for w in &r.warnings {
+            let _ = writeln!(
+                out,
+                "<li>{} <span class=\"src\">{}</span></li>",
+                esc(&w.message),
+                esc(&w.source.to_string())
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</details>\n");
 }
