@@ -599,7 +599,11 @@ fn check_refuses_a_huge_expansion_at_once_and_in_little_memory() {
 
     let o = cli(&["check", "--max-cases", "0"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("give a whole number from 1"), "{}", text(&o));
+    assert!(
+        text(&o).contains("give a whole number from 1"),
+        "{}",
+        text(&o)
+    );
     let o = cli(&["list", "--max-cases", "5"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("over the limit of 5"), "{}", text(&o));

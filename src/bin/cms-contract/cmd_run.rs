@@ -70,6 +70,12 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let bless = cms_contract::bless::requested(a.bless, &|k| std::env::var(k).ok())
         .map_err(|e| anyhow::anyhow!("error: {e}"))?;
+    if bless && a.select.paths()?.1 {
+        anyhow::bail!(
+            "error: --bless writes snapshots beside the cases, and these are the ones shipped in the binary; \
+             run `cms-contract init --with-cases DIR` for a copy to edit, then bless that"
+        );
+    }
     let mut cases = args::cases(&session, &a.select)?
         .to_vec()
         .map_err(|e| Printed(e.render()))?;

@@ -103,11 +103,17 @@ pub fn sign(a: SignArgs) -> anyhow::Result<ExitCode> {
 
 /// The path of `release` (or the first release) of contract `name`.
 fn contract_path(a: &SignArgs, name: &str) -> anyhow::Result<String> {
-    let dir = a.schemas.clone().unwrap_or_else(|| PathBuf::from("schemas")).join(name);
-    let c = cms_contract::contract::load_contract(&dir).map_err(|e| crate::output::Printed(e.render()))?;
+    let dir = crate::shipped::schemas(a.schemas.clone())
+        .map_err(crate::output::Printed)?
+        .join(name);
+    let c = cms_contract::contract::load_contract(&dir)
+        .map_err(|e| crate::output::Printed(e.render()))?;
     let r = match &a.release {
         Some(r) => c.release(r).ok_or_else(|| {
-            anyhow::anyhow!("error: contract {name} has no release `{r}` (it has {})", c.release_names().join(", "))
+            anyhow::anyhow!(
+                "error: contract {name} has no release `{r}` (it has {})",
+                c.release_names().join(", ")
+            )
         })?,
         None => c.default_release(),
     };

@@ -7,11 +7,13 @@
 
 mod args;
 mod cmd_compare;
+mod cmd_init;
 mod cmd_list;
 mod cmd_run;
 mod cmd_serve;
 mod cmd_sign;
 mod output;
+mod shipped;
 
 use clap::{Parser, Subcommand};
 use output::{note, stdout};
@@ -48,6 +50,8 @@ enum Command {
     Compare(Box<cmd_compare::CompareArgs>),
     /// Print the JSON Schema of the case-file format (for YAML language servers).
     Schema,
+    /// Write a starter target profile (and, with --with-cases, a copy of the shipped suites) to DIR.
+    Init(cmd_init::InitArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,10 +63,12 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd_serve::serve(a),
         Command::Sign(a) => cmd_sign::sign(a),
         Command::Compare(a) => cmd_compare::compare(*a),
+        Command::Init(a) => cmd_init::init(a),
         Command::Schema => writeln!(stdout(), "{}", cms_contract::case::case_file_schema())
             .map(|()| ExitCode::SUCCESS)
             .map_err(anyhow::Error::from),
     };
+    shipped::cleanup();
     match result {
         Ok(code) => code,
         Err(e) => {
