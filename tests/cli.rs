@@ -235,6 +235,223 @@ fn sign_prints_the_spec_vector() {
 }
 
 #[test]
+fn sign_checks_its_flags_like_the_profile_and_rewrites_nothing() {
+    let keys = [("CMS_AK", "ak"), ("CMS_SK", "sign-secret-value")];
+    let base = ["sign", "--host", "h:1", "--path", "/p"];
+    for (bad, says) in [
+        ("hst", "did you mean `host`?"),
+        ("host,accept", "cannot sign header `accept`"),
+        ("host,", "empty header name"),
+    ] {
+        let o = cli(&[&base[..], &["--signed-headers", bad]].concat(), &keys);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o));
+        assert!(text(&o).contains(says), "{bad}: {}", text(&o));
+    }
+    for bad in ["h 1", "h:1/gw", "", "a@h:1"] {
+        let o = cli(&["sign", "--host", bad, "--path", "/p"], &keys);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", text(&o));
+        assert!(text(&o).contains("is not a Host value"), "{}", text(&o));
+    }
+    // Signed exactly as given: the canonical request shows it, and a
+    // default port is kept (with a note saying what a client would send).
+    let o = cli(
+        &[
+            "sign",
+            "--host",
+            "CMS.example:443",
+            "--path",
+            "/p",
+            "--verbose",
+        ],
+        &keys,
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("  host:CMS.example%3A443⏎"), "{t}");
+    assert!(t.contains("puts `CMS.example` in Host"), "{t}");
+    assert!(!t.contains("sign-secret-value"), "{t}");
+    // The Authorization is printed once, on stdout; the canonical request
+    // (stderr) holds no signature.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let sig = String::from_utf8_lossy(&o.stdout);
+    let sig = sig.trim().rsplit('/').next().unwrap();
+    assert_eq!(sig.len(), 64, "{t}");
+    assert!(!stderr.contains(sig), "{stderr}");
+}
+
+#[test]
+fn sign_takes_the_contracts_content_type_and_a_body_file() {
+    let keys = [("CMS_AK", "ak"), ("CMS_SK", "sign-secret-value")];
+    let body = r#"{"queryParam":{"ccId":1,"vdn":1,"agentId":101}}"#;
+    let d = tmp("sign-body");
+    let file = d.join("body.json");
+    std::fs::write(&file, body).unwrap();
+    let common = [
+        "sign",
+        "--host",
+        "h:1",
+        "--timestamp",
+        "2024-01-01T00:00:00Z",
+        "--signed-headers",
+        "host,content-type,content-length",
+    ];
+    let run = |extra: &[&str]| {
+        let o = cli(&[&common[..], extra].concat(), &keys);
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let explicit = run(&[
+        "--contract",
+        "agentbyworkno",
+        "--content-type",
+        "application/json; charset=UTF-8",
+        "--body",
+        body,
+    ]);
+    // The contract's Content-Type (schemas/agentbyworkno/contract.yaml), by
+    // --contract or by the path it is served on; the body from a file.
+    assert_eq!(
+        run(&["--contract", "agentbyworkno", "--body", body]),
+        explicit
+    );
+    assert_eq!(
+        run(&[
+            "--path",
+            "/rest/cmsapp/v1/openapi/agent/agentbyworkno",
+            "--body-file",
+            file.to_str().unwrap()
+        ]),
+        explicit
+    );
+    assert_ne!(
+        run(&[
+            "--contract",
+            "agentbyworkno",
+            "--content-type",
+            "text/plain",
+            "--body",
+            body
+        ]),
+        explicit
+    );
+    let o = cli(&[&common[..], &["--path", "/no/contract"]].concat(), &keys);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("give --content-type VALUE"),
+        "{}",
+        text(&o)
+    );
+    let o = cli(
+        &[
+            "sign",
+            "--host",
+            "h:1",
+            "--path",
+            "/p",
+            "--body-file",
+            d.to_str().unwrap(),
+        ],
+        &keys,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("not a regular file"), "{}", text(&o));
+}
+
+/// What `sign` prints is accepted by a server that verifies signatures
+/// (the simulator), with the default Content-Type signed.
+#[test]
+fn a_sign_header_is_accepted_by_the_simulator() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut cfg = cms_sim::SimConfig::default();
+        cfg.credentials = cms_contract::auth::Credentials::new("ak", "sign-secret-value");
+        let sim = cms_sim::Simulator::start(cfg).await.unwrap();
+        let url = sim.base_url();
+        let host = url.trim_start_matches("http://").to_owned();
+        let body = r#"{"queryParam":{"ccId":1,"vdn":1,"agentId":101}}"#;
+        let o = cli(
+            &[
+                "sign",
+                "--contract",
+                "agentbyworkno",
+                "--host",
+                &host,
+                "--signed-headers",
+                "host,content-type",
+                "--body",
+                body,
+            ],
+            &[("CMS_AK", "ak"), ("CMS_SK", "sign-secret-value")],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let auth = String::from_utf8_lossy(&o.stdout)
+            .trim()
+            .strip_prefix("Authorization: ")
+            .unwrap()
+            .to_owned();
+        let reply = reqwest::Client::new()
+            .post(format!("{url}/rest/cmsapp/v1/openapi/agent/agentbyworkno"))
+            .header("Content-Type", "application/json; charset=UTF-8")
+            .header("Authorization", auth)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200);
+        let doc: serde_json::Value = serde_json::from_str(&reply.text().await.unwrap()).unwrap();
+        assert_eq!(doc["resultCode"], "0100000", "{doc}");
+        sim.shutdown().await;
+    });
+}
+
+#[test]
+fn compare_help_matches_what_it_accepts_and_sim_sides_ignore_the_env_target() {
+    let help = text(&cli(&["compare", "--help"], &[]));
+    assert!(!help.contains("--target"), "{help}");
+    assert!(help.contains("--baseline"), "{help}");
+    let o = cli(
+        &[
+            "compare",
+            "--target",
+            "http://x:1",
+            "--baseline",
+            "sim",
+            "--candidate",
+            "sim",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // A real target in the environment, with its own variables: `sim` sides
+    // use the simulator and its data (agent 1001 is not one of its agents).
+    let env = [
+        ("CMS_BASE_URL", "http://cms.invalid:28080"),
+        ("CMS_VAR_agentId", "1001"),
+    ];
+    let o = cli(
+        &["compare", "--baseline", "sim", "--candidate", "sim"],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("0 breaking"), "{}", text(&o));
+    let detect = [
+        "compare",
+        "--baseline",
+        "sim",
+        "--candidate",
+        "sim:2024-08:name-number",
+        "--filter",
+        "known_agent_envelope",
+    ];
+    let o = cli(&detect, &env);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("2 breaking"), "{}", text(&o));
+    // --var still wins: with an agent the simulator lacks, no agent to compare.
+    let o = cli(&[&detect[..], &["--var", "agentId=1001"]].concat(), &env);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
 fn an_unreachable_target_fails_the_cases_with_a_one_line_cause() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
