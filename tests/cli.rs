@@ -452,6 +452,43 @@ fn compare_help_matches_what_it_accepts_and_sim_sides_ignore_the_env_target() {
 }
 
 #[test]
+fn list_tags_counts_the_cases_of_each_tag() {
+    let o = cli(&["list", "--tags"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let table = String::from_utf8_lossy(&o.stdout).to_string();
+    let rows: Vec<(&str, usize)> = table
+        .lines()
+        .map(|l| {
+            let (name, count) = l.rsplit_once(' ').unwrap();
+            (name.trim_end(), count.parse().unwrap())
+        })
+        .collect();
+    assert!(rows.len() > 3, "{table}");
+    let names: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "sorted by tag");
+    let width = table.lines().next().unwrap().len();
+    assert!(table.lines().all(|l| l.len() == width), "aligned:\n{table}");
+    // Each count is what `list --tag` selects.
+    for (name, count) in rows
+        .iter()
+        .filter(|r| ["sample", "auth", "legacy"].contains(&r.0))
+    {
+        let o = cli(&["list", "--tag", name], &[]);
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).lines().count(),
+            *count,
+            "{name}"
+        );
+    }
+    // The selection applies: an excluded tag is gone, the others shrink or stay.
+    let o = cli(&["list", "--tags", "--exclude-tag", "legacy"], &[]);
+    let fewer = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(!fewer.lines().any(|l| l.starts_with("legacy ")), "{fewer}");
+}
+
+#[test]
 fn an_unreachable_target_fails_the_cases_with_a_one_line_cause() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -38,10 +38,10 @@ struct Cli {
 enum Command {
     /// Run case files against a CMS (default: the embedded reference simulator).
     Run(Box<cmd_run::RunArgs>),
-    /// List the cases that would run.
+    /// List the cases that would run (--tags: their tags, with counts).
     List(cmd_list::ListArgs),
     /// Validate case files, contracts, schemas and the profile without sending anything.
-    Check(cmd_list::ListArgs),
+    Check(cmd_list::CheckArgs),
     /// Serve the embedded reference simulator.
     Serve(cmd_serve::ServeArgs),
     /// Print the auth-v2 Authorization header for a request (AK/SK from CMS_AK/CMS_SK).
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => cmd_run::run(*a),
         Command::List(a) => cmd_list::list(a, false),
-        Command::Check(a) => cmd_list::list(a, true),
+        Command::Check(a) => cmd_list::check(a),
         Command::Serve(a) => cmd_serve::serve(a),
         Command::Sign(a) => cmd_sign::sign(a),
         Command::Compare(a) => cmd_compare::compare(*a),
