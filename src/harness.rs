@@ -14,7 +14,6 @@ use crate::result::{Outcome, SkipKind};
 use crate::session::{Embedded, Session, SessionOptions};
 use crate::settings::{process_env, Env};
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -93,7 +92,7 @@ pub fn run(
         .block_on(session.start())
         .map_err(|e| e.to_string())?;
     let runner = Arc::new(live.runner.clone());
-    let style = Style::detect(std::io::stdout().is_terminal());
+    let style = Style::for_stream(anstream::ColorChoice::Auto, &std::io::stdout());
     let trials = cases
         .into_iter()
         .map(|case| {

@@ -363,8 +363,10 @@ fn sign_takes_the_contracts_content_type_and_a_body_file() {
 fn a_sign_header_is_accepted_by_the_simulator() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut cfg = cms_sim::SimConfig::default();
-        cfg.credentials = cms_contract::auth::Credentials::new("ak", "sign-secret-value");
+        let cfg = cms_sim::SimConfig {
+            credentials: cms_contract::auth::Credentials::new("ak", "sign-secret-value"),
+            ..cms_sim::SimConfig::default()
+        };
         let sim = cms_sim::Simulator::start(cfg).await.unwrap();
         let url = sim.base_url();
         let host = url.trim_start_matches("http://").to_owned();
@@ -561,6 +563,49 @@ fn colour_follows_no_color_and_the_color_flag() {
         "{}",
         text(&never)
     );
+    // Without NO_COLOR: a pipe gets no colour, unless CLICOLOR_FORCE says so
+    // (then on both streams, the plain lines on stderr too).
+    let plain_run = |env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cms-contract"));
+        c.current_dir(root()).args(args).env_remove("NO_COLOR");
+        for k in [
+            "CMS_BASE_URL",
+            "CMS_PROFILE",
+            "CMS_AK",
+            "CMS_SK",
+            "CLICOLOR",
+            "CLICOLOR_FORCE",
+        ] {
+            c.env_remove(k);
+        }
+        c.envs(env.iter().copied());
+        c.output().unwrap()
+    };
+    let piped = plain_run(&[]);
+    assert!(!text(&piped).contains('\u{1b}'), "{}", text(&piped));
+    // With colour off the report is the plain text, byte for byte (but for
+    // the port, the time and the timestamp: digits are masked).
+    let masked =
+        |o: &Output| String::from_utf8_lossy(&o.stdout).replace(|c: char| c.is_ascii_digit(), "#");
+    assert_eq!(masked(&piped), masked(&never));
+    let forced = plain_run(&[("CLICOLOR_FORCE", "1")]);
+    assert!(
+        String::from_utf8_lossy(&forced.stdout).contains("\u{1b}[31m-"),
+        "{}",
+        text(&forced)
+    );
+    assert!(
+        String::from_utf8_lossy(&forced.stderr).contains("... \u{1b}[1m\u{1b}[31mFAILED\u{1b}[0m"),
+        "{}",
+        text(&forced)
+    );
+    let o = cli(&[&args[..], &["--color", "sometimes"]].concat(), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("[possible values: auto, always, never]"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -577,10 +622,33 @@ fn a_tty_gets_a_progress_bar() {
         .expect("`script` (util-linux) runs the CLI on a pseudo-terminal");
     let t = text(&o).replace('\r', "\n");
     assert!(t.contains("] 2/2 cases, 0 failed"), "{t}");
-    assert!(t.contains("[=============================="), "{t}");
+    assert!(t.contains("[==============================]"), "{t}");
     assert!(
         !t.contains("case agentbyworkno::sample_exchange ... ok"),
         "no plain lines on a TTY: {t}"
+    );
+    assert!(
+        !t.contains("\u{1b}[3"),
+        "NO_COLOR: no colour on a TTY either: {t}"
+    );
+    // Colours on a terminal by default; failures counted in red.
+    let cmd = format!(
+        "env -u CI -u NO_COLOR -u CLICOLOR -u CLICOLOR_FORCE TERM=xterm {} run --sim-fault vdn-mismatch --filter agent_vdn3",
+        env!("CARGO_BIN_EXE_cms-contract")
+    );
+    let o = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(root())
+        .output()
+        .expect("`script` (util-linux) runs the CLI on a pseudo-terminal");
+    let t = text(&o).replace('\r', "\n");
+    assert!(
+        t.contains("] 1/1 cases, \u{1b}[1m\u{1b}[31m1 failed\u{1b}[0m"),
+        "{t}"
+    );
+    assert!(
+        t.contains("\u{1b}[1m\u{1b}[31mFAIL\u{1b}[0m agentbyworkno::agent_vdn3"),
+        "{t}"
     );
 }
 
