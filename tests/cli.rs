@@ -431,7 +431,15 @@ fn compare_help_matches_what_it_accepts_and_sim_sides_ignore_the_env_target() {
         ("CMS_VAR_agentId", "1001"),
     ];
     let o = cli(
-        &["compare", "--baseline", "sim", "--candidate", "sim"],
+        &[
+            "compare",
+            "--baseline",
+            "sim",
+            "--candidate",
+            "sim",
+            "--tag",
+            "sample",
+        ],
         &env,
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
