@@ -400,3 +400,68 @@ fn the_readme_real_cms_example_is_green_against_serve() {
     assert_eq!(o.status.code(), Some(0), "`{command}` against serve:\n{t}");
     assert!(t.contains(" passed, 0 failed"), "{t}");
 }
+
+/// The README's table of the simulator's variables is `reference_vars()`.
+#[test]
+fn the_readme_lists_the_simulators_variables() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme
+        .split("\n## The simulator's data\n")
+        .nth(1)
+        .expect("the README has a `The simulator's data` section");
+    let section = section.split("\n## ").next().unwrap();
+    let vars = cms_sim::reference_vars();
+    for (name, value) in &vars {
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}` |")))
+            .unwrap_or_else(|| panic!("no row for `{name}` in the README's simulator data"));
+        let cell = row.split('|').nth(2).unwrap().trim().trim_matches('`');
+        assert_eq!(cell, value, "README row for `{name}`");
+    }
+    let rows = section
+        .lines()
+        .filter(|l| l.starts_with("| `") && !l.starts_with("| `name"))
+        .count();
+    assert_eq!(rows, vars.len(), "one row per variable, no more");
+    // The VDN table: each VDN's agents as ranges, `101–120, 59999`.
+    let mut by_vdn: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+    for (vdn, work_no) in cms_sim::known_agents() {
+        by_vdn.entry(vdn).or_default().push(work_no);
+    }
+    for (vdn, mut ids) in by_vdn.clone() {
+        ids.sort_unstable();
+        let mut runs: Vec<(i64, i64)> = Vec::new();
+        for id in ids {
+            match runs.last_mut() {
+                Some((_, end)) if *end + 1 == id => *end = id,
+                _ => runs.push((id, id)),
+            }
+        }
+        let text: Vec<String> = runs
+            .iter()
+            .map(|(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}–{b}")
+                }
+            })
+            .collect();
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| {vdn} |")))
+            .unwrap_or_else(|| panic!("no row for VDN {vdn} in the README's simulator data"));
+        let cell = row.split('|').nth(2).unwrap().trim();
+        assert_eq!(cell, text.join(", "), "README row for VDN {vdn}");
+    }
+    let vdn_rows = section
+        .lines()
+        .filter(|l| {
+            l.split('|')
+                .nth(1)
+                .is_some_and(|c| c.trim().parse::<i64>().is_ok())
+        })
+        .count();
+    assert_eq!(vdn_rows, by_vdn.len(), "one row per VDN, no more");
+}
