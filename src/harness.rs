@@ -12,9 +12,8 @@ use crate::case::Case;
 use crate::report::{text, Style};
 use crate::result::{Outcome, SkipKind};
 use crate::session::{Embedded, Session, SessionOptions};
-use crate::settings::process_env;
-use libtest_mimic::{Arguments, Completion, Failed, Trial};
-use std::io::IsTerminal;
+use crate::settings::{process_env, Env};
+use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,32 +22,52 @@ use std::sync::Arc;
 /// trials, against the configured target or `embedded`.
 pub fn main(root: &Path, embedded: Option<Arc<dyn Embedded>>) -> ExitCode {
     let args = Arguments::from_args();
-    let env = process_env();
-    let session = match Session::prepare(
+    match run(&args, root, embedded, &process_env()) {
+        Ok(conclusion) => conclusion.exit_code(),
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// [`main`] with its arguments and environment given: the trials that
+/// `env` selects (`CMS_TAG`, `CMS_EXCLUDE_TAG`, ...), run as `args` says.
+/// `Err` is a rendered setup error (exit code 2), such as a selection that
+/// matches no case.
+pub fn run(
+    args: &Arguments,
+    root: &Path,
+    embedded: Option<Arc<dyn Embedded>>,
+    env: &Env,
+) -> Result<Conclusion, String> {
+    let session = Session::prepare(
         SessionOptions {
             schemas: Some(root.join("schemas")),
             embedded,
             ..SessionOptions::default()
         },
-        &env,
-    ) {
-        Ok(s) => s,
-        Err(e) => return setup_failed(&e.to_string()),
-    };
+        env,
+    )
+    .map_err(|e| e.to_string())?;
     let mut warnings = Vec::new();
     let loaded = session.load(&[root.join("cases")], &mut warnings);
     for w in &warnings {
         eprintln!("{w}");
     }
-    let cases = match loaded.and_then(|set| set.to_vec()) {
-        Ok(c) => c,
-        Err(e) => return setup_failed(&e.render()),
-    };
+    let cases = loaded
+        .and_then(|set| set.to_vec())
+        .map_err(|e| e.render())?;
     let mut cases: Vec<Case> = cases.into_iter().filter(|c| session.selects(c)).collect();
-    let bless = match crate::bless::requested(false, &|k| env.get(k).cloned()) {
-        Ok(b) => b,
-        Err(e) => return setup_failed(&format!("error: {e}")),
-    };
+    // An empty run is a failure (a typo in CMS_TAG must not pass).
+    if cases.is_empty() {
+        return Err(format!(
+            "error: no case matches the selection (CMS_TAG {:?}, CMS_EXCLUDE_TAG {:?}); an empty run is a failure",
+            session.settings.tags, session.settings.exclude_tags
+        ));
+    }
+    let bless = crate::bless::requested(false, &|k| env.get(k).cloned())
+        .map_err(|e| format!("error: {e}"))?;
     if bless {
         crate::bless::forget_snapshots(&mut cases);
     }
@@ -57,24 +76,23 @@ pub fn main(root: &Path, embedded: Option<Arc<dyn Embedded>>) -> ExitCode {
             .iter()
             .map(|c| Trial::test(c.id(), || Ok(())))
             .collect();
-        return libtest_mimic::run(&args, trials).exit_code();
+        return Ok(libtest_mimic::run(args, trials));
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => Arc::new(rt),
-        Err(e) => return setup_failed(&format!("error: cannot start the async runtime: {e}")),
+        Err(e) => return Err(format!("error: cannot start the async runtime: {e}")),
     };
     for n in &session.notices {
         eprintln!("{n}");
     }
-    let live = match runtime.block_on(session.start()) {
-        Ok(l) => l,
-        Err(e) => return setup_failed(&e.to_string()),
-    };
+    let live = runtime
+        .block_on(session.start())
+        .map_err(|e| e.to_string())?;
     let runner = Arc::new(live.runner.clone());
-    let style = Style::detect(std::io::stdout().is_terminal());
+    let style = Style::for_stream(anstream::ColorChoice::Auto, &std::io::stdout());
     let trials = cases
         .into_iter()
         .map(|case| {
@@ -103,12 +121,7 @@ pub fn main(root: &Path, embedded: Option<Arc<dyn Embedded>>) -> ExitCode {
             })
         })
         .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
+    let conclusion = libtest_mimic::run(args, trials);
     drop(live);
-    conclusion.exit_code()
-}
-
-fn setup_failed(msg: &str) -> ExitCode {
-    eprintln!("{msg}");
-    ExitCode::from(2)
+    Ok(conclusion)
 }

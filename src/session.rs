@@ -71,7 +71,9 @@ pub struct SessionOptions {
     /// The reference target to start when no real one is configured.
     pub embedded: Option<Arc<dyn Embedded>>,
     /// Use `embedded` even when the profile or `CMS_BASE_URL` names a
-    /// target (a `compare` side written `sim`).
+    /// target (a `compare` side written `sim`), with its variables: the
+    /// profile's and `CMS_VAR_*` ones describe that target and are
+    /// ignored; only the flags' override them.
     pub force_embedded: bool,
 }
 
@@ -125,6 +127,9 @@ impl Session {
             Some(p) => profile::load(p).map_err(|e| SetupError::Load(LoadErrors(vec![e])))?,
             None => Layer::default(),
         };
+        // A `sim` side keeps the simulator's variables: the profile's and
+        // CMS_VAR_*'s describe the real target; only --var overrides them.
+        let flag_vars = opts.flags.vars.clone();
         let mut settings = Settings::from_layer(from_profile.merged(from_env).merged(opts.flags));
         settings.profile = profile_path;
         if opts.force_embedded {
@@ -164,7 +169,12 @@ impl Session {
                 vars.set(&k, &v, "simulator");
             }
         }
-        for (k, v) in &settings.vars {
+        let given = if opts.force_embedded {
+            &flag_vars
+        } else {
+            &settings.vars
+        };
+        for (k, v) in given {
             vars.set(k, v, "settings");
         }
         let mut notices = warnings;

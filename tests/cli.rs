@@ -239,6 +239,270 @@ fn sign_prints_the_spec_vector() {
 }
 
 #[test]
+fn sign_checks_its_flags_like_the_profile_and_rewrites_nothing() {
+    let keys = [("CMS_AK", "ak"), ("CMS_SK", "sign-secret-value")];
+    let base = ["sign", "--host", "h:1", "--path", "/p"];
+    for (bad, says) in [
+        ("hst", "did you mean `host`?"),
+        ("host,accept", "cannot sign header `accept`"),
+        ("host,", "empty header name"),
+    ] {
+        let o = cli(&[&base[..], &["--signed-headers", bad]].concat(), &keys);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o));
+        assert!(text(&o).contains(says), "{bad}: {}", text(&o));
+    }
+    for bad in ["h 1", "h:1/gw", "", "a@h:1"] {
+        let o = cli(&["sign", "--host", bad, "--path", "/p"], &keys);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", text(&o));
+        assert!(text(&o).contains("is not a Host value"), "{}", text(&o));
+    }
+    // Signed exactly as given: the canonical request shows it, and a
+    // default port is kept (with a note saying what a client would send).
+    let o = cli(
+        &[
+            "sign",
+            "--host",
+            "CMS.example:443",
+            "--path",
+            "/p",
+            "--verbose",
+        ],
+        &keys,
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("  host:CMS.example%3A443⏎"), "{t}");
+    assert!(t.contains("puts `CMS.example` in Host"), "{t}");
+    assert!(!t.contains("sign-secret-value"), "{t}");
+    // The Authorization is printed once, on stdout; the canonical request
+    // (stderr) holds no signature.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let sig = String::from_utf8_lossy(&o.stdout);
+    let sig = sig.trim().rsplit('/').next().unwrap();
+    assert_eq!(sig.len(), 64, "{t}");
+    assert!(!stderr.contains(sig), "{stderr}");
+}
+
+#[test]
+fn sign_takes_the_contracts_content_type_and_a_body_file() {
+    let keys = [("CMS_AK", "ak"), ("CMS_SK", "sign-secret-value")];
+    let body = r#"{"queryParam":{"ccId":1,"vdn":1,"agentId":101}}"#;
+    let d = tmp("sign-body");
+    let file = d.join("body.json");
+    std::fs::write(&file, body).unwrap();
+    let common = [
+        "sign",
+        "--host",
+        "h:1",
+        "--timestamp",
+        "2024-01-01T00:00:00Z",
+        "--signed-headers",
+        "host,content-type,content-length",
+    ];
+    let run = |extra: &[&str]| {
+        let o = cli(&[&common[..], extra].concat(), &keys);
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let explicit = run(&[
+        "--contract",
+        "agentbyworkno",
+        "--content-type",
+        "application/json; charset=UTF-8",
+        "--body",
+        body,
+    ]);
+    // The contract's Content-Type (schemas/agentbyworkno/contract.yaml), by
+    // --contract or by the path it is served on; the body from a file.
+    assert_eq!(
+        run(&["--contract", "agentbyworkno", "--body", body]),
+        explicit
+    );
+    assert_eq!(
+        run(&[
+            "--path",
+            "/rest/cmsapp/v1/openapi/agent/agentbyworkno",
+            "--body-file",
+            file.to_str().unwrap()
+        ]),
+        explicit
+    );
+    assert_ne!(
+        run(&[
+            "--contract",
+            "agentbyworkno",
+            "--content-type",
+            "text/plain",
+            "--body",
+            body
+        ]),
+        explicit
+    );
+    let o = cli(&[&common[..], &["--path", "/no/contract"]].concat(), &keys);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("give --content-type VALUE"),
+        "{}",
+        text(&o)
+    );
+    let o = cli(
+        &[
+            "sign",
+            "--host",
+            "h:1",
+            "--path",
+            "/p",
+            "--body-file",
+            d.to_str().unwrap(),
+        ],
+        &keys,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("not a regular file"), "{}", text(&o));
+}
+
+/// What `sign` prints is accepted by a server that verifies signatures
+/// (the simulator), with the default Content-Type signed.
+#[test]
+fn a_sign_header_is_accepted_by_the_simulator() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let cfg = cms_sim::SimConfig {
+            credentials: cms_contract::auth::Credentials::new("ak", "sign-secret-value"),
+            ..cms_sim::SimConfig::default()
+        };
+        let sim = cms_sim::Simulator::start(cfg).await.unwrap();
+        let url = sim.base_url();
+        let host = url.trim_start_matches("http://").to_owned();
+        let body = r#"{"queryParam":{"ccId":1,"vdn":1,"agentId":101}}"#;
+        let o = cli(
+            &[
+                "sign",
+                "--contract",
+                "agentbyworkno",
+                "--host",
+                &host,
+                "--signed-headers",
+                "host,content-type",
+                "--body",
+                body,
+            ],
+            &[("CMS_AK", "ak"), ("CMS_SK", "sign-secret-value")],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let auth = String::from_utf8_lossy(&o.stdout)
+            .trim()
+            .strip_prefix("Authorization: ")
+            .unwrap()
+            .to_owned();
+        let reply = reqwest::Client::new()
+            .post(format!("{url}/rest/cmsapp/v1/openapi/agent/agentbyworkno"))
+            .header("Content-Type", "application/json; charset=UTF-8")
+            .header("Authorization", auth)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200);
+        let doc: serde_json::Value = serde_json::from_str(&reply.text().await.unwrap()).unwrap();
+        assert_eq!(doc["resultCode"], "0100000", "{doc}");
+        sim.shutdown().await;
+    });
+}
+
+#[test]
+fn compare_help_matches_what_it_accepts_and_sim_sides_ignore_the_env_target() {
+    let help = text(&cli(&["compare", "--help"], &[]));
+    assert!(!help.contains("--target"), "{help}");
+    assert!(help.contains("--baseline"), "{help}");
+    let o = cli(
+        &[
+            "compare",
+            "--target",
+            "http://x:1",
+            "--baseline",
+            "sim",
+            "--candidate",
+            "sim",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // A real target in the environment, with its own variables: `sim` sides
+    // use the simulator and its data (agent 1001 is not one of its agents).
+    let env = [
+        ("CMS_BASE_URL", "http://cms.invalid:28080"),
+        ("CMS_VAR_agentId", "1001"),
+    ];
+    let o = cli(
+        &[
+            "compare",
+            "--baseline",
+            "sim",
+            "--candidate",
+            "sim",
+            "--tag",
+            "sample",
+        ],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("0 breaking"), "{}", text(&o));
+    let detect = [
+        "compare",
+        "--baseline",
+        "sim",
+        "--candidate",
+        "sim:2024-08:name-number",
+        "--filter",
+        "known_agent_envelope",
+    ];
+    let o = cli(&detect, &env);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("2 breaking"), "{}", text(&o));
+    // --var still wins: with an agent the simulator lacks, no agent to compare.
+    let o = cli(&[&detect[..], &["--var", "agentId=1001"]].concat(), &env);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn list_tags_counts_the_cases_of_each_tag() {
+    let o = cli(&["list", "--tags"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let table = String::from_utf8_lossy(&o.stdout).to_string();
+    let rows: Vec<(&str, usize)> = table
+        .lines()
+        .map(|l| {
+            let (name, count) = l.rsplit_once(' ').unwrap();
+            (name.trim_end(), count.parse().unwrap())
+        })
+        .collect();
+    assert!(rows.len() > 3, "{table}");
+    let names: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "sorted by tag");
+    let width = table.lines().next().unwrap().len();
+    assert!(table.lines().all(|l| l.len() == width), "aligned:\n{table}");
+    // Each count is what `list --tag` selects.
+    for (name, count) in rows
+        .iter()
+        .filter(|r| ["sample", "auth", "legacy"].contains(&r.0))
+    {
+        let o = cli(&["list", "--tag", name], &[]);
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).lines().count(),
+            *count,
+            "{name}"
+        );
+    }
+    // The selection applies: an excluded tag is gone, the others shrink or stay.
+    let o = cli(&["list", "--tags", "--exclude-tag", "legacy"], &[]);
+    let fewer = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(!fewer.lines().any(|l| l.starts_with("legacy ")), "{fewer}");
+}
+
+#[test]
 fn an_unreachable_target_fails_the_cases_with_a_one_line_cause() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -311,6 +575,49 @@ fn colour_follows_no_color_and_the_color_flag() {
         "{}",
         text(&never)
     );
+    // Without NO_COLOR: a pipe gets no colour, unless CLICOLOR_FORCE says so
+    // (then on both streams, the plain lines on stderr too).
+    let plain_run = |env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cms-contract"));
+        c.current_dir(root()).args(args).env_remove("NO_COLOR");
+        for k in [
+            "CMS_BASE_URL",
+            "CMS_PROFILE",
+            "CMS_AK",
+            "CMS_SK",
+            "CLICOLOR",
+            "CLICOLOR_FORCE",
+        ] {
+            c.env_remove(k);
+        }
+        c.envs(env.iter().copied());
+        c.output().unwrap()
+    };
+    let piped = plain_run(&[]);
+    assert!(!text(&piped).contains('\u{1b}'), "{}", text(&piped));
+    // With colour off the report is the plain text, byte for byte (but for
+    // the port, the time and the timestamp: digits are masked).
+    let masked =
+        |o: &Output| String::from_utf8_lossy(&o.stdout).replace(|c: char| c.is_ascii_digit(), "#");
+    assert_eq!(masked(&piped), masked(&never));
+    let forced = plain_run(&[("CLICOLOR_FORCE", "1")]);
+    assert!(
+        String::from_utf8_lossy(&forced.stdout).contains("\u{1b}[31m-"),
+        "{}",
+        text(&forced)
+    );
+    assert!(
+        String::from_utf8_lossy(&forced.stderr).contains("... \u{1b}[1m\u{1b}[31mFAILED\u{1b}[0m"),
+        "{}",
+        text(&forced)
+    );
+    let o = cli(&[&args[..], &["--color", "sometimes"]].concat(), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("[possible values: auto, always, never]"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -327,10 +634,33 @@ fn a_tty_gets_a_progress_bar() {
         .expect("`script` (util-linux) runs the CLI on a pseudo-terminal");
     let t = text(&o).replace('\r', "\n");
     assert!(t.contains("] 2/2 cases, 0 failed"), "{t}");
-    assert!(t.contains("[=============================="), "{t}");
+    assert!(t.contains("[==============================]"), "{t}");
     assert!(
         !t.contains("case agentbyworkno::sample_exchange ... ok"),
         "no plain lines on a TTY: {t}"
+    );
+    assert!(
+        !t.contains("\u{1b}[3"),
+        "NO_COLOR: no colour on a TTY either: {t}"
+    );
+    // Colours on a terminal by default; failures counted in red.
+    let cmd = format!(
+        "env -u CI -u NO_COLOR -u CLICOLOR -u CLICOLOR_FORCE TERM=xterm {} run --sim-fault vdn-mismatch --filter agent_vdn3",
+        env!("CARGO_BIN_EXE_cms-contract")
+    );
+    let o = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(root())
+        .output()
+        .expect("`script` (util-linux) runs the CLI on a pseudo-terminal");
+    let t = text(&o).replace('\r', "\n");
+    assert!(
+        t.contains("] 1/1 cases, \u{1b}[1m\u{1b}[31m1 failed\u{1b}[0m"),
+        "{t}"
+    );
+    assert!(
+        t.contains("\u{1b}[1m\u{1b}[31mFAIL\u{1b}[0m agentbyworkno::agent_vdn3"),
+        "{t}"
     );
 }
 

@@ -85,13 +85,17 @@ pub fn unified(expected: &Value, actual: &Value, style: Style) -> String {
         .header("expected", "actual")
         .iter_hunks()
     {
-        out.push_str(&style.paint("36", &hunk.header().to_string()));
+        out.push_str(&style.paint(super::palette::HUNK, &hunk.header().to_string()));
         out.push('\n');
         for change in hunk.iter_changes() {
             let line = terminal(change.value().trim_end_matches('\n'));
             match change.tag() {
-                similar::ChangeTag::Delete => out.push_str(&style.paint("31", &format!("-{line}"))),
-                similar::ChangeTag::Insert => out.push_str(&style.paint("32", &format!("+{line}"))),
+                similar::ChangeTag::Delete => {
+                    out.push_str(&style.paint(super::palette::EXPECTED, &format!("-{line}")))
+                }
+                similar::ChangeTag::Insert => {
+                    out.push_str(&style.paint(super::palette::ACTUAL, &format!("+{line}")))
+                }
                 similar::ChangeTag::Equal => out.push_str(&format!(" {line}")),
             }
             out.push('\n');

@@ -5,7 +5,7 @@
 //! [`crate::sanitize`]): reply text, and what checks quote from it, must
 //! not drive the terminal or start a line of a CI log.
 
-use super::{diff, Style};
+use super::{diff, palette, Style};
 use crate::result::{CaseResult, Outcome};
 use crate::sanitize::terminal;
 use std::fmt::Write;
@@ -14,11 +14,11 @@ use std::fmt::Write;
 pub fn render(r: &CaseResult, style: Style) -> String {
     let mut out = String::new();
     let head = match r.outcome() {
-        Outcome::Pass => style.paint("32", "PASS"),
-        Outcome::Fail => style.paint("31;1", "FAIL"),
-        Outcome::Error => style.paint("35;1", "ERROR"),
-        Outcome::Skipped => style.paint("33", "SKIPPED"),
-        Outcome::Inconclusive => style.paint("33;1", "INCONCLUSIVE"),
+        Outcome::Pass => style.paint(palette::PASS, "PASS"),
+        Outcome::Fail => style.paint(palette::FAIL, "FAIL"),
+        Outcome::Error => style.paint(palette::ERROR, "ERROR"),
+        Outcome::Skipped => style.paint(palette::SKIPPED, "SKIPPED"),
+        Outcome::Inconclusive => style.paint(palette::INCONCLUSIVE, "INCONCLUSIVE"),
     };
     let _ = writeln!(
         out,
@@ -52,8 +52,8 @@ pub fn render(r: &CaseResult, style: Style) -> String {
         let _ = writeln!(
             out,
             "\n  diff at the failing paths ({} expected, {} actual):",
-            style.paint("31", "-"),
-            style.paint("32", "+")
+            style.paint(palette::EXPECTED, "-"),
+            style.paint(palette::ACTUAL, "+")
         );
         for line in diff::unified(&expected, &actual, style).lines() {
             let _ = writeln!(out, "    {line}");
@@ -159,12 +159,12 @@ fn failures_and_warnings(out: &mut String, r: &CaseResult) {
 
 /// One line per case, for progress output.
 pub fn line(r: &CaseResult, style: Style) -> String {
-    let (word, code) = match r.outcome() {
-        Outcome::Pass => ("ok", "32"),
-        Outcome::Fail => ("FAILED", "31;1"),
-        Outcome::Error => ("ERROR", "35;1"),
-        Outcome::Skipped => ("skipped", "33"),
-        Outcome::Inconclusive => ("INCONCLUSIVE", "33;1"),
+    let (word, with) = match r.outcome() {
+        Outcome::Pass => ("ok", palette::PASS),
+        Outcome::Fail => ("FAILED", palette::FAIL),
+        Outcome::Error => ("ERROR", palette::ERROR),
+        Outcome::Skipped => ("skipped", palette::SKIPPED),
+        Outcome::Inconclusive => ("INCONCLUSIVE", palette::INCONCLUSIVE),
     };
     let why = r
         .skipped
@@ -183,7 +183,7 @@ pub fn line(r: &CaseResult, style: Style) -> String {
     format!(
         "case {} ... {}{warn}{why}",
         terminal(&r.id),
-        style.paint(code, word)
+        style.paint(with, word)
     )
 }
 

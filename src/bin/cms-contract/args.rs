@@ -38,7 +38,7 @@ pub struct CommonArgs {
     /// The release the target is expected to keep, e.g. 2025-11 or 8.13 [env: CMS_RELEASE]
     #[arg(long)]
     pub release: Option<String>,
-    /// Folder of contract folders (manifest and JSON Schemas) [default: schemas]
+    /// Folder of contract folders (manifest and JSON Schemas) [default: schemas, else the shipped ones]
     #[arg(long, value_name = "DIR")]
     pub schemas: Option<PathBuf>,
     /// Most cases after `each:` and `generate:` expansion, for the whole run [default: 1000000]
@@ -87,7 +87,7 @@ pub struct ConnectArgs {
 /// Which cases.
 #[derive(Args, Clone, Debug, Default)]
 pub struct SelectArgs {
-    /// Case files or folders [default: cases]
+    /// Case files or folders [default: cases, else the shipped suites]
     pub paths: Vec<PathBuf>,
     /// Only cases whose id contains this text (repeatable: any of them)
     #[arg(long)]
@@ -206,13 +206,10 @@ impl SelectArgs {
         layer.exclude_tags = self.exclude_tag.clone();
     }
 
-    /// The case paths, `cases/` when none is given.
-    pub fn paths(&self) -> Vec<PathBuf> {
-        if self.paths.is_empty() {
-            vec![PathBuf::from("cases")]
-        } else {
-            self.paths.clone()
-        }
+    /// The case paths: those given, else `cases/`, else the shipped
+    /// suites; and whether they are the shipped ones.
+    pub fn paths(&self) -> anyhow::Result<(Vec<PathBuf>, bool)> {
+        crate::shipped::cases(&self.paths).map_err(anyhow::Error::msg)
     }
 }
 
@@ -225,10 +222,11 @@ pub fn session(
 ) -> Result<Session, Printed> {
     let mut flags = flags;
     flags.jobs = jobs;
+    let schemas = crate::shipped::schemas(schemas).map_err(Printed)?;
     Session::prepare(
         SessionOptions {
             flags,
-            schemas,
+            schemas: Some(schemas),
             embedded: Some(sim.shared()),
             ..SessionOptions::default()
         },
@@ -240,7 +238,8 @@ pub fn session(
 /// Load and select the cases: warnings on stderr, an empty selection an error.
 pub fn cases(session: &Session, select: &SelectArgs) -> anyhow::Result<CaseSet> {
     let mut warnings: Vec<LoadWarning> = Vec::new();
-    let loaded = session.load(&select.paths(), &mut warnings);
+    let (paths, _) = select.paths()?;
+    let loaded = session.load(&paths, &mut warnings);
     for w in &warnings {
         crate::output::note!("{w}");
     }

@@ -91,7 +91,7 @@ fn prepare(a: &CompareArgs, spec: &str) -> anyhow::Result<Session> {
     Session::prepare(
         SessionOptions {
             flags,
-            schemas: a.common.schemas.clone(),
+            schemas: Some(crate::shipped::schemas(a.common.schemas.clone()).map_err(Printed)?),
             embedded: Some(embedded.shared()),
             force_embedded,
         },

@@ -6,6 +6,8 @@ use crate::args::{self, SelectArgs, TargetArgs};
 use crate::output::{note, stdout, Printed};
 use clap::Args;
 use cms_contract::embedded::Simulated;
+use cms_contract::sanitize::terminal;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -15,6 +17,28 @@ pub struct ListArgs {
     pub target: TargetArgs,
     #[command(flatten)]
     pub select: SelectArgs,
+    /// List the tags of the selected cases, each with its number of cases, instead of the cases
+    #[arg(long)]
+    pub tags: bool,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
+    list(
+        ListArgs {
+            target: a.target,
+            select: a.select,
+            tags: false,
+        },
+        true,
+    )
 }
 
 pub fn list(a: ListArgs, check_only: bool) -> anyhow::Result<ExitCode> {
@@ -28,6 +52,18 @@ pub fn list(a: ListArgs, check_only: bool) -> anyhow::Result<ExitCode> {
         None,
     )?;
     let set = args::cases(&session, &a.select)?;
+    if a.tags {
+        let mut cases = Vec::new();
+        for c in set.iter() {
+            cases.push(c.map_err(|e| Printed(e.render()))?);
+        }
+        write!(
+            stdout(),
+            "{}",
+            tag_table(cases.iter().map(|c| c.tags.as_slice()))
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if !check_only {
         let mut out = stdout();
         for c in set.iter() {
@@ -61,4 +97,63 @@ pub fn list(a: ListArgs, check_only: bool) -> anyhow::Result<ExitCode> {
         session.run_info().target
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each tag with its number of cases, sorted by tag, aligned; cases with
+/// no tag counted last as `(no tag)`.
+fn tag_table<'a>(cases: impl Iterator<Item = &'a [String]>) -> String {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut untagged = 0usize;
+    for tags in cases {
+        if tags.is_empty() {
+            untagged += 1;
+        }
+        let mut seen: Vec<&String> = tags.iter().collect();
+        seen.sort();
+        seen.dedup();
+        for t in seen {
+            *counts.entry(terminal(t).into_owned()).or_default() += 1;
+        }
+    }
+    let mut rows: Vec<(String, usize)> = counts.into_iter().collect();
+    if untagged > 0 {
+        rows.push(("(no tag)".into(), untagged));
+    }
+    let name_width = rows
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(0);
+    let count_width = rows
+        .iter()
+        .map(|(_, c)| c.to_string().len())
+        .max()
+        .unwrap_or(0);
+    rows.iter()
+        .map(|(n, c)| format!("{n:<name_width$}  {c:>count_width$}\n"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tag_table;
+
+    #[test]
+    fn tags_are_sorted_counted_once_per_case_and_aligned() {
+        let cases: Vec<Vec<String>> = [
+            vec!["status", "reference-data"],
+            vec!["auth"],
+            vec!["status", "status"],
+            vec![],
+            vec!["status"],
+        ]
+        .iter()
+        .map(|t| t.iter().map(|s| s.to_string()).collect())
+        .collect();
+        assert_eq!(
+            tag_table(cases.iter().map(Vec::as_slice)),
+            "auth            1\nreference-data  1\nstatus          3\n(no tag)        1\n"
+        );
+        assert_eq!(tag_table(std::iter::empty()), "");
+    }
 }

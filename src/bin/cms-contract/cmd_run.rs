@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use cms_contract::auth::Timestamp;
 use cms_contract::case::Case;
-use cms_contract::report::{html, json, junit, text, RunInfo, Style};
+use cms_contract::report::{html, json, junit, palette, text, RunInfo, Style};
 use cms_contract::result::CaseResult;
 use cms_contract::run::prepare;
 use cms_contract::session::Session;
@@ -43,18 +43,19 @@ pub struct RunArgs {
     /// Record every reply as a snapshot beside its case (__snapshots__/); also CMS_CONTRACT_BLESS=1. Refused in CI
     #[arg(long)]
     pub bless: bool,
-    /// Colour: auto, always, never (NO_COLOR is honoured)
-    #[arg(long, default_value = "auto")]
-    pub color: String,
+    /// Colour: auto (a terminal, unless NO_COLOR; CLICOLOR_FORCE forces it), always, never
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: clap::ColorChoice,
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
-    let style = match a.color.as_str() {
-        "auto" => Style::detect(std::io::stdout().is_terminal()),
-        "always" => Style { color: true },
-        "never" => Style { color: false },
-        other => anyhow::bail!("error: --color `{other}` must be auto, always or never"),
+    let choice = match a.color {
+        clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
+        clap::ColorChoice::Always => anstream::ColorChoice::Always,
+        clap::ColorChoice::Never => anstream::ColorChoice::Never,
     };
+    let style = Style::for_stream(choice, &std::io::stdout());
+    let err_style = Style::for_stream(choice, &std::io::stderr());
     let mut flags = a.target.common.layer();
     flags.target = a.target.target.clone();
     a.connect.apply(&mut flags);
@@ -70,6 +71,12 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let bless = cms_contract::bless::requested(a.bless, &|k| std::env::var(k).ok())
         .map_err(|e| anyhow::anyhow!("error: {e}"))?;
+    if bless && a.select.paths()?.1 {
+        anyhow::bail!(
+            "error: --bless writes snapshots beside the cases, and these are the ones shipped in the binary; \
+             run `cms-contract init --with-cases DIR` for a copy to edit, then bless that"
+        );
+    }
     let mut cases = args::cases(&session, &a.select)?
         .to_vec()
         .map_err(|e| Printed(e.render()))?;
@@ -95,7 +102,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             cases.len(),
             info.target
         );
-        let mut progress = Progress::new(cases.len(), style);
+        let mut progress = Progress::new(cases.len(), err_style);
         let results = live
             .runner
             .run_all(&cases, jobs, |r| progress.update(r))
@@ -199,53 +206,64 @@ fn dry_run(cases: &[Case], session: &Session) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Progress: a rewritten counter line on a TTY, one plain line per case otherwise.
+/// Progress on stderr: an indicatif bar on a terminal (outside CI), one
+/// plain line per case otherwise.
 struct Progress {
-    total: usize,
-    done: usize,
+    bar: Option<indicatif::ProgressBar>,
     failed: usize,
-    tty: bool,
     style: Style,
 }
 
 impl Progress {
     fn new(total: usize, style: Style) -> Self {
         let tty = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        Self {
-            total,
-            done: 0,
+        let bar = tty.then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            let template =
+                indicatif::ProgressStyle::with_template("[{bar:30}] {pos}/{len} cases, {msg}")
+                    .expect("a valid template")
+                    .progress_chars("=> ");
+            bar.set_style(template);
+            bar
+        });
+        let mut p = Self {
+            bar,
             failed: 0,
-            tty,
             style,
+        };
+        p.set_failed();
+        p
+    }
+
+    fn set_failed(&mut self) {
+        if let Some(bar) = &self.bar {
+            let text = format!("{} failed", self.failed);
+            bar.set_message(if self.failed > 0 {
+                self.style.paint(palette::FAIL, &text)
+            } else {
+                text
+            });
         }
     }
 
     fn update(&mut self, r: &CaseResult) {
-        self.done += 1;
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        } else {
+            note!("{}", text::line(r, self.style));
+        }
         if r.outcome().is_red() {
             self.failed += 1;
-        }
-        let mut err = std::io::stderr().lock();
-        if self.tty {
-            let width = 30;
-            let filled = self.done * width / self.total.max(1);
-            let _ = write!(
-                err,
-                "\r[{}{}] {}/{} cases, {} failed ",
-                "=".repeat(filled),
-                " ".repeat(width - filled),
-                self.done,
-                self.total,
-                self.failed
-            );
-        } else {
-            let _ = writeln!(err, "{}", text::line(r, self.style));
+            self.set_failed();
         }
     }
 
     fn finish(&self) {
-        if self.tty {
-            note!();
+        if let Some(bar) = &self.bar {
+            bar.finish();
         }
     }
 }

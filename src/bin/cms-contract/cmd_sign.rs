@@ -1,16 +1,22 @@
 //! `sign`: the auth-v2 Authorization header for one request, to debug a
 //! deployment that refuses the harness's signatures. The signed headers are
-//! validated like the profile's; the Host is signed exactly as given.
+//! validated like the profile's; the Host is signed exactly as given (a
+//! value that cannot be a Host is refused, never rewritten); the
+//! Content-Type is the contract's unless given. Printing the Authorization
+//! is the command's purpose; nothing else it prints depends on the SK.
 
-use crate::output::{note, stdout};
-use anyhow::Context;
+use crate::output::{note, stdout, Printed};
 use clap::Args;
 use cms_contract::auth::{Credentials, Timestamp};
+use cms_contract::contract::{load_all, Contract};
 use cms_contract::settings::SignedHeaders;
 use cms_contract::target::Target;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// Largest `--body-file` read.
+const MAX_BODY_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 #[derive(Args)]
 pub struct SignArgs {
@@ -26,47 +32,50 @@ pub struct SignArgs {
     /// With --contract: the release whose path to sign [default: the contract's first]
     #[arg(long, requires = "contract")]
     release: Option<String>,
-    /// With --contract: the folder of contract folders [default: schemas]
-    #[arg(long, value_name = "DIR", requires = "contract")]
+    /// The folder of contract folders (for --contract and the default Content-Type) [default: schemas, else the shipped ones]
+    #[arg(long, value_name = "DIR")]
     schemas: Option<PathBuf>,
     /// Body text
     #[arg(long, default_value = "", conflicts_with = "body_file")]
     body: String,
-    /// Read the body from FILE (its exact bytes)
+    /// Read the body from FILE (its exact bytes; at most 16 MiB)
     #[arg(long, value_name = "FILE")]
     body_file: Option<PathBuf>,
-    /// Host value to sign, exactly as the server will see it (host:port)
-    #[arg(long)]
+    /// Host value to sign, exactly as the server will see it (host or host:port)
+    #[arg(long, value_name = "HOST[:PORT]")]
     host: String,
-    /// Headers to sign, comma-separated: host, content-type, content-length
-    #[arg(long, default_value = "host")]
+    /// Headers to sign, comma-separated: host, content-type, content-length (checked like the profile's)
+    #[arg(long, value_name = "NAMES", default_value = "host")]
     signed_headers: SignedHeaders,
-    /// Content-Type value, when signed [default: what the harness sends]
-    #[arg(long, default_value = "application/json; charset=UTF-8")]
-    content_type: String,
+    /// Content-Type value, when signed [default: the contract's, as the runner sends it]
+    #[arg(long, value_name = "VALUE")]
+    content_type: Option<String>,
     /// Timestamp YYYY-MM-DDTHH:MM:SSZ [default: now]
     #[arg(long)]
     timestamp: Option<String>,
-    /// Also print the canonical request that was signed (it holds no secret)
+    /// Also print the canonical request that was signed, on stderr (it holds no secret)
     #[arg(long)]
     verbose: bool,
 }
 
 pub fn sign(a: SignArgs) -> anyhow::Result<ExitCode> {
-    let (Ok(ak), Ok(sk)) = (std::env::var("CMS_AK"), std::env::var("CMS_SK")) else {
-        anyhow::bail!("error: set CMS_AK and CMS_SK (secrets come only from the environment)");
-    };
+    check_host(&a.host)?;
     let path = match (&a.path, &a.contract) {
         (Some(p), _) => p.clone(),
-        (None, Some(name)) => contract_path(&a, name)?,
+        (None, Some(name)) => release_path(&a, &contract(&a, name)?)?,
         (None, None) => unreachable!("clap requires --path or --contract"),
     };
     if !path.starts_with('/') {
         anyhow::bail!("error: --path `{path}` must start with `/`");
     }
+    let signs_content_type = a.signed_headers.names().iter().any(|n| n == "content-type");
+    let content_type = match (&a.content_type, signs_content_type) {
+        (Some(ct), _) => Some(ct.clone()),
+        (None, false) => None,
+        (None, true) => Some(default_content_type(&a, &path)?),
+    };
     let body = match &a.body_file {
-        Some(file) => std::fs::read(file)
-            .with_context(|| format!("cannot read body file {}", file.display()))?,
+        Some(file) => read_body(file)?,
         None => a.body.clone().into_bytes(),
     };
     let ts = match &a.timestamp {
@@ -75,12 +84,23 @@ pub fn sign(a: SignArgs) -> anyhow::Result<ExitCode> {
         })?,
         None => Timestamp::now(),
     };
-    // The target only carries the host: signed exactly as given, never
-    // normalised (a server behind NSLB sees what the client sends).
-    let mut target = Target::new(format!("https://{}", a.host));
+    let (Ok(ak), Ok(sk)) = (std::env::var("CMS_AK"), std::env::var("CMS_SK")) else {
+        anyhow::bail!("error: set CMS_AK and CMS_SK (secrets come only from the environment)");
+    };
+    if let Some(bare) = default_port(&a.host) {
+        note!(
+            "note: signing Host `{}` exactly as given; a client sending to that port puts `{bare}` in Host (it drops a default port), and the runner signs what it sends",
+            a.host
+        );
+    }
+    // A neutral base URL: no path prefix; the Host is the one given, as is.
+    let mut target = Target::new("http://sign.invalid");
     target.host = Some(a.host.clone());
     target.signed_headers = a.signed_headers.names().to_vec();
-    let headers = vec![("Content-Type".to_string(), a.content_type.clone())];
+    let headers: Vec<(String, String)> = content_type
+        .map(|ct| ("Content-Type".to_owned(), ct))
+        .into_iter()
+        .collect();
     let (value, canonical) = cms_contract::run::request::sign_explained(
         &Credentials::new(ak, sk),
         ts,
@@ -90,34 +110,116 @@ pub fn sign(a: SignArgs) -> anyhow::Result<ExitCode> {
         &headers,
         &body,
     );
-    let mut out = stdout();
     if a.verbose {
         note!("canonical request (each line shown with ⏎ at its end):");
         for line in canonical.split('\n') {
             note!("  {line}⏎");
         }
     }
-    writeln!(out, "Authorization: {value}")?;
+    writeln!(stdout(), "Authorization: {value}")?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The path of `release` (or the first release) of contract `name`.
-fn contract_path(a: &SignArgs, name: &str) -> anyhow::Result<String> {
-    let dir = a
-        .schemas
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("schemas"))
-        .join(name);
-    let c = cms_contract::contract::load_contract(&dir)
-        .map_err(|e| crate::output::Printed(e.render()))?;
+/// Refuse a value that cannot be an HTTP Host: it would be signed, but no
+/// client could send it.
+fn check_host(host: &str) -> anyhow::Result<()> {
+    let bad = host
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || "/?#@\\".contains(*c));
+    if host.is_empty() || bad.is_some() {
+        let what = match bad {
+            Some(c) => format!(" (it holds {c:?})"),
+            None => " (it is empty)".into(),
+        };
+        anyhow::bail!(
+            "error: --host `{}` is not a Host value{what}: give host or host:port, exactly as the server sees it",
+            host.escape_debug()
+        );
+    }
+    Ok(())
+}
+
+/// `host` without a `:80` or `:443` it ends with, if it does.
+fn default_port(host: &str) -> Option<&str> {
+    host.strip_suffix(":443")
+        .or_else(|| host.strip_suffix(":80"))
+        .filter(|h| !h.is_empty())
+}
+
+/// The exact bytes of FILE, a regular file of at most 16 MiB.
+fn read_body(file: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let fail =
+        |e: String| anyhow::anyhow!("error: cannot read the body file {}: {e}", file.display());
+    let meta = std::fs::metadata(file).map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    let mut body = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_BODY_FILE_BYTES + 1).read_to_end(&mut body))
+        .map_err(|e| fail(e.to_string()))?;
+    if body.len() as u64 > MAX_BODY_FILE_BYTES {
+        return Err(fail("larger than 16 MiB".into()));
+    }
+    Ok(body)
+}
+
+/// The contracts under the schema folder.
+fn contracts(a: &SignArgs) -> anyhow::Result<Vec<Contract>> {
+    let dir = crate::shipped::schemas(a.schemas.clone()).map_err(Printed)?;
+    Ok(load_all(&dir).map_err(|e| Printed(e.render()))?)
+}
+
+/// Contract `name`.
+fn contract(a: &SignArgs, name: &str) -> anyhow::Result<Contract> {
+    let mut all = contracts(a)?;
+    let names: Vec<String> = all.iter().map(|c| c.name.clone()).collect();
+    match all.iter().position(|c| c.name == name) {
+        Some(i) => Ok(all.swap_remove(i)),
+        None => anyhow::bail!(
+            "error: no contract `{name}` (there are: {})",
+            names.join(", ")
+        ),
+    }
+}
+
+/// The path of `--release` (or the first release) of `c`.
+fn release_path(a: &SignArgs, c: &Contract) -> anyhow::Result<String> {
     let r = match &a.release {
         Some(r) => c.release(r).ok_or_else(|| {
             anyhow::anyhow!(
-                "error: contract {name} has no release `{r}` (it has {})",
+                "error: contract {} has no release `{r}` (it has {})",
+                c.name,
                 c.release_names().join(", ")
             )
         })?,
         None => c.default_release(),
     };
     Ok(r.path.clone())
+}
+
+/// The Content-Type the runner sends for `path`: that of `--contract`, or
+/// of the contract one of whose releases is served on `path`.
+fn default_content_type(a: &SignArgs, path: &str) -> anyhow::Result<String> {
+    if let Some(name) = &a.contract {
+        return Ok(contract(a, name)?.content_type);
+    }
+    let bare = path.split('?').next().unwrap_or(path);
+    let all = contracts(a)?;
+    let mut types: Vec<&str> = all
+        .iter()
+        .filter(|c| c.releases.iter().any(|r| r.path == bare))
+        .map(|c| c.content_type.as_str())
+        .collect();
+    types.dedup();
+    match types.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => anyhow::bail!(
+            "error: content-type is signed but no contract is served on `{bare}`, so there is no default: give --content-type VALUE (or --contract NAME)"
+        ),
+        _ => anyhow::bail!(
+            "error: content-type is signed and contracts served on `{bare}` send different ones ({}): give --content-type VALUE",
+            types.join(", ")
+        ),
+    }
 }

@@ -7,11 +7,13 @@
 
 mod args;
 mod cmd_compare;
+mod cmd_init;
 mod cmd_list;
 mod cmd_run;
 mod cmd_serve;
 mod cmd_sign;
 mod output;
+mod shipped;
 
 use clap::{Parser, Subcommand};
 use output::{note, stdout};
@@ -36,10 +38,10 @@ struct Cli {
 enum Command {
     /// Run case files against a CMS (default: the embedded reference simulator).
     Run(Box<cmd_run::RunArgs>),
-    /// List the cases that would run.
+    /// List the cases that would run (--tags: their tags, with counts).
     List(cmd_list::ListArgs),
     /// Validate case files, contracts, schemas and the profile without sending anything.
-    Check(cmd_list::ListArgs),
+    Check(cmd_list::CheckArgs),
     /// Serve the embedded reference simulator.
     Serve(cmd_serve::ServeArgs),
     /// Print the auth-v2 Authorization header for a request (AK/SK from CMS_AK/CMS_SK).
@@ -48,6 +50,8 @@ enum Command {
     Compare(Box<cmd_compare::CompareArgs>),
     /// Print the JSON Schema of the case-file format (for YAML language servers).
     Schema,
+    /// Write a starter target profile (and, with --with-cases, a copy of the shipped suites) to DIR.
+    Init(cmd_init::InitArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,14 +59,16 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => cmd_run::run(*a),
         Command::List(a) => cmd_list::list(a, false),
-        Command::Check(a) => cmd_list::list(a, true),
+        Command::Check(a) => cmd_list::check(a),
         Command::Serve(a) => cmd_serve::serve(a),
         Command::Sign(a) => cmd_sign::sign(a),
         Command::Compare(a) => cmd_compare::compare(*a),
+        Command::Init(a) => cmd_init::init(a),
         Command::Schema => writeln!(stdout(), "{}", cms_contract::case::case_file_schema())
             .map(|()| ExitCode::SUCCESS)
             .map_err(anyhow::Error::from),
     };
+    shipped::cleanup();
     match result {
         Ok(code) => code,
         Err(e) => {
