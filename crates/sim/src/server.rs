@@ -192,18 +192,37 @@ async fn accepted(stream: TcpStream, shared: Shared, mut stopped: watch::Receive
     let Some(acceptor) = shared.tls.clone() else {
         return connection(stream, shared, stopped).await;
     };
-    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+    let handshake =
+        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream).into_fallible());
     tokio::select! {
         done = handshake => match done {
             Ok(Ok(tls)) => connection(tls, shared, stopped).await,
-            // Bad certificate, no client certificate, plain HTTP, or too slow:
-            // this connection ends, the server goes on.
-            Ok(Err(_)) | Err(_) => {
+            // Bad certificate, no client certificate, plain HTTP: this
+            // connection ends, the server goes on. The alert is on its way;
+            // a close with the client's request still unread would reset the
+            // connection, and the client could lose the alert with it.
+            Ok(Err((_, stream))) => {
+                shared.counters.handshake_failures.fetch_add(1, Ordering::SeqCst);
+                linger(stream).await;
+            }
+            Err(_) => {
                 shared.counters.handshake_failures.fetch_add(1, Ordering::SeqCst);
             }
         },
         _ = stopped.changed() => {}
     }
+}
+
+/// Close `stream` gracefully: send FIN, then read and drop what the client
+/// still sends for a short while, so the close is not a reset.
+async fn linger(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_millis(500), async {
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
 }
 
 async fn connection<S>(stream: S, shared: Shared, mut stopped: watch::Receiver<bool>)
