@@ -98,14 +98,13 @@ impl Expr {
         &self.text
     }
 
-    /// The identifiers the expression reads (variables, not functions).
+    /// The names the expression reads from its scope: identifiers that are
+    /// neither functions nor the variables of its own comprehensions
+    /// (`i` in `items.filter(i, i.state == 0)`).
     pub fn variables(&self) -> Vec<String> {
-        self.program
-            .references()
-            .variables()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+        let mut out = Vec::new();
+        free_variables(self.program.expression(), &mut Vec::new(), &mut out);
+        out
     }
 
     /// Evaluate to a value.
@@ -299,6 +298,55 @@ pub fn to_json(v: &Value) -> Json {
 }
 
 /// Collect the maximal member paths (`a.b.c`) of `node`, outermost first.
+/// Identifiers read by `node` that `bound` (comprehension variables in
+/// scope) does not hold, each once, in order.
+fn free_variables(node: &IdedExpr, bound: &mut Vec<String>, out: &mut Vec<String>) {
+    let mut walk = |n: &IdedExpr, bound: &mut Vec<String>| free_variables(n, bound, out);
+    match &node.expr {
+        Node::Ident(name) => {
+            // `@result`, `@it`: the macros' own accumulators.
+            if !name.starts_with('@') && !bound.contains(name) && !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        Node::Call(call) => {
+            if let Some(t) = &call.target {
+                walk(t, bound);
+            }
+            for a in &call.args {
+                walk(a, bound);
+            }
+        }
+        Node::Select(s) => walk(&s.operand, bound),
+        Node::List(l) => l.elements.iter().for_each(|e| walk(e, bound)),
+        Node::Map(m) => m.entries.iter().for_each(|e| match &e.expr {
+            EntryExpr::MapEntry(me) => {
+                walk(&me.key, bound);
+                walk(&me.value, bound);
+            }
+            EntryExpr::StructField(f) => walk(&f.value, bound),
+        }),
+        Node::Struct(s) => s.entries.iter().for_each(|e| {
+            if let EntryExpr::StructField(f) = &e.expr {
+                walk(&f.value, bound);
+            }
+        }),
+        Node::Comprehension(c) => {
+            walk(&c.iter_range, bound);
+            walk(&c.accu_init, bound);
+            let before = bound.len();
+            bound.push(c.iter_var.clone());
+            bound.extend(c.iter_var2.clone());
+            bound.push(c.accu_var.clone());
+            walk(&c.loop_cond, bound);
+            walk(&c.loop_step, bound);
+            walk(&c.result, bound);
+            bound.truncate(before);
+        }
+        Node::Literal(_) | Node::Unspecified => {}
+    }
+}
+
 fn collect_paths(node: &IdedExpr, out: &mut Vec<(String, IdedExpr)>) {
     if let Some(path) = member_path(node) {
         out.push((path, node.clone()));
@@ -598,6 +646,10 @@ mod tests {
             ))
         );
         assert_eq!(eval("distinct([3, 1, 3, 2, 1])"), Ok(json!([3, 1, 2])));
+        let vars = Expr::compile("a.filter(i, i.x == b).map(j, [j, c].exists(k, k == i2))")
+            .unwrap()
+            .variables();
+        assert_eq!(vars, ["a", "b", "c", "i2"]);
         assert_eq!(
             eval("numbers('101..=103, 2001 7')"),
             Ok(json!([101, 102, 103, 2001, 7]))
