@@ -107,6 +107,19 @@ async fn a_false_relation_names_each_element_after_every_attempt() {
         "{report}"
     );
     assert!(report.contains("    again[1]: POST "), "{report}");
+    // The machine and browser reports carry the exchanges too.
+    let info = cms_contract::report::RunInfo::default();
+    let doc = cms_contract::report::json::render(results.as_slice(), &info);
+    let case = &doc["cases"][0];
+    assert_eq!(case["attempts"], 2);
+    assert_eq!(case["exchanges"][2]["label"], "again[1]");
+    assert!(case["exchanges"][2]["request"]["body"]
+        .as_str()
+        .unwrap()
+        .contains("\"agentId\":102"));
+    assert_eq!(case["exchanges"][2]["response"]["status"], 200);
+    let html = cms_contract::report::html::render(results.as_slice(), &info);
+    assert!(html.contains("<h4>again[1]: 200</h4>"), "{html}");
 }
 
 #[tokio::test]

@@ -232,17 +232,35 @@ fn case(out: &mut String, i: usize, r: &CaseResult) {
             esc(&skip.reason)
         );
     }
-    if r.outcome() != Outcome::Skipped {
-        let mut req = format!("{} {}\n", r.request.method, r.request.url);
-        for (k, v) in &r.request.headers {
-            let _ = writeln!(req, "{k}: {v}");
+    if !r.exchanges.is_empty() {
+        // A flow: each kept exchange, labelled by its step.
+        let _ = writeln!(
+            out,
+            "<h4>exchanges of attempt {} ({} shown)</h4>",
+            r.attempts,
+            r.exchanges.len()
+        );
+        for x in &r.exchanges {
+            let status = x
+                .response
+                .as_ref()
+                .map_or_else(|| "no reply".to_owned(), |resp| resp.status.to_string());
+            let _ = writeln!(
+                out,
+                "<h4>{}: {}</h4><pre>{}</pre>",
+                esc(&x.label),
+                esc(&status),
+                esc(&exchange_text(&x.request, x.response.as_ref()))
+            );
         }
-        if !r.request.body.is_empty() {
-            let _ = write!(req, "\n{}", r.request.body);
-        }
-        let _ = writeln!(out, "<h4>request</h4><pre>{}</pre>", esc(&req));
+    } else if r.outcome() != Outcome::Skipped {
+        let _ = writeln!(
+            out,
+            "<h4>request</h4><pre>{}</pre>",
+            esc(&exchange_text(&r.request, None))
+        );
     }
-    if let Some(resp) = &r.response {
+    if let (Some(resp), true) = (&r.response, r.exchanges.is_empty()) {
         let _ = writeln!(
             out,
             "<h4>response {} ({} ms)</h4><pre>{}</pre>",
@@ -295,4 +313,22 @@ fn case(out: &mut String, i: usize, r: &CaseResult) {
         out.push_str("</ul>\n");
     }
     out.push_str("</details>\n");
+}
+
+/// A request as text, and its reply's body when given.
+fn exchange_text(
+    request: &crate::result::SentRequest,
+    response: Option<&crate::result::ReceivedResponse>,
+) -> String {
+    let mut t = format!("{} {}\n", request.method, request.url);
+    for (k, v) in &request.headers {
+        let _ = writeln!(t, "{k}: {v}");
+    }
+    if !request.body.is_empty() {
+        let _ = writeln!(t, "\n{}", request.body);
+    }
+    if let Some(resp) = response {
+        let _ = write!(t, "\n=> {}\n{}", resp.status, resp.body_text);
+    }
+    t
 }

@@ -1,9 +1,9 @@
 //! A JSON report for machines: the run's target and whether TLS was
 //! verified, then one object per case with its outcome, request
-//! (redacted), reply status and every failure and warning.
+//! (redacted), reply, a flow's exchanges, and every failure and warning.
 
 use super::RunInfo;
-use crate::result::CaseResult;
+use crate::result::{CaseResult, ReceivedResponse, SentRequest};
 use serde_json::{json, Value};
 
 /// The report document for `results` of the run described by `info`.
@@ -14,10 +14,15 @@ pub fn render(results: &[CaseResult], info: &RunInfo) -> Value {
         "version": env!("CARGO_PKG_VERSION"),
         "target": info.target,
         "tls_verify": info.tls_verify,
+        "release": info.release,
+        "options": info.options.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+        "started_unix_ms": info.started.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis() as u64),
         "summary": {
             "passed": summary.passed,
             "failed": summary.failed,
             "errors": summary.errors,
+            "skipped": summary.skipped,
+            "inconclusive": summary.inconclusive,
             "warnings": summary.warnings,
         },
         "cases": results.iter().map(case).collect::<Vec<_>>(),
@@ -30,17 +35,15 @@ fn case(r: &CaseResult) -> Value {
         "outcome": r.outcome().as_str(),
         "source": r.source.to_string(),
         "duration_ms": r.duration.as_secs_f64() * 1000.0,
-        "request": {
-            "method": r.request.method,
-            "url": r.request.url,
-            "headers": r.request.headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
-            "body": r.request.body,
-        },
-        "response": r.response.as_ref().map(|resp| json!({
-            "status": resp.status,
-            "headers": resp.headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
-            "body": resp.json.clone().unwrap_or_else(|| Value::String(resp.body_text.clone())),
-        })),
+        "skip_reason": r.skipped.as_ref().map(|s| s.reason.clone()),
+        "request": request(&r.request),
+        "response": r.response.as_ref().map(response),
+        "attempts": r.attempts,
+        "exchanges": r.exchanges.iter().map(|x| json!({
+            "label": x.label,
+            "request": request(&x.request),
+            "response": x.response.as_ref().map(response),
+        })).collect::<Vec<_>>(),
         "failures": r.failures.iter().map(|f| json!({
             "kind": f.kind.label(),
             "pointer": f.pointer,
@@ -55,5 +58,22 @@ fn case(r: &CaseResult) -> Value {
             "message": w.message,
             "source": w.source.to_string(),
         })).collect::<Vec<_>>(),
+    })
+}
+
+fn request(r: &SentRequest) -> Value {
+    json!({
+        "method": r.method,
+        "url": r.url,
+        "headers": r.headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        "body": r.body,
+    })
+}
+
+fn response(r: &ReceivedResponse) -> Value {
+    json!({
+        "status": r.status,
+        "headers": r.headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        "body": r.json.clone().unwrap_or_else(|| Value::String(r.body_text.clone())),
     })
 }

@@ -71,7 +71,8 @@ fn flow_exchanges(out: &mut String, r: &CaseResult) {
         r.attempts,
         r.exchanges.len()
     );
-    for x in &r.exchanges {
+    const SHOWN: usize = 8;
+    for x in r.exchanges.iter().take(SHOWN) {
         let _ = writeln!(
             out,
             "    {}: {} {}",
@@ -80,7 +81,7 @@ fn flow_exchanges(out: &mut String, r: &CaseResult) {
             terminal(&x.request.url)
         );
         if !x.request.body.is_empty() {
-            let _ = writeln!(out, "      > {}", terminal(&truncate(&x.request.body, 300)));
+            let _ = writeln!(out, "      > {}", terminal(&truncate(&x.request.body, 200)));
         }
         match &x.response {
             Some(resp) => {
@@ -88,13 +89,20 @@ fn flow_exchanges(out: &mut String, r: &CaseResult) {
                     out,
                     "      < {} {}",
                     resp.status,
-                    terminal(&truncate(&resp.body_text, 300))
+                    terminal(&truncate(&resp.body_text, 200))
                 );
             }
             None => {
                 let _ = writeln!(out, "      < no reply");
             }
         }
+    }
+    if r.exchanges.len() > SHOWN {
+        let _ = writeln!(
+            out,
+            "    … {} more in the JSON and HTML reports",
+            r.exchanges.len() - SHOWN
+        );
     }
 }
 
