@@ -130,6 +130,7 @@ fn junit_and_json_reports_are_written() {
             "text-plain",
             "--tag",
             "sample",
+            "cases/agentbyworkno",
             "--junit",
             junit.to_str().unwrap(),
             "--json",
@@ -635,7 +636,7 @@ fn colour_follows_no_color_and_the_color_flag() {
 fn a_tty_gets_a_progress_bar() {
     // `script` (util-linux) gives the run a pseudo-terminal.
     let cmd = format!(
-        "env -u CI NO_COLOR=1 {} run --tag sample",
+        "env -u CI NO_COLOR=1 {} run --tag sample cases/agentbyworkno cases/agentbyworkno-legacy",
         env!("CARGO_BIN_EXE_cms-contract")
     );
     let o = Command::new("script")

@@ -137,3 +137,109 @@ async fn a_conforming_8_13_server_is_green_and_the_rest_is_skipped_with_the_reas
     let report = text::render(skipped[0], Style::default());
     assert!(report.starts_with("SKIPPED "), "{report}");
 }
+
+/// The three sibling contracts of the agent-monitoring family.
+const FAMILY: [&str; 3] = [
+    "agentstatusinfobyagentids",
+    "teamagentstatusinfo",
+    "totalagentabstractex3",
+];
+
+/// A sibling's 2025-11 request schema differs from its base only in the
+/// agentIds element range (the revision's one change), so the two files
+/// cannot drift apart unnoticed.
+#[test]
+fn the_family_2025_11_overlays_change_only_the_agent_id_range() {
+    for contract in FAMILY {
+        let overlay = root().join(format!("schemas/{contract}/releases/2025-11/request.json"));
+        if !overlay.exists() {
+            continue; // no agent id in the request: nothing to widen
+        }
+        let mut base = read(&format!("schemas/{contract}/request.json"));
+        let mut wide = read(&format!("schemas/{contract}/releases/2025-11/request.json"));
+        let items = |v: &mut Value| v["$defs"]["fields"]["properties"]["agentIds"]["items"].take();
+        let (b, w) = (items(&mut base), items(&mut wide));
+        assert_eq!(
+            (b["minimum"].clone(), b["maximum"].clone()),
+            (101.into(), 59999.into()),
+            "{contract}"
+        );
+        let ranges: Vec<(Value, Value)> = w["anyOf"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{contract}: 2025-11 elements are anyOf ranges"))
+            .iter()
+            .map(|r| (r["minimum"].clone(), r["maximum"].clone()))
+            .collect();
+        assert_eq!(
+            ranges,
+            [(101.into(), 59999.into()), (70000.into(), 999999.into())],
+            "{contract}"
+        );
+        for v in [&mut base, &mut wide] {
+            for key in ["title", "description"] {
+                v[key].take();
+                v["$defs"]["fields"]["properties"]["agentIds"][key].take();
+            }
+        }
+        assert_eq!(
+            base, wide,
+            "{contract}: the 2025-11 request differs beyond the element range"
+        );
+    }
+}
+
+/// Every sibling suite applies to every release: green on each, with no
+/// case skipped, the 2025-11 boundaries reaching the widened range.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_family_suites_are_green_on_every_release() {
+    let folders: Vec<_> = FAMILY
+        .iter()
+        .map(|c| root().join("cases").join(c))
+        .collect();
+    for release in ["2024-08", "2025-11", "8.13"] {
+        let results = run(setup(Some(release), None), &folders).await;
+        assert_green(&results, &format!("release {release}"));
+        assert!(
+            undecided(&results).is_empty(),
+            "release {release}: a case did not apply"
+        );
+        assert!(results.len() > 200, "{}", results.len());
+        if release == "2025-11" {
+            for id in [
+                "agentstatusinfobyagentids::boundary::agentIds_item_999999_accepted",
+                "teamagentstatusinfo::boundary::agentIds_item_69999_rejected",
+            ] {
+                assert!(results.iter().any(|r| r.id == id), "{id}");
+            }
+        }
+    }
+}
+
+/// The 8.13 form is told apart: a suite expecting it fails against a
+/// current server, and the other way round, on the envelope.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_family_suites_tell_the_8_13_form_from_the_current_one() {
+    let sample: Vec<_> = FAMILY
+        .iter()
+        .map(|c| root().join(format!("cases/{c}/sample.yaml")))
+        .collect();
+    for (expected, served) in [("8.13", "2024-08"), ("2024-08", "8.13")] {
+        let results = run(setup(Some(expected), Some(served)), &sample).await;
+        assert_eq!(results.len(), 4, "the family's sample cases");
+        assert_eq!(
+            failed(&results).len(),
+            results.len(),
+            "expects {expected}, served {served}"
+        );
+    }
+    let results = run(
+        setup(None, Some("8.13")),
+        &[root().join("cases/totalagentabstractex3/sample.yaml")],
+    )
+    .await;
+    let report = text::render(failed(&results)[0], Style::default());
+    assert!(
+        report.contains("server behaves like release 8.13, suite expects 2024-08"),
+        "{report}"
+    );
+}

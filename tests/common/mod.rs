@@ -99,7 +99,7 @@ pub fn undecided(results: &[CaseResult]) -> Vec<&CaseResult> {
 }
 
 /// `--var` flags a real (non-simulator) target needs for the shipped suite.
-pub const REAL_TARGET_VARS: [&str; 10] = [
+pub const REAL_TARGET_VARS: [&str; 14] = [
     "--var",
     "ccId=1",
     "--var",
@@ -110,6 +110,10 @@ pub const REAL_TARGET_VARS: [&str; 10] = [
     "known_agents=101",
     "--var",
     "unknown_agent=555",
+    "--var",
+    "vdn_count=21",
+    "--var",
+    "unknown_vdn=4",
 ];
 
 /// Fail with every rendered report unless all `results` passed.
