@@ -12,7 +12,9 @@
 
 use crate::check::pointer_push;
 use crate::contract::{Contract, Envelope, Invariant, Release, Severity};
-use crate::expr::{Expr, Root, Scope};
+use crate::expr::{
+    fast_value, fast_value_bool, fast_value_int, fast_value_str, Expr, FastVars, Root, Scope,
+};
 use crate::result::{Failure, FailureKind, Warning};
 use serde_json::{json, Value};
 
@@ -30,46 +32,87 @@ pub struct Reply<'a> {
 }
 
 /// The variables of one reply, bound once.
+///
+/// They are kept as the reply's own JSON: an expression in the fast path's
+/// subset is evaluated on them directly, and CEL's scope (which copies every
+/// value into CEL's representation) is only built when an expression needs
+/// CEL, which on a passing reply is seldom.
 pub struct ReplyScope<'r> {
-    scope: Scope<'r>,
+    root: &'r Root,
+    body: &'r Value,
+    status: u16,
+    success: bool,
+    outcome: &'r Value,
+    payload: &'r Value,
+    request: &'r Value,
+    release: String,
+    envelope: Value,
+    probes: &'r Value,
+    now_ms: i64,
+    cel: std::cell::OnceCell<Scope<'r>>,
 }
+
+static NULL: Value = Value::Null;
 
 impl<'r> ReplyScope<'r> {
     /// Bind `reply`'s variables below `root` (the contract's constants and
     /// options), for a reply of `release` in `envelope`'s form.
-    pub fn new(root: &'r Root, release: &Release, envelope: &Envelope, reply: Reply<'_>) -> Self {
-        let null = Value::Null;
-        let body = reply.body.unwrap_or(&null);
-        let outcome = body
-            .pointer(&envelope.outcome)
-            .cloned()
-            .unwrap_or(Value::Null);
-        let success = envelope.is_success(body);
-        let payload = body
-            .pointer(&envelope.payload)
-            .cloned()
-            .unwrap_or(Value::Null);
+    pub fn new(root: &'r Root, release: &Release, envelope: &Envelope, reply: Reply<'r>) -> Self {
+        let body = reply.body.unwrap_or(&NULL);
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        let mut scope = root.scope();
-        scope
-            .bind("response", body)
-            .bind("status", &json!(reply.status))
-            .bind("success", &json!(success))
-            .bind("outcome", &outcome)
-            .bind("payload", &payload)
-            .bind("request", reply.request)
-            .bind("release", &json!(release.name))
-            .bind("envelope", &envelope.to_json())
-            .bind("probes", reply.probes)
-            .bind("now_ms", &json!(now_ms));
-        ReplyScope { scope }
+        ReplyScope {
+            root,
+            body,
+            status: reply.status,
+            success: envelope.is_success(body),
+            outcome: body.pointer(&envelope.outcome).unwrap_or(&NULL),
+            payload: body.pointer(&envelope.payload).unwrap_or(&NULL),
+            request: reply.request,
+            release: release.name.clone(),
+            envelope: envelope.to_json(),
+            probes: reply.probes,
+            now_ms,
+            cel: std::cell::OnceCell::new(),
+        }
     }
 
-    /// The scope, to evaluate expressions in.
+    /// The scope, to evaluate expressions in with CEL (built on first use).
     pub fn scope(&self) -> &Scope<'r> {
-        &self.scope
+        self.cel.get_or_init(|| {
+            let mut scope = self.root.scope();
+            scope
+                .bind("response", self.body)
+                .bind("status", &json!(self.status))
+                .bind("success", &json!(self.success))
+                .bind("outcome", self.outcome)
+                .bind("payload", self.payload)
+                .bind("request", self.request)
+                .bind("release", &json!(self.release))
+                .bind("envelope", &self.envelope)
+                .bind("probes", self.probes)
+                .bind("now_ms", &json!(self.now_ms));
+            scope
+        })
+    }
+
+    /// The same variables for the fast path, on the reply's own JSON.
+    fn fast_vars(&self) -> FastVars<'_> {
+        let mut vars = self.root.fast_vars();
+        vars.extend([
+            ("response", fast_value(self.body)),
+            ("status", fast_value_int(i64::from(self.status))),
+            ("success", fast_value_bool(self.success)),
+            ("outcome", fast_value(self.outcome)),
+            ("payload", fast_value(self.payload)),
+            ("request", fast_value(self.request)),
+            ("release", fast_value_str(&self.release)),
+            ("envelope", fast_value(&self.envelope)),
+            ("probes", fast_value(self.probes)),
+            ("now_ms", fast_value_int(self.now_ms)),
+        ]);
+        vars
     }
 }
 
@@ -85,17 +128,32 @@ pub fn check<'i>(
     let envelope = contract.envelope(release);
     let mut failures = Vec::new();
     let mut warnings = Vec::new();
+    let fast = scope.fast_vars();
     for inv in invariants
         .into_iter()
         .filter(|i| i.applies_to(&release.name))
     {
         for (pointer, value) in targets(inv, envelope, body) {
+            // The fast path first; CEL when it cannot tell (see `expr`).
+            let mut vars = fast.clone();
+            if let Some(v) = value {
+                vars.push((inv.binding.as_str(), fast_value(v)));
+            }
+            let when_fast = inv.when.as_ref().map(|w| w.fast_bool(&mut vars));
+            if matches!(when_fast, Some(Some(false))) {
+                continue;
+            }
+            if matches!(when_fast, None | Some(Some(true)))
+                && inv.expr.fast_bool(&mut vars) == Some(true)
+            {
+                continue;
+            }
             let mut child = scope.scope().child();
             if let Some(v) = value {
                 child.bind(&inv.binding, v);
             }
             let holds = |e: &Expr| e.eval_bool(&child);
-            if let Some(when) = &inv.when {
+            if let (Some(when), Some(None)) = (&inv.when, when_fast) {
                 // A condition that cannot be evaluated does not hold: the
                 // schema reports a reply of the wrong shape.
                 if !matches!(holds(when), Ok(true)) {
@@ -166,7 +224,10 @@ pub fn check<'i>(
 
 /// Whether `when` holds in `scope` (an error counts as "does not").
 pub fn holds(when: &Expr, scope: &ReplyScope<'_>) -> bool {
-    matches!(when.eval_bool(scope.scope()), Ok(true))
+    match when.fast_bool(&mut scope.fast_vars()) {
+        Some(b) => b,
+        None => matches!(when.eval_bool(scope.scope()), Ok(true)),
+    }
 }
 
 /// What an invariant is checked on: the whole reply once, or each object
