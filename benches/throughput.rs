@@ -15,8 +15,10 @@
 //!   (one connection);
 //! - **peak RSS** at 10k / 100k / 1M cases, each in a child process of its
 //!   own (`wait4` gives the child's own peak), so runs do not pollute each
-//!   other: the library path that streams results (lazy cases, results
-//!   handed on and dropped), and the `cms-contract run` CLI as shipped;
+//!   other: the library path that streams results (lazy cases,
+//!   `Runner::run_each` with `Retention::Failures`: results handed on and
+//!   dropped), and the `cms-contract run` CLI as shipped (every case built,
+//!   every result kept until the reports);
 //! - **start-up**: wall time of a one-case `cms-contract run` (median).
 //!
 //! The simulator is the embedded one, in this process, on the same tokio
@@ -41,7 +43,7 @@ use bytes::Bytes;
 use cms_contract::auth::{self, CanonicalInput, Credentials, Timestamp};
 use cms_contract::case::{Case, CaseSet};
 use cms_contract::embedded::simulator;
-use cms_contract::run::{prepare, Runner};
+use cms_contract::run::{prepare, Retention, Runner};
 use cms_contract::session::{Live, Session, SessionOptions};
 use cms_contract::settings::{Env, Layer};
 use http_body_util::{BodyExt, Full};
@@ -445,22 +447,15 @@ fn child(n: usize) {
         let live = session.start().await.expect("start the simulator");
         let started = Instant::now();
         let (mut count, mut red) = (0usize, 0usize);
-        // The lazy set is walked in chunks so that memory stays that of a
-        // chunk, whatever the runner keeps per result.
-        let mut it = set.iter();
-        loop {
-            let chunk: Vec<Case> = it
-                .by_ref()
-                .take(4096)
-                .map(|c| c.expect("case builds"))
-                .collect();
-            if chunk.is_empty() {
-                break;
-            }
-            let results = live.runner.run_all(&chunk, jobs, |_| {}).await;
-            count += results.len();
-            red += results.iter().filter(|r| r.outcome().is_red()).count();
-        }
+        // Cases are built one at a time from the lazy set; a passing
+        // result keeps no request or reply and is dropped once counted.
+        let runner = live.runner.clone().with_retention(Retention::Failures);
+        runner
+            .run_each(set.iter().map(|c| c.expect("case builds")), jobs, |_, r| {
+                count += 1;
+                red += usize::from(r.outcome().is_red());
+            })
+            .await;
         (count, red, started.elapsed())
     });
     let _ = std::fs::remove_dir_all(&dir);
