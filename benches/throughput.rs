@@ -359,6 +359,9 @@ fn own_peak_kib() -> u64 {
 /// a child's `ru_maxrss` the peak of the memory it was spawned from (the
 /// child shares it until `exec`), so spawning from this bench, which holds
 /// 100,000 cases, would report the bench's peak, not the child's.
+// The child is reaped by `wait4` below, which std's `wait` cannot replace:
+// it gives no rusage.
+#[allow(clippy::zombie_processes)]
 fn wait_child(mut cmd: Command) -> (std::process::ExitStatus, u64, Duration, String) {
     use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
