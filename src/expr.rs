@@ -15,6 +15,8 @@
 //! - [`Scope`]: one evaluation's variables (`response`, `request`, …), bound
 //!   from `serde_json` values.
 
+mod fast;
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -41,6 +43,8 @@ const SHOWN_CHARS: usize = 160;
 pub struct Expr {
     text: String,
     program: Program,
+    /// The same expression for [`fast`]'s evaluator, when it is in its subset.
+    fast: Option<fast::Node>,
     /// Member paths read by the expression, outermost first, each with its
     /// sub-expression: what [`Expr::explain`] shows.
     paths: Vec<(String, IdedExpr)>,
@@ -86,9 +90,11 @@ impl Expr {
         let program = Program::compile(text).map_err(|e| ExprError(one_line(&e.to_string())))?;
         let mut paths = Vec::new();
         collect_paths(program.expression(), &mut paths);
+        let fast = fast::compile(program.expression());
         Ok(Expr {
             text: text.to_owned(),
             program,
+            fast,
             paths,
         })
     }
@@ -105,6 +111,17 @@ impl Expr {
         let mut out = Vec::new();
         free_variables(self.program.expression(), &mut Vec::new(), &mut out);
         out
+    }
+
+    /// Evaluate to a boolean on JSON values directly, when the expression is
+    /// in the fast path's subset and its answer is certain (see [`fast`]):
+    /// `Some` is exactly what [`Expr::eval_bool`] would give as `Ok`; `None`
+    /// says "ask CEL".
+    pub(crate) fn fast_bool<'a>(&'a self, vars: &mut FastVars<'a>) -> Option<bool> {
+        match fast::eval(self.fast.as_ref()?, vars)? {
+            fast::V::Bool(b) => Some(b),
+            _ => None,
+        }
     }
 
     /// Evaluate to a value.
@@ -151,6 +168,32 @@ impl Expr {
 /// constants: built once, shared by every [`Scope`].
 pub struct Root {
     ctx: Context<'static, 'static>,
+    /// The constants as JSON, for the fast path.
+    constants: Vec<(String, Json)>,
+}
+
+/// The names an evaluation on the fast path sees, innermost last: a
+/// root's constants, then a reply's variables, then bindings.
+pub(crate) type FastVars<'a> = fast::Vars<'a>;
+
+/// A JSON value as the fast path binds it.
+pub(crate) fn fast_value(j: &Json) -> fast::V<'_> {
+    fast::V::of(j)
+}
+
+/// An integer as the fast path binds it.
+pub(crate) fn fast_value_int(i: i64) -> fast::V<'static> {
+    fast::V::Int(i)
+}
+
+/// A boolean as the fast path binds it.
+pub(crate) fn fast_value_bool(b: bool) -> fast::V<'static> {
+    fast::V::Bool(b)
+}
+
+/// A string as the fast path binds it.
+pub(crate) fn fast_value_str(s: &str) -> fast::V<'_> {
+    fast::V::Str(std::borrow::Cow::Borrowed(s))
 }
 
 impl fmt::Debug for Root {
@@ -180,10 +223,23 @@ impl Root {
         let _ = ctx.add_function("distinct", distinct);
         let _ = ctx.add_function("seq", seq);
         let _ = ctx.add_function("numbers", numbers);
+        let mut json = Vec::new();
         for (name, value) in constants {
             ctx.add_variable_as_val(name, to_val(value));
+            json.push((name.to_owned(), value.clone()));
         }
-        Root { ctx }
+        Root {
+            ctx,
+            constants: json,
+        }
+    }
+
+    /// The constants, as the first names of a fast-path evaluation.
+    pub(crate) fn fast_vars(&self) -> FastVars<'_> {
+        self.constants
+            .iter()
+            .map(|(n, v)| (n.as_str(), fast::V::of(v)))
+            .collect()
     }
 
     /// A new evaluation scope below this root.

@@ -130,6 +130,17 @@ impl CaseResult {
         }
     }
 
+    /// Drop the request and reply (a flow's exchanges too) unless the case
+    /// is red: what a passing case keeps is what a summary shows (id, source,
+    /// description, timing, counts, warnings, skip reason).
+    pub fn keep_failures_only(&mut self) {
+        if !self.outcome().is_red() {
+            self.request = SentRequest::default();
+            self.response = None;
+            self.exchanges = Vec::new();
+        }
+    }
+
     /// Pass / Fail / Error / Skipped / Inconclusive. A failure outranks an
     /// inconclusive verdict: only a case with nothing else wrong is left
     /// undecided.

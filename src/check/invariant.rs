@@ -12,7 +12,9 @@
 
 use crate::check::pointer_push;
 use crate::contract::{Contract, Envelope, Invariant, Release, Severity};
-use crate::expr::{Expr, Root, Scope};
+use crate::expr::{
+    fast_value, fast_value_bool, fast_value_int, fast_value_str, Expr, FastVars, Root, Scope,
+};
 use crate::result::{Failure, FailureKind, Warning};
 use serde_json::{json, Value};
 
@@ -30,46 +32,87 @@ pub struct Reply<'a> {
 }
 
 /// The variables of one reply, bound once.
+///
+/// They are kept as the reply's own JSON: an expression in the fast path's
+/// subset is evaluated on them directly, and CEL's scope (which copies every
+/// value into CEL's representation) is only built when an expression needs
+/// CEL, which on a passing reply is seldom.
 pub struct ReplyScope<'r> {
-    scope: Scope<'r>,
+    root: &'r Root,
+    body: &'r Value,
+    status: u16,
+    success: bool,
+    outcome: &'r Value,
+    payload: &'r Value,
+    request: &'r Value,
+    release: String,
+    envelope: Value,
+    probes: &'r Value,
+    now_ms: i64,
+    cel: std::cell::OnceCell<Scope<'r>>,
 }
+
+static NULL: Value = Value::Null;
 
 impl<'r> ReplyScope<'r> {
     /// Bind `reply`'s variables below `root` (the contract's constants and
     /// options), for a reply of `release` in `envelope`'s form.
-    pub fn new(root: &'r Root, release: &Release, envelope: &Envelope, reply: Reply<'_>) -> Self {
-        let null = Value::Null;
-        let body = reply.body.unwrap_or(&null);
-        let outcome = body
-            .pointer(&envelope.outcome)
-            .cloned()
-            .unwrap_or(Value::Null);
-        let success = envelope.is_success(body);
-        let payload = body
-            .pointer(&envelope.payload)
-            .cloned()
-            .unwrap_or(Value::Null);
+    pub fn new(root: &'r Root, release: &Release, envelope: &Envelope, reply: Reply<'r>) -> Self {
+        let body = reply.body.unwrap_or(&NULL);
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        let mut scope = root.scope();
-        scope
-            .bind("response", body)
-            .bind("status", &json!(reply.status))
-            .bind("success", &json!(success))
-            .bind("outcome", &outcome)
-            .bind("payload", &payload)
-            .bind("request", reply.request)
-            .bind("release", &json!(release.name))
-            .bind("envelope", &envelope.to_json())
-            .bind("probes", reply.probes)
-            .bind("now_ms", &json!(now_ms));
-        ReplyScope { scope }
+        ReplyScope {
+            root,
+            body,
+            status: reply.status,
+            success: envelope.is_success(body),
+            outcome: body.pointer(&envelope.outcome).unwrap_or(&NULL),
+            payload: body.pointer(&envelope.payload).unwrap_or(&NULL),
+            request: reply.request,
+            release: release.name.clone(),
+            envelope: envelope.to_json(),
+            probes: reply.probes,
+            now_ms,
+            cel: std::cell::OnceCell::new(),
+        }
     }
 
-    /// The scope, to evaluate expressions in.
+    /// The scope, to evaluate expressions in with CEL (built on first use).
     pub fn scope(&self) -> &Scope<'r> {
-        &self.scope
+        self.cel.get_or_init(|| {
+            let mut scope = self.root.scope();
+            scope
+                .bind("response", self.body)
+                .bind("status", &json!(self.status))
+                .bind("success", &json!(self.success))
+                .bind("outcome", self.outcome)
+                .bind("payload", self.payload)
+                .bind("request", self.request)
+                .bind("release", &json!(self.release))
+                .bind("envelope", &self.envelope)
+                .bind("probes", self.probes)
+                .bind("now_ms", &json!(self.now_ms));
+            scope
+        })
+    }
+
+    /// The same variables for the fast path, on the reply's own JSON.
+    fn fast_vars(&self) -> FastVars<'_> {
+        let mut vars = self.root.fast_vars();
+        vars.extend([
+            ("response", fast_value(self.body)),
+            ("status", fast_value_int(i64::from(self.status))),
+            ("success", fast_value_bool(self.success)),
+            ("outcome", fast_value(self.outcome)),
+            ("payload", fast_value(self.payload)),
+            ("request", fast_value(self.request)),
+            ("release", fast_value_str(&self.release)),
+            ("envelope", fast_value(&self.envelope)),
+            ("probes", fast_value(self.probes)),
+            ("now_ms", fast_value_int(self.now_ms)),
+        ]);
+        vars
     }
 }
 
@@ -85,11 +128,26 @@ pub fn check<'i>(
     let envelope = contract.envelope(release);
     let mut failures = Vec::new();
     let mut warnings = Vec::new();
+    let fast = scope.fast_vars();
     for inv in invariants
         .into_iter()
         .filter(|i| i.applies_to(&release.name))
     {
         for (pointer, value) in targets(inv, envelope, body) {
+            // The fast path first; CEL when it cannot tell (see `expr`).
+            let mut vars = fast.clone();
+            if let Some(v) = value {
+                vars.push((inv.binding.as_str(), fast_value(v)));
+            }
+            let when_fast = inv.when.as_ref().map(|w| w.fast_bool(&mut vars));
+            if matches!(when_fast, Some(Some(false))) {
+                continue;
+            }
+            if matches!(when_fast, None | Some(Some(true)))
+                && inv.expr.fast_bool(&mut vars) == Some(true)
+            {
+                continue;
+            }
             let mut child = scope.scope().child();
             if let Some(v) = value {
                 child.bind(&inv.binding, v);
@@ -191,7 +249,10 @@ pub fn judge(inv: &Invariant, noun: &str, scope: &Scope<'_>, at: Option<&str>) -
 
 /// Whether `when` holds in `scope` (an error counts as "does not").
 pub fn holds(when: &Expr, scope: &ReplyScope<'_>) -> bool {
-    matches!(when.eval_bool(scope.scope()), Ok(true))
+    match when.fast_bool(&mut scope.fast_vars()) {
+        Some(b) => b,
+        None => matches!(when.eval_bool(scope.scope()), Ok(true)),
+    }
 }
 
 /// What an invariant is checked on: the whole reply once, or each object
@@ -379,6 +440,7 @@ mod tests {
         let r = c.default_release();
         let body = success(agent(4, 7, SIGNED_IN_MS));
         let request = json!({"query": null});
+        let probes = json!({});
         let scope = ReplyScope::new(
             &root,
             r,
@@ -387,7 +449,7 @@ mod tests {
                 status: 200,
                 body: Some(&body),
                 request: &request,
-                probes: &json!({}),
+                probes: &probes,
             },
         );
         let (f, _) = check(
@@ -482,5 +544,186 @@ mod tests {
             interpolate("row {a.s} ({a.name}) {a.l} {a.zz} {", &s),
             "row 4 (x) 2, 3 {a.zz} {"
         );
+    }
+
+    /// Bodies of every shape an invariant may meet: conforming, legacy,
+    /// error, wrong types, doubles, uints, missing and extra keys.
+    fn shapes() -> Vec<Value> {
+        let mut out = Vec::new();
+        for (status, cti, login) in [
+            (2, 0, 4_294_967_295_000),
+            (4, 1, SIGNED_IN_MS),
+            (7, 3, SIGNED_IN_MS),
+            (4, 7, SIGNED_IN_MS),
+            (2, 0, SIGNED_IN_MS),
+            (9, 8, SIGNED_IN_MS),
+            (11, 12, 5),
+        ] {
+            out.push(success(agent(status, cti, login)));
+        }
+        let odd = |f: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+            let mut a = agent(4, 1, SIGNED_IN_MS);
+            f(a.as_object_mut().unwrap());
+            success(a)
+        };
+        out.push(odd(&|a| {
+            a.insert("workNo".into(), json!("102"));
+        }));
+        out.push(odd(&|a| {
+            a.insert("status".into(), json!(4.0));
+        }));
+        out.push(odd(&|a| {
+            a.insert("loginDate".into(), json!(u64::MAX));
+        }));
+        out.push(odd(&|a| {
+            a.insert("citStatus".into(), json!(null));
+        }));
+        out.push(odd(&|a| {
+            a.remove("name");
+            a.insert("extra".into(), json!([1, {"x": 2}]));
+        }));
+        let mut differ = success(agent(4, 1, SIGNED_IN_MS));
+        differ["resultDatas"]["status"] = json!(2);
+        out.push(differ);
+        let mut missing = success(agent(4, 1, SIGNED_IN_MS));
+        missing.as_object_mut().unwrap().remove("resultDatas");
+        out.push(missing);
+        let mut not_map = success(agent(4, 1, SIGNED_IN_MS));
+        not_map["resultDesc"] = json!("x");
+        out.push(not_map);
+        out.push(json!({"result": "1", "resultCode": "0100000", "resultDesc": {}}));
+        out.push(json!({"result": "1", "resultCode": "0100002", "resultDesc": "invalid"}));
+        out.push(json!({"result": "1", "resultCode": 100002, "resultDatas": {"a": 1}}));
+        out.push(
+            json!({"result": "0", "resultDatas": {"workno": 102, "status": 4, "citstatus": 1}}),
+        );
+        out.extend([
+            json!([1, 2]),
+            json!("text"),
+            json!(null),
+            json!(1.5),
+            json!({}),
+        ]);
+        out
+    }
+
+    /// The fast path only answers where CEL answers the same: every
+    /// shipped invariant (`when` and `expr`) and a few more expressions, on
+    /// every body shape, for every release. And it does answer the shipped
+    /// invariants on conforming replies, so that it is really used.
+    #[test]
+    fn the_fast_path_agrees_with_cel_and_covers_the_shipped_invariants() {
+        let c = contract("agentbyworkno");
+        let opts = OptionValues::resolve(&crate::testing::contracts(), &[])
+            .unwrap()
+            .to_json("agentbyworkno");
+        let root = Root::new([("consts", &c.consts), ("options", &opts)]);
+        let extra: Vec<Expr> = [
+            "size(payload) >= 9 && size('ab') == 2",
+            "has(response.resultDesc) || has(response.result)",
+            "response.resultDesc.status - 1 < 10 && -status < 0",
+            "[1, 'a', null] == [1, 'a', null] && !([1] == [2]) && 1 != 'a'",
+            "payload.loginDate > 0",
+            "response == response",
+            "payload.exists(k, k == 'status') && [2, 3].exists(x, x == 3)",
+            "string(status) + 'x' == '200x'",
+            "response.resultDesc.workNo in [101, 102]",
+            "1u == 1",
+            "status == 200.0",
+            "sum([1, 2]) == 3",
+            "payload[0] == 1",
+        ]
+        .iter()
+        .map(|t| Expr::compile(t).unwrap())
+        .collect();
+        let mut asked = 0;
+        for r in &c.releases {
+            let request = json!({"method": "POST", "path": r.path, "body": null,
+                                 "query": {"ccId": 1, "vdn": 1, "agentId": 102}});
+            let probes = json!({"unknown_agent_code": "0100001"});
+            for body in shapes() {
+                let scope = ReplyScope::new(
+                    &root,
+                    r,
+                    c.envelope(r),
+                    Reply {
+                        status: 200,
+                        body: Some(&body),
+                        request: &request,
+                        probes: &probes,
+                    },
+                );
+                let mut exprs: Vec<(&Expr, Option<(&str, &Value)>)> = Vec::new();
+                let targets_of = |inv: &Invariant| targets(inv, c.envelope(r), Some(&body));
+                for inv in &c.invariants {
+                    for (_, v) in targets_of(inv) {
+                        let bind = v.map(|v| (inv.binding.as_str(), v));
+                        exprs.extend(inv.when.iter().map(|w| (w, bind)));
+                        exprs.push((&inv.expr, bind));
+                    }
+                }
+                exprs.extend(extra.iter().map(|e| (e, None)));
+                for (e, bind) in exprs {
+                    let mut vars = scope.fast_vars();
+                    let mut child = scope.scope().child();
+                    if let Some((name, v)) = bind {
+                        vars.push((name, fast_value(v)));
+                        child.bind(name, v);
+                    }
+                    asked += 1;
+                    if let Some(b) = e.fast_bool(&mut vars) {
+                        assert_eq!(
+                            e.eval_bool(&child),
+                            Ok(b),
+                            "{} on {body} ({})",
+                            e.text(),
+                            r.name
+                        );
+                    }
+                }
+            }
+        }
+        assert!(asked > 1000, "{asked}");
+        // Conforming replies: every shipped invariant is decided fast.
+        let r = c.release("2024-08").unwrap();
+        let request = json!({"method": "POST", "path": r.path, "body": null,
+                             "query": {"ccId": 1, "vdn": 1, "agentId": 102}});
+        let probes = json!({});
+        for body in [
+            success(agent(4, 1, SIGNED_IN_MS)),
+            success(agent(2, 0, 4_294_967_295_000)),
+            json!({"result": "1", "resultCode": "0100002", "resultDesc": "invalid"}),
+        ] {
+            let scope = ReplyScope::new(
+                &root,
+                r,
+                c.envelope(r),
+                Reply {
+                    status: 200,
+                    body: Some(&body),
+                    request: &request,
+                    probes: &probes,
+                },
+            );
+            for inv in c.invariants.iter().filter(|i| i.applies_to(&r.name)) {
+                for (_, v) in targets(inv, c.envelope(r), Some(&body)) {
+                    let mut vars = scope.fast_vars();
+                    if let Some(v) = v {
+                        vars.push((inv.binding.as_str(), fast_value(v)));
+                    }
+                    for e in inv.when.iter().chain([&inv.expr]) {
+                        assert!(
+                            e.fast_bool(&mut vars).is_some(),
+                            "{}: `{}` fell back to CEL on {body}",
+                            inv.name,
+                            e.text()
+                        );
+                        if e.fast_bool(&mut vars) == Some(false) {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -46,7 +46,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Parsed, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_reader(ByteReader { body, pos: &pos });
     let value = Seed {
         ctx: &ctx,
-        pointer: String::new(),
+        path: &Path::Root,
     }
     .deserialize(&mut de)?;
     de.end()?;
@@ -103,13 +103,32 @@ impl Context<'_> {
     }
 }
 
-/// Deserialises the value at `pointer`.
-struct Seed<'c, 'a> {
-    ctx: &'c Context<'a>,
-    pointer: String,
+/// Where a value is, as a chain up to the root: the JSON pointer is only
+/// spelt out for the few values that need it (a repeated key, a number
+/// token), not for every value of every reply.
+enum Path<'p> {
+    Root,
+    Key(&'p Path<'p>, &'p str),
+    Index(&'p Path<'p>, usize),
 }
 
-impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
+impl Path<'_> {
+    fn pointer(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Key(parent, key) => pointer_push(&parent.pointer(), key),
+            Path::Index(parent, i) => pointer_push(&parent.pointer(), &i.to_string()),
+        }
+    }
+}
+
+/// Deserialises the value at `path`.
+struct Seed<'c, 'a, 'p> {
+    ctx: &'c Context<'a>,
+    path: &'p Path<'p>,
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_, '_, '_> {
     type Value = Value;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
@@ -117,7 +136,7 @@ impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for Seed<'_, '_> {
+impl<'de> Visitor<'de> for Seed<'_, '_, '_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -140,7 +159,7 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
         let token = NumberToken {
-            pointer: self.pointer,
+            pointer: self.path.pointer(),
             raw: self.ctx.last_number(),
         };
         if v == 0.0 && !token.has_fraction_or_exponent() {
@@ -161,7 +180,7 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element_seed(Seed {
             ctx: self.ctx,
-            pointer: pointer_push(&self.pointer, &items.len().to_string()),
+            path: &Path::Index(self.path, items.len()),
         })? {
             items.push(item);
         }
@@ -170,12 +189,15 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut members = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let pointer = pointer_push(&self.pointer, &key);
             let value = map.next_value_seed(Seed {
                 ctx: self.ctx,
-                pointer: pointer.clone(),
+                path: &Path::Key(self.path, &key),
             })?;
-            if members.insert(key, value).is_some() {
+            let pointer = members
+                .contains_key(&key)
+                .then(|| Path::Key(self.path, &key).pointer());
+            members.insert(key, value);
+            if let Some(pointer) = pointer {
                 self.ctx.duplicate_keys.borrow_mut().push(pointer);
             }
         }

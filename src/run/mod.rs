@@ -26,10 +26,10 @@ use crate::sanitize::Secrets;
 use crate::schema::SchemaCatalog;
 use crate::target::Target;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Mutex;
 
 /// Runs cases against one target. Cheap to clone; clones share the client,
 /// the compiled schemas and expressions, and the probe answers.
@@ -46,7 +46,26 @@ pub struct Runner {
     probes: Arc<probe::Probes>,
     pacer: Option<Arc<Pacer>>,
     deadline: Option<Instant>,
+    retention: Retention,
 }
+
+/// What a result keeps of a case that did not fail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Retention {
+    /// Every result keeps its request and reply (`--bless`, `compare` and
+    /// a JSON report of every exchange need them).
+    #[default]
+    Full,
+    /// A case that is not red keeps only what a summary needs (id, source,
+    /// description, timing, counts, warnings, skip reason): its request and
+    /// reply are dropped as soon as it is checked. Failing and erroring
+    /// cases keep everything.
+    Failures,
+}
+
+/// How far results may complete ahead of the oldest unfinished case in
+/// [`Runner::run_each`] (they wait, in order, in a buffer of this many).
+pub const REORDER_WINDOW: usize = 4096;
 
 impl Runner {
     /// A runner for `target`, checking with `catalog` (its contracts and
@@ -86,6 +105,7 @@ impl Runner {
             probes: Arc::new(probe::Probes::new(probes)),
             pacer,
             deadline: None,
+            retention: Retention::Full,
         })
     }
 
@@ -98,6 +118,12 @@ impl Runner {
     /// with a transport timeout instead of hanging the run.
     pub fn with_deadline(mut self, deadline: Instant) -> Self {
         self.deadline = Some(deadline);
+        self
+    }
+
+    /// Keep the request and reply of failing cases only (see [`Retention`]).
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
         self
     }
 
@@ -319,45 +345,76 @@ impl Runner {
     }
 
     /// Run `cases` with at most `jobs` in flight; `on_result` sees each result
-    /// as it completes (for progress). Results come back in input order.
+    /// as it is handed on (for progress). Results come back in input order.
     pub async fn run_all(
         &self,
         cases: &[Case],
         jobs: usize,
         mut on_result: impl FnMut(&CaseResult),
     ) -> Vec<CaseResult> {
-        let sem = Arc::new(Semaphore::new(jobs.max(1)));
+        let mut out = Vec::with_capacity(cases.len());
+        self.run_each(cases.iter().cloned(), jobs, |_, r| {
+            on_result(&r);
+            out.push(r);
+        })
+        .await;
+        out
+    }
+
+    /// Run `cases` (built as they are needed, e.g. from a lazy
+    /// [`CaseSet`](crate::case::CaseSet)) with at most `jobs` in flight and
+    /// hand each result to `on_result` with its index, in input order, keeping
+    /// none: memory stays that of the cases in flight and of at most
+    /// [`REORDER_WINDOW`] results waiting for a slower case before them.
+    /// A case whose task dies is handed on as an error, never dropped.
+    pub async fn run_each<I>(
+        &self,
+        cases: I,
+        jobs: usize,
+        mut on_result: impl FnMut(usize, CaseResult),
+    ) where
+        I: IntoIterator<Item = Case>,
+    {
+        let jobs = jobs.max(1);
+        let mut cases = cases.into_iter().enumerate().peekable();
         let mut set = tokio::task::JoinSet::new();
-        let mut slots: Vec<Option<CaseResult>> = vec![None; cases.len()];
-        let mut store = |joined: Result<(usize, CaseResult), tokio::task::JoinError>| {
-            if let Ok((i, r)) = joined {
-                on_result(&r);
-                slots[i] = Some(r);
+        // Cases in flight, for a result in place of a task that died.
+        let mut running: HashMap<tokio::task::Id, (usize, Arc<Case>)> = HashMap::new();
+        let mut waiting: BTreeMap<usize, CaseResult> = BTreeMap::new();
+        let mut next = 0;
+        loop {
+            // Start cases while there is room, in flight and in the window.
+            while set.len() < jobs {
+                let Some((i, _)) = cases.peek() else { break };
+                if *i >= next + REORDER_WINDOW {
+                    break;
+                }
+                let Some((i, case)) = cases.next() else { break };
+                let case = Arc::new(case);
+                let (runner, task_case) = (self.clone(), case.clone());
+                let handle = set.spawn(async move { runner.run_case(&task_case).await });
+                running.insert(handle.id(), (i, case));
             }
-        };
-        for (i, case) in cases.iter().enumerate() {
-            // The semaphore is never closed, so acquiring cannot fail.
-            let Ok(permit) = sem.clone().acquire_owned().await else {
+            let Some(joined) = set.join_next_with_id().await else {
                 break;
             };
-            let runner = self.clone();
-            let case = case.clone();
-            set.spawn(async move {
-                let _permit = permit;
-                (i, runner.run_case(&case).await)
-            });
-            while let Some(joined) = set.try_join_next() {
-                store(joined);
+            let (id, result) = match joined {
+                Ok((id, r)) => (id, Some(r)),
+                Err(e) => (e.id(), None),
+            };
+            let Some((i, case)) = running.remove(&id) else {
+                continue;
+            };
+            let mut r = result.unwrap_or_else(|| lost(&case));
+            if self.retention == Retention::Failures {
+                r.keep_failures_only();
+            }
+            waiting.insert(i, r);
+            while let Some(r) = waiting.remove(&next) {
+                on_result(next, r);
+                next += 1;
             }
         }
-        while let Some(joined) = set.join_next().await {
-            store(joined);
-        }
-        slots
-            .into_iter()
-            .zip(cases)
-            .map(|(slot, case)| slot.unwrap_or_else(|| lost(case)))
-            .collect()
     }
 }
 

@@ -285,6 +285,11 @@ impl SchemaSet {
                 name: name.to_owned(),
                 known: self.names(),
             })?;
+        // Most replies are valid: a yes/no pass is much cheaper than
+        // collecting errors, which only an invalid reply needs.
+        if validator.is_valid(instance) {
+            return Ok(Vec::new());
+        }
         let mut raw = Vec::new();
         for error in validator.iter_errors(instance) {
             flatten(&error, &mut raw);
