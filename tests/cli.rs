@@ -108,11 +108,11 @@ fn undefined_variables_are_errors_against_a_real_target() {
     // ready templates, not one per use.
     assert_eq!(t.matches("error: ").count(), 2, "{t}");
     assert!(
-        t.contains("error: 5 variables the cases need are not defined"),
+        t.contains("error: 7 variables the cases need are not defined"),
         "{t}"
     );
-    assert!(t.contains("      unknown_agent  an in-range work number that names no agent in that VDN (open question 4)\n"), "{t}");
-    assert!(t.contains("--var agentId=VALUE --var ccId=VALUE --var known_agents=VALUE --var unknown_agent=VALUE --var vdn=VALUE"), "{t}");
+    assert!(t.contains("      unknown_agent  an in-range work number that names no agent in that VDN (open question 4)  [1 use"), "{t}");
+    assert!(t.contains("--var agentId=VALUE --var ccId=VALUE --var known_agents=VALUE --var unknown_agent=VALUE --var unknown_vdn=VALUE --var vdn=VALUE --var vdn_count=VALUE"), "{t}");
     assert!(
         t.contains("        ccId: \"\"  # the call center id of the deployment (Table 2 row 1)\n"),
         "{t}"

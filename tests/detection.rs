@@ -5,9 +5,34 @@
 
 mod common;
 
+use cms_contract::case::Case;
 use cms_contract::embedded::{Fault, Simulated, Variant};
 use cms_contract::report::{text, Style};
-use common::{assert_green, failed, run_suite, undecided, Setup};
+use common::{assert_green, failed, run_cases, run_suite, touches, undecided, Setup};
+use std::sync::OnceLock;
+
+/// The shipped cases under the default options, loaded once.
+fn shipped() -> &'static [Case] {
+    static CASES: OnceLock<Vec<Case>> = OnceLock::new();
+    CASES.get_or_init(|| {
+        Setup::default()
+            .session()
+            .load(&[common::root().join("cases")], &mut Vec::new())
+            .and_then(|s| s.to_vec())
+            .expect("cases load")
+    })
+}
+
+/// The shipped cases that can see a fault or variant of `endpoint` (every
+/// case for a family-wide one): the others never send it a request, so
+/// they cannot turn red on it and need not run.
+fn seeing(endpoint: Option<&str>) -> Vec<Case> {
+    shipped()
+        .iter()
+        .filter(|c| endpoint.is_none_or(|e| touches(c, e)))
+        .cloned()
+        .collect()
+}
 
 /// The endpoints the shipped suites check (a suite per contract under `cases/`).
 fn endpoints_with_suites() -> Vec<String> {
@@ -44,7 +69,7 @@ async fn every_fault_is_caught_by_the_shipped_suite() {
     let mut out_of_date = Vec::new();
     let faults = checked_faults();
     for fault in &faults {
-        let results = run_suite(Setup::fault(*fault)).await;
+        let results = run_cases(Setup::fault(*fault), &seeing(fault.endpoint())).await;
         let red = failed(&results).len();
         if red == 0 {
             missed.push(fault.name());
@@ -79,14 +104,14 @@ async fn every_fault_is_caught_by_the_shipped_suite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conforming_variants_pass_with_zero_failures() {
     for variant in Variant::all() {
-        let results = run_suite(Setup {
+        let setup = Setup {
             sim: Simulated {
                 variant: Some(variant),
                 ..Simulated::default()
             },
             ..Setup::default()
-        })
-        .await;
+        };
+        let results = run_cases(setup, &seeing(variant.endpoint())).await;
         assert_green(
             &results,
             &format!("variant {} fails a conforming check", variant.name()),
@@ -121,7 +146,19 @@ async fn every_open_question_answer_is_green() {
         }
         for value in o.values {
             let key = format!("{}.{}", o.endpoint, o.name);
-            let results = run_suite(Setup::default().options(&[(key.as_str(), value)])).await;
+            // Only the suites that ask this endpoint (loaded under the
+            // option: it may change the schemas and generated cases).
+            let setup = Setup::default().options(&[(key.as_str(), value)]);
+            let cases: Vec<Case> = setup
+                .session()
+                .load(&[common::root().join("cases")], &mut Vec::new())
+                .and_then(|s| s.to_vec())
+                .expect("cases load")
+                .into_iter()
+                .filter(|c| touches(c, o.endpoint))
+                .collect();
+            let setup = Setup::default().options(&[(key.as_str(), value)]);
+            let results = run_cases(setup, &cases).await;
             assert_green(&results, &format!("{key}={value}"));
             tried += 1;
         }

@@ -79,7 +79,7 @@ fn outside_the_checkout_the_shipped_suites_run() {
     let o = away.cli(&["run", "--tag", "sample"], &[]);
     let t = text(&o);
     assert_eq!(o.status.code(), Some(0), "{t}");
-    assert!(t.contains("2 passed, 0 failed"), "{t}");
+    assert!(t.contains("6 passed, 0 failed"), "{t}");
     for what in [
         "no cases/: using the suites",
         "no schemas/: using the contracts",
@@ -356,9 +356,19 @@ fn an_init_profile_is_green_against_serve() {
         .unwrap()
         .contains("base_url: http://127.0.0.1:28080\n"));
     let serve = Serve::start(&SIM_KEYS);
-    // An ephemeral port instead of 28080 (another run may hold it); everything else as written.
+    // An ephemeral port instead of 28080 (another run may hold it), and no
+    // production pace (the profile's `rate`) against the simulator;
+    // everything else as written.
     let o = away.cli(
-        &["run", "--profile", "profile.yaml", "--target", &serve.url],
+        &[
+            "run",
+            "--profile",
+            "profile.yaml",
+            "--target",
+            &serve.url,
+            "--rate",
+            "2000",
+        ],
         &SIM_KEYS,
     );
     let t = text(&o);
@@ -393,10 +403,18 @@ fn the_readme_real_cms_example_is_green_against_serve() {
         words[0].starts_with("CMS_BASE_URL=") && words[1] == "cms-contract",
         "{command}"
     );
+    // The one change: the example's production pace (`--rate`) is lifted,
+    // as the simulator is no production CMS and the suite has hundreds of
+    // cases; everything else runs as written.
+    let mut args: Vec<&str> = words[2..].to_vec();
+    if let Some(i) = args.iter().position(|w| *w == "--rate") {
+        assert!(args.len() > i + 1, "{command}");
+        args[i + 1] = "2000";
+    }
     let serve = Serve::start(&SIM_KEYS);
     let away = Away::new();
     let o = away.cli(
-        &words[2..],
+        &args,
         &[("CMS_BASE_URL", &serve.url), SIM_KEYS[0], SIM_KEYS[1]],
     );
     let t = text(&o);

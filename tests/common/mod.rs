@@ -80,6 +80,30 @@ pub async fn run(setup: Setup, paths: &[PathBuf]) -> Vec<CaseResult> {
     live.runner.run_all(&cases, 8, |_| {}).await
 }
 
+/// Run already loaded `cases` under `setup` (the cases must have been
+/// loaded with the same options).
+pub async fn run_cases(setup: Setup, cases: &[cms_contract::case::Case]) -> Vec<CaseResult> {
+    let session = setup.session();
+    let cases: Vec<_> = cases
+        .iter()
+        .filter(|c| session.selects(c))
+        .cloned()
+        .collect();
+    let live = session.start().await.expect("start");
+    live.runner.run_all(&cases, 8, |_| {}).await
+}
+
+/// Whether `case` sends a request to `contract` (itself, or a flow step).
+pub fn touches(case: &cms_contract::case::Case, contract: &str) -> bool {
+    let named =
+        |c: &cms_contract::case::Case| c.contract.as_ref().is_some_and(|k| k.name == contract);
+    named(case)
+        || case
+            .flow
+            .as_ref()
+            .is_some_and(|f| f.steps.iter().any(|s| named(&s.case)))
+}
+
 /// The shipped suite (all of `cases/`) under `setup`.
 pub async fn run_suite(setup: Setup) -> Vec<CaseResult> {
     run(setup, &[]).await
