@@ -13,6 +13,7 @@ use crate::check::invariant::{judge, Finding};
 use crate::expr::Scope;
 use crate::result::{CaseResult, ExchangeRecord, Failure, FailureKind, ReceivedResponse, Warning};
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 /// Most exchanges one attempt of a flow may send: a `for_each` over a
@@ -28,6 +29,9 @@ const KEPT_EXCHANGES: usize = 50;
 struct Attempt {
     failures: Vec<Failure>,
     warnings: Vec<Warning>,
+    /// False relations (failures or, by their severity, warnings), keyed by
+    /// relation and element (`state_agrees#single[3]`).
+    relations: Vec<(String, Finding)>,
     exchanges: Vec<(ExchangeRecord, bool)>,
     retries: u32,
     /// Set when a step (not a relation) failed: nothing to re-query.
@@ -36,52 +40,76 @@ struct Attempt {
 
 impl Runner {
     /// Run the flow case `case`.
+    ///
+    /// Agents change state between two replies, so a false relation may be
+    /// churn: the flow is asked again, up to its `attempts`, and each
+    /// relation (each element of a `for_each` relation, matched by its
+    /// position) must hold in at least one attempt. A real disagreement is
+    /// false every time and stays red; requiring one attempt where *every*
+    /// element agrees would fail a large flow under any churn.
     pub(crate) async fn run_flow(&self, case: &Case, flow: &Flow) -> CaseResult {
         let started = Instant::now();
         let mut earlier: Vec<String> = Vec::new();
         let mut attempt_no = 0;
-        let last = loop {
+        // The relations (and elements) false in every attempt so far.
+        let mut outstanding: Option<BTreeSet<String>> = None;
+        let mut last = loop {
             attempt_no += 1;
             let attempt = self.attempt(flow).await;
-            let relations_false = attempt
-                .failures
-                .iter()
-                .any(|f| f.kind == FailureKind::Invariant);
-            if attempt.step_failed || !relations_false || attempt_no >= flow.attempts {
+            if attempt.step_failed {
                 break attempt;
             }
-            // Agents change state between two replies: a disagreement may
-            // be churn, so the whole flow is asked again. A real one stays.
-            if let Some(f) = attempt.failures.first() {
-                earlier.push(format!("attempt {attempt_no}: {}", f.message));
+            let keys: BTreeSet<String> = attempt.relations.iter().map(|(k, _)| k.clone()).collect();
+            let still: BTreeSet<String> = match outstanding.take() {
+                None => keys,
+                Some(before) => before.intersection(&keys).cloned().collect(),
+            };
+            let done = still.is_empty() || attempt_no >= flow.attempts;
+            if !done {
+                if let Some((_, f)) = attempt.relations.iter().find(|(k, _)| still.contains(k)) {
+                    earlier.push(format!("attempt {attempt_no}: {}", finding_text(f)));
+                }
+            }
+            outstanding = Some(still);
+            if done {
+                break attempt;
             }
             if !flow.delay.is_zero() {
                 tokio::time::sleep(flow.delay).await;
             }
         };
-        let Attempt {
-            mut failures,
-            mut warnings,
-            exchanges,
-            retries,
-            step_failed,
-        } = last;
-        if attempt_no > 1 && !step_failed {
-            for f in failures
-                .iter_mut()
-                .filter(|f| f.kind == FailureKind::Invariant)
-            {
-                f.message.push_str(&format!(
-                    " (the relations were false on all {attempt_no} attempts)"
-                ));
+        // What stays false is what was false in every attempt.
+        let outstanding = outstanding.unwrap_or_default();
+        let mut failures = std::mem::take(&mut last.failures);
+        let mut warnings = std::mem::take(&mut last.warnings);
+        let again = |m: &mut String| {
+            if attempt_no > 1 {
+                m.push_str(&format!(" (false on all {attempt_no} attempts)"));
+            }
+        };
+        for (key, finding) in std::mem::take(&mut last.relations) {
+            if !outstanding.contains(&key) {
+                continue;
+            }
+            match finding {
+                Finding::Failure(mut f) => {
+                    again(&mut f.message);
+                    failures.push(f);
+                }
+                Finding::Warning(mut w) => {
+                    again(&mut w.message);
+                    warnings.push(w);
+                }
             }
         }
-        if failures.is_empty() && attempt_no > 1 {
+        let Attempt {
+            exchanges, retries, ..
+        } = last;
+        if outstanding.is_empty() && !earlier.is_empty() {
             warnings.push(Warning {
                 pointer: None,
                 message: format!(
-                    "the relations held on attempt {attempt_no} of {} ({})",
-                    flow.attempts,
+                    "each relation held in at least one of {attempt_no} attempts ({})",
                     earlier.join("; ")
                 ),
                 source: case.source.clone(),
@@ -243,8 +271,9 @@ impl Runner {
             let inv = &rel.invariant;
             let mut check = |s: &Scope<'_>, at: Option<&str>| match judge(inv, "relation", s, at) {
                 None => {}
-                Some(Finding::Failure(f)) => out.failures.push(f),
-                Some(Finding::Warning(w)) => out.warnings.push(w),
+                Some(finding) => out
+                    .relations
+                    .push((format!("{}#{}", inv.name, at.unwrap_or("")), finding)),
             };
             match &rel.for_each {
                 None => check(&scope, None),
@@ -263,15 +292,21 @@ impl Runner {
                             check(&child, Some(&format!("{name}[{i}]")));
                         }
                     }
-                    Ok(other) => out.failures.push(relation_error(
-                        inv,
-                        &fe.source,
-                        format!("`for_each` gave {}, not a list", json_kind(&other)),
+                    Ok(other) => out.relations.push((
+                        inv.name.clone(),
+                        Finding::Failure(relation_error(
+                            inv,
+                            &fe.source,
+                            format!("`for_each` gave {}, not a list", json_kind(&other)),
+                        )),
                     )),
-                    Err(e) => out.failures.push(relation_error(
-                        inv,
-                        &fe.source,
-                        format!("`for_each` could not be evaluated: {e}"),
+                    Err(e) => out.relations.push((
+                        inv.name.clone(),
+                        Finding::Failure(relation_error(
+                            inv,
+                            &fe.source,
+                            format!("`for_each` could not be evaluated: {e}"),
+                        )),
                     )),
                 },
             }
@@ -409,5 +444,12 @@ fn json_kind(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "a map",
+    }
+}
+
+fn finding_text(f: &Finding) -> &str {
+    match f {
+        Finding::Failure(f) => &f.message,
+        Finding::Warning(w) => &w.message,
     }
 }

@@ -39,9 +39,16 @@ const JSON_BARE: &str = "application/json";
 /// method (405), `Content-Type`, JSON body and shape ("0100002"), then the
 /// endpoint's own fields and answer.
 pub fn respond(cfg: &SimConfig, req: &SimRequest, now: Timestamp) -> SimResponse {
+    respond_at(cfg, req, now.0.saturating_mul(1000))
+}
+
+/// [`respond`] at `now_ms`, milliseconds since the Unix epoch: under churn,
+/// agents change state between any two instants, not only on whole seconds
+/// (signatures are still checked against whole seconds).
+pub fn respond_at(cfg: &SimConfig, req: &SimRequest, now_ms: u64) -> SimResponse {
     let found = endpoint::find(&req.path);
     let release = Release::of(cfg);
-    let resp = respond_current(cfg, req, now, found, release);
+    let resp = respond_current(cfg, req, now_ms, found, release);
     match found {
         Some((ep, twin)) if twin || release.is_legacy() => to_legacy(cfg, ep, resp),
         _ => resp,
@@ -52,7 +59,7 @@ pub fn respond(cfg: &SimConfig, req: &SimRequest, now: Timestamp) -> SimResponse
 fn respond_current(
     cfg: &SimConfig,
     req: &SimRequest,
-    now: Timestamp,
+    now_ms: u64,
     found: Option<(&'static dyn Endpoint, bool)>,
     release: Release,
 ) -> SimResponse {
@@ -62,7 +69,7 @@ fn respond_current(
     let Some((ep, _)) = found else {
         return error(cfg, 404, RESULT_CODE_FAILED, "no such endpoint");
     };
-    if authenticate(cfg, req, now).is_err() {
+    if authenticate(cfg, req, Timestamp(now_ms / 1000)).is_err() {
         // Never echo the header or say which check failed.
         return error(cfg, 401, RESULT_CODE_FAILED, "authentication failed");
     }
@@ -88,7 +95,7 @@ fn respond_current(
     let ctx = Ctx {
         cfg,
         release,
-        population: Snapshot::new(now, cfg.churn, status9),
+        population: Snapshot::at_ms(now_ms, cfg.churn, status9),
         endpoint: ep.name(),
     };
     match ep.answer(&ctx, &fields) {

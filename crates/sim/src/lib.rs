@@ -29,7 +29,7 @@ mod server;
 pub mod tls;
 
 pub use catalogue::{options, Fault, OptionInfo, Variant};
-pub use family::{respond, MAX_BODY_BYTES};
+pub use family::{respond, respond_at, MAX_BODY_BYTES};
 pub use server::Simulator;
 pub use tls::{ClientAuth, PkiFiles, TestPki, TlsServerConfig, TlsSetupError};
 

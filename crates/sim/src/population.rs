@@ -259,6 +259,9 @@ pub(crate) fn mix(x: u64) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Snapshot {
     now: Timestamp,
+    /// The same instant in milliseconds: under churn, agents change state
+    /// at any instant, not only on whole seconds.
+    now_ms: u64,
     churn: Option<f64>,
     status9_allowed: bool,
 }
@@ -275,9 +278,16 @@ struct Phase {
 impl Snapshot {
     /// The population at `now`; `churn` state changes per agent per second
     /// (`None`, or a rate that is not a positive finite number: static).
+    #[cfg(test)]
     pub fn new(now: Timestamp, churn: Option<f64>, status9_allowed: bool) -> Snapshot {
+        Snapshot::at_ms(now.0.saturating_mul(1000), churn, status9_allowed)
+    }
+
+    /// The population at `now_ms`, milliseconds since the Unix epoch.
+    pub fn at_ms(now_ms: u64, churn: Option<f64>, status9_allowed: bool) -> Snapshot {
         Snapshot {
-            now,
+            now: Timestamp(now_ms / 1000),
+            now_ms,
             churn: churn.filter(|r| r.is_finite() && *r > 0.0),
             status9_allowed,
         }
@@ -365,8 +375,9 @@ impl Snapshot {
     fn churned(&self, vdn: i64, work_no: i64, base: usize, rate: f64) -> Phase {
         let seed = ((vdn as u64) << 32) ^ (work_no as u64);
         let phi = (mix(seed) >> 11) as f64 / (1u64 << 53) as f64;
-        // Whole seconds since the epoch: exact in f64 for any real clock.
-        let t = self.now.0 as f64 - EPOCH_SECS as f64;
+        // Seconds since the epoch, to the millisecond: exact in f64 for
+        // any real clock.
+        let t = self.now_ms as f64 / 1000.0 - EPOCH_SECS as f64;
         let n = (t * rate + phi).floor();
         let change_at = |m: f64| (m - phi) / rate;
         let len = CYCLE.len() as i64;
@@ -380,7 +391,7 @@ impl Snapshot {
             // The change that entered "idle" (position 1) most recently.
             let m = n - (pos - IDLE_POS) as f64;
             let at_ms = ((EPOCH_SECS as f64 + change_at(m)) * 1000.0).floor();
-            let now_ms = self.now.0 as f64 * 1000.0;
+            let now_ms = self.now_ms as f64;
             at_ms.min(now_ms).max(0.0) as i64
         });
         Phase {

@@ -24,11 +24,9 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
-use cms_auth_v2::Timestamp;
-
 use crate::family::{too_large, too_slow, unreadable};
 use crate::tls::TlsServerConfig;
-use crate::{respond, SimConfig, SimRequest, SimResponse, MAX_BODY_BYTES};
+use crate::{respond_at, SimConfig, SimRequest, SimResponse, MAX_BODY_BYTES};
 
 /// How long [`Simulator::shutdown`] lets open connections finish.
 const GRACE: Duration = Duration::from_secs(5);
@@ -295,7 +293,7 @@ async fn handle(
                         .collect(),
                     body: collected.to_bytes().to_vec(),
                 };
-                respond(cfg, &sim_req, Timestamp::now())
+                respond_at(cfg, &sim_req, now_ms())
             }
             Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => too_large(cfg),
             Ok(Err(_)) => unreadable(cfg),
@@ -371,4 +369,11 @@ mod tests {
         );
         assert_eq!(percent_decode("%C3%A9%ff"), "é\u{fffd}");
     }
+}
+
+/// Milliseconds since the Unix epoch (a clock before 1970 reads as 0).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
