@@ -954,3 +954,35 @@ fn check_refuses_a_huge_expansion_at_once_and_in_little_memory() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("over the limit of 5"), "{}", text(&o));
 }
+
+#[test]
+fn check_finds_what_run_would_stop_on_all_at_once() {
+    // No credentials and no variables for a real target: both, in one go.
+    let o = cli(&["check", "--target", "https://cms.invalid:28080"], &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains(
+            "error: target https://cms.invalid:28080 needs credentials: set CMS_AK and CMS_SK"
+        ),
+        "{t}"
+    );
+    assert!(
+        t.contains("variables the cases need are not defined"),
+        "{t}"
+    );
+    // A certificate file `run` could not read.
+    let o = cli(
+        &[
+            "check",
+            "--target",
+            "https://cms.invalid:28080",
+            "--cacert",
+            "/no/such/ca.pem",
+        ],
+        &[("CMS_AK", "a"), ("CMS_SK", "b")],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("/no/such/ca.pem"), "{t}");
+}

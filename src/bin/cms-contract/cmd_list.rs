@@ -2,7 +2,7 @@
 //! contract's schemas and makes sure what `run` would need is there
 //! (credentials for a real target, TLS files, schema names).
 
-use crate::args::{self, SelectArgs, TargetArgs};
+use crate::args::{self, ConnectArgs, SelectArgs, TargetArgs};
 use crate::output::{note, stdout, Printed};
 use clap::Args;
 use cms_contract::embedded::Simulated;
@@ -26,6 +26,10 @@ pub struct ListArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub target: TargetArgs,
+    /// The connection settings `run` would use, so `check` finds what
+    /// `run` would stop on (unreadable certificate files, say).
+    #[command(flatten)]
+    pub connect: ConnectArgs,
     #[command(flatten)]
     pub select: SelectArgs,
 }
@@ -37,13 +41,18 @@ pub fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
             select: a.select,
             tags: false,
         },
-        true,
+        Some(a.connect),
     )
 }
 
-pub fn list(a: ListArgs, check_only: bool) -> anyhow::Result<ExitCode> {
+/// `list`, or with `check: Some(connection flags)`, `check`.
+pub fn list(a: ListArgs, check: Option<ConnectArgs>) -> anyhow::Result<ExitCode> {
+    let check_only = check.is_some();
     let mut flags = a.target.common.layer();
     flags.target = a.target.target.clone();
+    if let Some(c) = &check {
+        c.apply(&mut flags);
+    }
     a.select.apply(&mut flags);
     let session = args::session(
         flags,
@@ -51,7 +60,31 @@ pub fn list(a: ListArgs, check_only: bool) -> anyhow::Result<ExitCode> {
         Simulated::default(),
         None,
     )?;
-    let set = args::cases(&session, &a.select)?;
+    // What `run` would stop on before sending anything, all of it at once:
+    // the target's credentials and TLS files, then the case files.
+    let mut problems = Vec::new();
+    if check_only && !session.is_embedded() {
+        if session.credentials.is_none() {
+            problems.push(format!(
+                "error: target {} needs credentials: set CMS_AK and CMS_SK (secrets come only from the environment)",
+                session.run_info().target
+            ));
+        }
+        if let Err(e) = cms_contract::run::build_client(&session.target()) {
+            problems.push(format!("error: {e}"));
+        }
+    }
+    let set = match args::cases(&session, &a.select) {
+        Ok(set) => set,
+        Err(e) if !problems.is_empty() => {
+            problems.push(e.to_string());
+            return Err(Printed(problems.join("\n")).into());
+        }
+        Err(e) => return Err(e),
+    };
+    if !problems.is_empty() {
+        return Err(Printed(problems.join("\n")).into());
+    }
     if a.tags {
         let mut cases = Vec::new();
         for c in set.iter() {
@@ -82,12 +115,7 @@ pub fn list(a: ListArgs, check_only: bool) -> anyhow::Result<ExitCode> {
         .catalog
         .compile_all()
         .map_err(|e| anyhow::anyhow!("error: {e}"))?;
-    if !session.is_embedded() && session.credentials.is_none() {
-        anyhow::bail!(
-            "error: target {} needs credentials: set CMS_AK and CMS_SK (secrets come only from the environment)",
-            session.run_info().target
-        );
-    }
+
     let contracts = session.catalog.contracts().names().join(", ");
     writeln!(
         stdout(),

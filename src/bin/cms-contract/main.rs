@@ -58,7 +58,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => cmd_run::run(*a),
-        Command::List(a) => cmd_list::list(a, false),
+        Command::List(a) => cmd_list::list(a, None),
         Command::Check(a) => cmd_list::check(a),
         Command::Serve(a) => cmd_serve::serve(a),
         Command::Sign(a) => cmd_sign::sign(a),
