@@ -185,9 +185,7 @@ pub(crate) fn compile(
         .unwrap_or_default();
     let mut invariants = Vec::new();
     for ri in exp.invariants.iter().flatten() {
-        invariants.push(Arc::new(crate::contract::manifest::invariant(
-            ri, file, &releases,
-        )?));
+        invariants.push(Arc::new(crate::contract::invariant(ri, file, &releases)?));
     }
     let tags = rc.tags.iter().map(|t| t.value.clone()).collect();
     // Descriptions may name variables too (`agent ${agent}`).

@@ -16,7 +16,6 @@ use super::matcher::Compiler;
 use super::node::{Node, NodeValue};
 use super::raw::{RawCase, RawExpect, RawFlow, RawRequest, RawStep};
 use super::{Body, Case, Computed, Flow, ForEach, Relation, Step};
-use crate::contract::manifest;
 use crate::expr::Expr;
 use crate::location::Location;
 use serde_saphyr::Spanned;
@@ -123,7 +122,7 @@ pub(crate) fn compile_flow(
             }
         };
         ri.binding = None;
-        let invariant = manifest::invariant(&ri, file, &releases)?;
+        let invariant = crate::contract::invariant(&ri, file, &releases)?;
         let mut names = known.clone();
         names.extend(for_each.as_ref().map(|f| f.binding.clone()));
         let written = std::iter::once((&invariant.expr, &ri.expr))

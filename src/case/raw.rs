@@ -1,7 +1,7 @@
 //! The serde shape of case files and `_defaults.yaml`. Unknown keys are errors.
 
 use super::node::Node;
-pub(crate) use crate::contract::manifest::RawInvariant;
+pub(crate) use crate::contract::raw::RawInvariant;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 

@@ -2,14 +2,15 @@
 //! errors) and checked against itself and its schema folder. Every problem
 //! is a located error; loading goes on past the first.
 
+use super::invariants::{invariant, valid_name};
+use super::raw::*;
 use super::{
-    BoundaryRules, Choice, CompareRules, Contract, Envelope, InconclusiveRule, Invariant,
-    OptionDef, Probe, Release, RequestShape, SchemaRef, Severity, Shape, Volatile,
+    BoundaryRules, Choice, CompareRules, Contract, Envelope, InconclusiveRule, OptionDef, Probe,
+    Release, RequestShape, SchemaRef, Shape, Volatile,
 };
 use crate::case::{did_you_mean, parse_yaml, LoadError, LoadErrors, Node};
 use crate::expr::Expr;
 use crate::location::Location;
-use serde::Deserialize;
 use serde_json::Value;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
@@ -18,141 +19,6 @@ use std::sync::Arc;
 
 /// The manifest's file name inside a contract folder.
 pub const MANIFEST_FILE: &str = "contract.yaml";
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawManifest {
-    contract: Spanned<String>,
-    title: String,
-    spec: String,
-    method: Spanned<String>,
-    content_type: String,
-    releases: Vec<RawRelease>,
-    envelopes: BTreeMap<String, RawEnvelope>,
-    request: RawRequest,
-    #[serde(default)]
-    options: BTreeMap<String, RawOption>,
-    #[serde(default)]
-    probes: BTreeMap<String, RawProbe>,
-    boundaries: Option<RawBoundaries>,
-    #[serde(default)]
-    volatile: Vec<RawVolatile>,
-    #[serde(default)]
-    compare: RawCompare,
-    consts: Option<Node>,
-    #[serde(default)]
-    invariants: Vec<RawInvariant>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRelease {
-    name: Spanned<String>,
-    #[serde(default)]
-    aliases: Vec<String>,
-    cites: String,
-    path: Spanned<String>,
-    envelope: Spanned<String>,
-    overlay: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEnvelope {
-    cites: String,
-    outcome: Spanned<String>,
-    success: String,
-    invalid_parameter: String,
-    payload: Spanned<String>,
-    payload_copy: Option<Spanned<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRequest {
-    fields: Spanned<String>,
-    shape_option: Option<Spanned<String>>,
-    shapes: BTreeMap<String, RawShape>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawShape {
-    wrap: Option<String>,
-    schema: Spanned<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOption {
-    cites: String,
-    description: String,
-    values: Option<Vec<String>>,
-    pattern: Option<Spanned<String>>,
-    default: Spanned<String>,
-    #[serde(default)]
-    patches: BTreeMap<String, BTreeMap<String, Spanned<String>>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProbe {
-    cites: String,
-    option: Option<Spanned<String>>,
-    query: Node,
-    value: Spanned<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBoundaries {
-    accepted_schema: Option<Spanned<String>>,
-    refused_schema: Option<Spanned<String>>,
-    inconclusive: Option<RawInconclusive>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawInconclusive {
-    when: Spanned<String>,
-    reason: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawVolatile {
-    key: String,
-    #[serde(default)]
-    except: Vec<Node>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCompare {
-    #[serde(default)]
-    enums: Vec<String>,
-    #[serde(default)]
-    nullable: Vec<String>,
-}
-
-/// An invariant as written, in a manifest or a case file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawInvariant {
-    pub name: Spanned<String>,
-    pub cites: String,
-    pub releases: Option<Vec<String>>,
-    #[serde(default)]
-    pub for_each: Vec<Spanned<String>>,
-    #[serde(rename = "as")]
-    pub binding: Option<Spanned<String>>,
-    pub when: Option<Spanned<String>>,
-    pub expr: Spanned<String>,
-    pub severity: Option<Spanned<String>>,
-    pub message: Option<String>,
-    #[serde(default)]
-    pub show: Vec<Spanned<String>>,
-}
 
 /// Keys of a manifest, for "did you mean" and help lines.
 const MANIFEST_KEYS: &[&str] = &[
@@ -653,91 +519,6 @@ impl Builder {
         }
         out
     }
-}
-
-/// Build an invariant from its written form (manifest or case file).
-pub(crate) fn invariant(
-    ri: &RawInvariant,
-    file: &Arc<PathBuf>,
-    releases: &[String],
-) -> Result<Invariant, LoadError> {
-    let loc = |l: &serde_saphyr::Location| Location::from_yaml(file, l);
-    let compile = |s: &Spanned<String>| {
-        Expr::compile(&s.value).map_err(|e| {
-            LoadError::new(loc(&s.referenced), format!("invalid CEL expression: {e}"))
-                .label("fix the expression")
-        })
-    };
-    if !valid_name(&ri.name.value) {
-        return Err(LoadError::new(
-            loc(&ri.name.referenced),
-            format!("invalid invariant name `{}`", ri.name.value),
-        )
-        .label("use letters, digits, `_` and `-`"));
-    }
-    if let Some(rs) = &ri.releases {
-        if let Some(bad) = rs
-            .iter()
-            .find(|r| !releases.is_empty() && !releases.contains(r))
-        {
-            return Err(LoadError::new(
-                loc(&ri.name.referenced),
-                format!(
-                    "invariant `{}` names release `{bad}`, which the contract does not list",
-                    ri.name.value
-                ),
-            )
-            .help(format!("releases: {}", releases.join(", "))));
-        }
-    }
-    let severity = match ri.severity.as_ref().map(|s| s.value.as_str()) {
-        None | Some("error") => Severity::Error,
-        Some("warning") => Severity::Warning,
-        Some(other) => {
-            let s = ri.severity.as_ref().map(|s| &s.referenced);
-            return Err(LoadError::new(
-                s.map_or_else(|| Location::file_only(file), loc),
-                format!("unknown severity `{other}`"),
-            )
-            .label("`error` (default) or `warning`"));
-        }
-    };
-    for f in &ri.for_each {
-        let ok = matches!(f.value.as_str(), "payload" | "payload_copy") || f.value.starts_with('/');
-        if !ok {
-            return Err(LoadError::new(
-                loc(&f.referenced),
-                format!(
-                    "`for_each` item `{}` is neither `payload`, `payload_copy` nor a JSON pointer",
-                    f.value
-                ),
-            )
-            .label("e.g. payload, or /resultDesc"));
-        }
-    }
-    let binding = ri
-        .binding
-        .as_ref()
-        .map_or_else(|| "item".to_owned(), |b| b.value.clone());
-    Ok(Invariant {
-        name: ri.name.value.clone(),
-        cites: ri.cites.clone(),
-        releases: ri.releases.clone(),
-        for_each: ri.for_each.iter().map(|f| f.value.clone()).collect(),
-        binding,
-        when: ri.when.as_ref().map(compile).transpose()?,
-        expr: compile(&ri.expr)?,
-        severity,
-        message: ri.message.clone(),
-        show: ri.show.iter().map(compile).collect::<Result<_, _>>()?,
-        source: loc(&ri.name.referenced),
-    })
-}
-
-fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 #[cfg(test)]

@@ -10,8 +10,11 @@
 //! - [`manifest`]: the YAML form and its validation (located errors);
 //! - [`options`]: choosing option values (profile, flags) against a contract.
 
+mod invariants;
+pub(crate) use invariants::invariant;
 pub mod manifest;
 pub mod options;
+pub(crate) mod raw;
 
 use crate::expr::Expr;
 use crate::location::Location;
