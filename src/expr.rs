@@ -298,28 +298,6 @@ fn to_val(v: &Json) -> Box<dyn Val> {
     }
 }
 
-/// JSON as a CEL [`Value`] (for functions and tests).
-pub fn to_cel(v: &Json) -> Value {
-    match v {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => Value::Int(i),
-            (None, Some(u)) => Value::UInt(u),
-            _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        Json::String(s) => Value::String(Arc::new(s.clone())),
-        Json::Array(items) => Value::List(Arc::new(items.iter().map(to_cel).collect())),
-        Json::Object(m) => Value::Map(cel::objects::Map {
-            map: Arc::new(
-                m.iter()
-                    .map(|(k, v)| (cel::objects::Key::String(Arc::new(k.clone())), to_cel(v)))
-                    .collect(),
-            ),
-        }),
-    }
-}
-
 /// A CEL value as JSON, for display and for request values computed at run
 /// time. Map keys become strings; bytes and other non-JSON values become text.
 pub fn to_json(v: &Value) -> Json {

@@ -14,9 +14,14 @@
 //! < flags; [`session`] turns them into a [`run::Runner`]; [`case`] turns
 //! YAML into [`case::Case`]s; [`run`] sends and calls [`check`], whose
 //! failures and the runner's results are [`result`] values; [`report`]
-//! prints them. [`expr`] is the CEL used by invariants and flows,
-//! [`sanitize`] the ordered clean-up of reply text, [`harness`] the
-//! `cargo test` glue. The README follows.
+//! prints them. `expr` (crate-private) is the CEL used by invariants and
+//! flows, [`sanitize`] the ordered clean-up of reply text, [`harness`] the
+//! `cargo test` glue.
+//!
+//! The facade most front ends need is re-exported at the top: prepare a
+//! [`Session`] from [`SessionOptions`] and the environment, load its
+//! [`Case`]s, start it, run them into [`CaseResult`]s, and render those with
+//! [`report`]. The README follows.
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
@@ -28,7 +33,7 @@ pub mod compare;
 pub mod contract;
 #[cfg(feature = "simulator")]
 pub mod embedded;
-pub mod expr;
+pub(crate) mod expr;
 pub mod harness;
 pub mod location;
 pub mod report;
@@ -42,3 +47,7 @@ pub mod settings;
 pub mod target;
 #[cfg(test)]
 mod testing;
+
+pub use case::Case;
+pub use result::{CaseResult, Outcome};
+pub use session::{Session, SessionOptions};

@@ -3,13 +3,13 @@
 //! read the contract's data; they name no endpoint.
 
 pub mod body;
-pub mod content_type;
-pub mod invariant;
-pub mod rejected;
-pub mod schema;
-pub mod snapshot;
-pub mod status;
-pub mod wire;
+pub(crate) mod content_type;
+pub(crate) mod invariant;
+pub(crate) mod rejected;
+pub(crate) mod schema;
+pub(crate) mod snapshot;
+pub(crate) mod status;
+pub(crate) mod wire;
 
 /// Append a JSON-pointer token, escaping `~` and `/` (RFC 6901).
 pub fn pointer_push(base: &str, token: &str) -> String {

@@ -9,7 +9,7 @@
 //! failing paths, every failure and warning. Long lines wrap: nothing is
 //! wider than the window.
 //!
-//! Everything that comes from a case or a reply goes through [`esc`]:
+//! Everything that comes from a case or a reply goes through `esc`:
 //! [`markup`] (step 4 of [`crate::sanitize`]: controls, bidi overrides and
 //! XML-forbidden characters made visible) and then HTML escaping, so a
 //! reply can neither add markup nor reorder what is shown.
