@@ -49,7 +49,7 @@ pub struct Tls {
 
 impl Target {
     /// A target at `base_url` with safe defaults: TLS verification on,
-    /// 10 s per request, 5 s to connect, 1 MiB reply cap, `host` signed.
+    /// 10 s per request, 5 s to connect, 16 MiB reply cap, `host` signed.
     pub fn new(base_url: impl Into<String>) -> Self {
         let mut base_url = base_url.into();
         while base_url.ends_with('/') {
@@ -62,7 +62,7 @@ impl Target {
             host: None,
             timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
-            max_response_bytes: 1 << 20,
+            max_response_bytes: 16 << 20,
             tls: Tls::default(),
             rate_per_sec: None,
             connect_retries: 0,

@@ -98,7 +98,7 @@ pub fn check_dir(dir: &Path) -> Result<bool, String> {
 }
 
 /// Largest snapshot read, in bytes (64 MiB): far above a normalised reply
-/// under the default 1 MiB reply cap, and a bound on what a run reads.
+/// under the default 16 MiB reply cap, and a bound on what a run reads.
 pub const MAX_SNAPSHOT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What to do about a snapshot that cannot be used.

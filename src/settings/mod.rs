@@ -247,7 +247,8 @@ pub struct Settings {
     pub connect_timeout: Seconds,
     /// Whole-run limit (default 30 min).
     pub run_timeout: Seconds,
-    /// Largest reply read (default 1 MiB).
+    /// Largest reply read (default 16 MiB: a full 6000-agent batch reply,
+    /// two copies of 6000 items, is about 2.6 MB).
     pub max_response_bytes: Bytes,
     /// Requests per second at most (default: no limit).
     pub rate: Option<Rate>,
@@ -295,7 +296,7 @@ impl Settings {
             timeout: l.timeout.unwrap_or(Self::TIMEOUT),
             connect_timeout: l.connect_timeout.unwrap_or(Self::CONNECT_TIMEOUT),
             run_timeout: l.run_timeout.unwrap_or(Self::RUN_TIMEOUT),
-            max_response_bytes: l.max_response_bytes.unwrap_or(Bytes::new_const(1 << 20)),
+            max_response_bytes: l.max_response_bytes.unwrap_or(Bytes::new_const(16 << 20)),
             rate: l.rate,
             jobs: l.jobs.unwrap_or(Jobs::new_const(8)),
             retries: l.retries.unwrap_or(Retries::new_const(0)),

@@ -61,7 +61,7 @@ pub struct ConnectArgs {
     /// Retries for connect errors only, with back-off [default: 0]
     #[arg(long, value_name = "N")]
     pub retries: Option<Retries>,
-    /// Largest reply accepted, in bytes [default: 1048576]
+    /// Largest reply accepted, in bytes [default: 16777216]
     #[arg(long, value_name = "BYTES")]
     pub max_response_bytes: Option<Bytes>,
     /// Headers to sign, comma-separated: host, content-type, content-length [default: host]
