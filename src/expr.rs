@@ -214,7 +214,11 @@ impl Root {
     ///   `step` apart (`seq(0, 25, 10)` is `[0, 10, 20]`), at most
     ///   [`MAX_SEQ`] of them: offsets of a paged walk;
     /// - `numbers(text)`: the integers a list like `"101..=105, 2001"` names
-    ///   (the `each:` spelling of the variables), at most [`MAX_SEQ`].
+    ///   (the `each:` spelling of the variables), at most [`MAX_SEQ`];
+    /// - `missing(a, b)`: the elements of `a` that are not in `b`, and
+    ///   `common(a, b)` those that are, in `a`'s order: set relations of
+    ///   long lists (6000 agent ids) in linear time, where `a.filter(x, x in
+    ///   b)` would be quadratic.
     pub fn new<'a>(constants: impl IntoIterator<Item = (&'a str, &'a Json)>) -> Self {
         let mut ctx = Context::default();
         // The names are not stdlib overloads, so adding them cannot conflict.
@@ -223,6 +227,8 @@ impl Root {
         let _ = ctx.add_function("distinct", distinct);
         let _ = ctx.add_function("seq", seq);
         let _ = ctx.add_function("numbers", numbers);
+        let _ = ctx.add_function("missing", missing);
+        let _ = ctx.add_function("common", common);
         let mut json = Vec::new();
         for (name, value) in constants {
             ctx.add_variable_as_val(name, to_val(value));
@@ -536,6 +542,31 @@ fn numbers(text: Arc<String>) -> Result<Value, ExecutionError> {
         out.extend((a..=b).map(Value::Int));
     }
     Ok(Value::List(Arc::new(out)))
+}
+
+/// The JSON text of each element of `list`, for set relations.
+fn keys(list: &[Value]) -> std::collections::HashSet<String> {
+    list.iter().map(|v| to_json(v).to_string()).collect()
+}
+
+fn missing(a: Arc<Vec<Value>>, b: Arc<Vec<Value>>) -> Value {
+    let b = keys(&b);
+    let out = a
+        .iter()
+        .filter(|v| !b.contains(&to_json(v).to_string()))
+        .cloned()
+        .collect();
+    Value::List(Arc::new(out))
+}
+
+fn common(a: Arc<Vec<Value>>, b: Arc<Vec<Value>>) -> Value {
+    let b = keys(&b);
+    let out = a
+        .iter()
+        .filter(|v| b.contains(&to_json(v).to_string()))
+        .cloned()
+        .collect();
+    Value::List(Arc::new(out))
 }
 
 fn distinct(list: Arc<Vec<Value>>) -> Value {
