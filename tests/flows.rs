@@ -102,6 +102,13 @@ async fn a_false_relation_names_each_element_after_every_attempt() {
     let labels: Vec<&str> = r.exchanges.iter().map(|x| x.label.as_str()).collect();
     assert_eq!(labels, ["first", "again[0]", "again[1]"]);
     let report = text::render(r, Style { color: false });
+    // The whole report, reviewed once and pinned (what changes between
+    // runs masked).
+    let port = regex::Regex::new(r"127\.0\.0\.1:\d+").unwrap();
+    let path = regex::Regex::new(r"/[^ ]*/agentbyworkno/flow\.yaml").unwrap();
+    let pinned = port.replace_all(&report, "127.0.0.1:PORT");
+    let pinned = path.replace_all(&pinned, "TMP/agentbyworkno/flow.yaml");
+    insta::assert_snapshot!("false_relation_report", pinned);
     assert!(
         report.contains("exchanges of attempt 2 (3 shown):"),
         "{report}"
