@@ -42,7 +42,7 @@ pub(crate) fn compile(
     cx: &CaseContext,
 ) -> Result<Case, LoadError> {
     if let Some(flow) = &rc.flow {
-        return super::flow::compile_flow(suite, name, file, rc, flow, req, exp, cx);
+        return super::flow::compile_flow(suite, name, file, rc, flow, (req, exp), cx);
     }
     let vars = &cx.vars;
     let c = Compiler { file, vars };
@@ -343,7 +343,7 @@ fn check_schema_name(
         return Ok(());
     };
     let names = set.names();
-    if names.iter().any(|n| *n == s.value) {
+    if names.contains(&s.value) {
         return Ok(());
     }
     let e = LoadError::new(

@@ -18,10 +18,11 @@ pub struct LoadError {
     /// Whether to quote the source line (off when it may hold a secret).
     pub snippet: bool,
     /// Lines shown after the location, as written (a table, a template).
-    pub notes: Vec<String>,
+    /// Boxed: most errors have none, and errors travel in `Result`s.
+    pub notes: Option<Box<Vec<String>>>,
     /// The variable, when the error is a use of an undefined one that looks
     /// like no defined name (these are summed up in one error per load).
-    pub undefined: Option<String>,
+    pub undefined: Option<Box<str>>,
 }
 
 impl LoadError {
@@ -33,7 +34,7 @@ impl LoadError {
             label: None,
             help: None,
             snippet: true,
-            notes: Vec::new(),
+            notes: None,
             undefined: None,
         }
     }
@@ -92,7 +93,7 @@ impl LoadError {
         } else if let Some(label) = &self.label {
             out.push_str(&format!("{gutter} = note: {label}\n"));
         }
-        for note in &self.notes {
+        for note in self.notes.iter().flat_map(|n| n.iter()) {
             out.push_str(format!("{gutter}   {note}").trim_end());
             out.push('\n');
         }

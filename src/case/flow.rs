@@ -43,8 +43,7 @@ pub(crate) fn compile_flow(
     file: &Arc<PathBuf>,
     rc: &RawCase,
     raw: &RawFlow,
-    req: &RawRequest,
-    exp: &RawExpect,
+    (req, exp): (&RawRequest, &RawExpect),
     cx: &CaseContext,
 ) -> Result<Case, LoadError> {
     let c = Compiler {

@@ -124,7 +124,7 @@ impl Vars {
             Some(s) => e.label(format!("did you mean `{s}`?")),
             None => {
                 let mut e = e.label("not defined by the profile, --var or CMS_VAR_*");
-                e.undefined = Some(name.to_owned());
+                e.undefined = Some(name.into());
                 e
             }
         };
@@ -151,7 +151,7 @@ pub(crate) fn sum_up_undefined(
             return true;
         };
         first.get_or_insert_with(|| e.location.clone());
-        let entry = uses.entry(name.clone()).or_insert((None, 0));
+        let entry = uses.entry(name.to_string()).or_insert((None, 0));
         entry.0.get_or_insert_with(|| e.location.clone());
         entry.1 += 1;
         false
@@ -213,7 +213,7 @@ pub(crate) fn sum_up_undefined(
     )
     .label("first use")
     .help("or CMS_VAR_<name>=VALUE in the environment; against the embedded simulator they are set for you");
-    e.notes = notes;
+    e.notes = Some(Box::new(notes));
     errors.insert(0, e);
 }
 

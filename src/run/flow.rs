@@ -213,7 +213,7 @@ impl Runner {
                 let case = match self.fill(step, &scope_of(&scope_items)) {
                     Ok(c) => c,
                     Err(f) => {
-                        out.fail(f);
+                        out.fail(*f);
                         return out;
                     }
                 };
@@ -315,7 +315,7 @@ impl Runner {
     }
 
     /// `step`'s case with its computed request fields filled in `scope`.
-    fn fill(&self, step: &Step, scope: &Scope<'_>) -> Result<Case, Failure> {
+    fn fill(&self, step: &Step, scope: &Scope<'_>) -> Result<Case, Box<Failure>> {
         let mut case = step.case.clone();
         if step.fields.is_empty() {
             return Ok(case);
@@ -330,11 +330,11 @@ impl Runner {
                     map.insert(f.name.clone(), v);
                 }
                 Err(e) => {
-                    return Err(step_error(
+                    return Err(Box::new(step_error(
                         step,
                         &f.source,
                         format!("request field `{}` could not be computed: {e}", f.name),
-                    ))
+                    )))
                 }
             }
         }

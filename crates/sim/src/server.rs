@@ -352,6 +352,13 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Milliseconds since the Unix epoch (a clock before 1970 reads as 0).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,11 +376,4 @@ mod tests {
         );
         assert_eq!(percent_decode("%C3%A9%ff"), "é\u{fffd}");
     }
-}
-
-/// Milliseconds since the Unix epoch (a clock before 1970 reads as 0).
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
