@@ -199,24 +199,38 @@ impl Runner {
                 return out;
             }
             sent += count;
+            // Every exchange's computed fields first, in one scope of what is
+            // bound so far (each element in a child scope of it): the
+            // replies are converted for CEL once per step, not per element.
+            let fields = {
+                let base = scope_of(&bound);
+                let mut all = Vec::with_capacity(count);
+                for i in 0..count {
+                    let mut child = base.child();
+                    if let (Some(fe), Some(list)) = (&step.for_each, &items) {
+                        child.bind(&fe.binding, &list[i]);
+                    }
+                    match self.fields(step, &child) {
+                        Ok(f) => all.push(f),
+                        Err(f) => {
+                            out.fail(*f);
+                            return out;
+                        }
+                    }
+                }
+                all
+            };
             let mut values = Vec::with_capacity(count);
-            for i in 0..count {
+            for (i, computed) in fields.into_iter().enumerate() {
                 let item = items.as_ref().map(|list| &list[i]);
                 let label = match items {
                     Some(_) => format!("{}[{i}]", step.id),
                     None => step.id.clone(),
                 };
-                let mut scope_items = bound.clone();
-                if let (Some(fe), Some(item)) = (&step.for_each, item) {
-                    scope_items.push((fe.binding.clone(), item.clone()));
+                let mut case = step.case.clone();
+                if let Body::Query(map) = &mut case.request.body {
+                    map.extend(computed);
                 }
-                let case = match self.fill(step, &scope_of(&scope_items)) {
-                    Ok(c) => c,
-                    Err(f) => {
-                        out.fail(*f);
-                        return out;
-                    }
-                };
                 let r = self.run_single(&case).await;
                 out.retries += r.retries;
                 let failed = !r.failures.is_empty();
@@ -233,11 +247,17 @@ impl Runner {
                     m.insert(fe.binding.clone(), item.clone());
                 }
                 values.push(v);
+                // The reply's JSON lives on in the step's value; the record
+                // keeps its text, for the reports of a failing flow.
+                let response = r.response.map(|mut x| {
+                    x.json = None;
+                    x
+                });
                 out.exchanges.push((
                     ExchangeRecord {
                         label,
                         request: r.request,
-                        response: r.response,
+                        response,
                     },
                     failed,
                 ));
@@ -314,21 +334,16 @@ impl Runner {
         out
     }
 
-    /// `step`'s case with its computed request fields filled in `scope`.
-    fn fill(&self, step: &Step, scope: &Scope<'_>) -> Result<Case, Box<Failure>> {
-        let mut case = step.case.clone();
-        if step.fields.is_empty() {
-            return Ok(case);
-        }
-        let Body::Query(map) = &mut case.request.body else {
-            // The loader only accepts computed fields in `query`.
-            return Ok(case);
-        };
+    /// `step`'s computed request fields, evaluated in `scope`.
+    fn fields(
+        &self,
+        step: &Step,
+        scope: &Scope<'_>,
+    ) -> Result<Vec<(String, Value)>, Box<Failure>> {
+        let mut out = Vec::with_capacity(step.fields.len());
         for f in &step.fields {
             match f.expr.eval_json(scope) {
-                Ok(v) => {
-                    map.insert(f.name.clone(), v);
-                }
+                Ok(v) => out.push((f.name.clone(), v)),
                 Err(e) => {
                     return Err(Box::new(step_error(
                         step,
@@ -338,7 +353,7 @@ impl Runner {
                 }
             }
         }
-        Ok(case)
+        Ok(out)
     }
 
     /// What later expressions see of one exchange of `case`.
