@@ -17,8 +17,9 @@
 //!   own (`wait4` gives the child's own peak), so runs do not pollute each
 //!   other: the library path that streams results (lazy cases,
 //!   `Runner::run_each` with `Retention::Failures`: results handed on and
-//!   dropped), and the `cms-contract run` CLI as shipped (every case built,
-//!   every result kept until the reports);
+//!   dropped), and the `cms-contract run` CLI as shipped, without reports
+//!   (`cli`) and writing all three of `--junit`, `--json` and `--html`
+//!   (`reports`), up to 1M cases like the library path;
 //! - **start-up**: wall time of a one-case `cms-contract run` (median).
 //!
 //! The simulator is the embedded one, in this process, on the same tokio
@@ -68,7 +69,8 @@ struct Plan {
     seq_rounds: usize,
     /// Suite sizes for the library-path peak RSS (each in a child).
     rss_sizes: Vec<usize>,
-    /// Suite sizes for the CLI's peak RSS (each in a child).
+    /// Suite sizes for the CLI's peak RSS (each in a child), without and
+    /// with report files.
     cli_sizes: Vec<usize>,
     /// One-case CLI runs for the start-up figure.
     startup_runs: usize,
@@ -78,7 +80,14 @@ struct Plan {
 }
 
 /// The parts `THROUGHPUT_ONLY` may name.
-const PARTS: [&str; 5] = ["throughput", "sequential", "rss", "cli", "startup"];
+const PARTS: [&str; 6] = [
+    "throughput",
+    "sequential",
+    "rss",
+    "cli",
+    "reports",
+    "startup",
+];
 
 impl Plan {
     fn wants(&self, part: &str) -> bool {
@@ -128,7 +137,7 @@ impl Plan {
             seq_cases: n(2_000),
             seq_rounds: 5,
             rss_sizes: vec![n(10_000), n(100_000), n(1_000_000)],
-            cli_sizes: vec![n(10_000), n(100_000)],
+            cli_sizes: vec![n(10_000), n(100_000), n(1_000_000)],
             startup_runs: 21,
             full,
             only,
@@ -488,19 +497,39 @@ fn rss_library(n: usize) -> Option<(f64, f64, usize)> {
     Some((kib / 1024.0, count as f64 / secs, red))
 }
 
-/// Peak RSS (MiB) and wall time of `cms-contract run` on the suite in `dir`.
-fn rss_cli(suite: &Path, n: usize) -> Option<(f64, Duration)> {
+/// Peak RSS (MiB) and wall time of `cms-contract run` on the suite in `dir`;
+/// with `reports`, writing `--junit`, `--json` and `--html` there (and
+/// their total size in MiB, the files removed after).
+fn rss_cli(suite: &Path, n: usize, reports: Option<&Path>) -> Option<(f64, Duration, f64)> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cms-contract"));
     cmd.arg("run")
         .arg(suite)
         .args(["--color", "never", "--max-cases", &n.to_string()])
         .current_dir(root());
+    let files: Vec<PathBuf> = reports.map_or_else(Vec::new, |d| {
+        std::fs::create_dir_all(d).expect("create the reports folder");
+        ["junit.xml", "report.json", "report.html"]
+            .iter()
+            .map(|f| d.join(f))
+            .collect()
+    });
+    for (flag, file) in ["--junit", "--json", "--html"].iter().zip(&files) {
+        cmd.arg(flag).arg(file);
+    }
     let (code, kib, took) = wrapped(&cmd)?;
+    let size: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    for f in &files {
+        let _ = std::fs::remove_file(f);
+    }
     if code != 0 {
         println!("  cms-contract run, {n} cases: exit code {code}");
         return None;
     }
-    Some((kib as f64 / 1024.0, took))
+    Some((kib as f64 / 1024.0, took, size as f64 / 1024.0 / 1024.0))
 }
 
 /// Wall time of a one-case `cms-contract run`, `runs` times; the median and
@@ -713,16 +742,34 @@ fn main() {
         }
     }
     let mut cli = Vec::new();
-    for &n in plan.cli_sizes.iter().filter(|_| plan.wants("cli")) {
-        let suite = write_suite(&dir.join(format!("c{n}")), n, 10_000);
-        if let Some((mib, took)) = rss_cli(&suite, n) {
-            println!(
-                "  peak RSS, `cms-contract run` (every case built, every result kept), {:>9} cases: {mib:.1} MiB ({:.1} s)",
-                thousands(n as f64),
-                took.as_secs_f64()
-            );
-            cli.push((n, mib));
+    for &n in &plan.cli_sizes {
+        let parts = [("cli", None), ("reports", Some(dir.join("reports")))];
+        let parts: Vec<_> = parts.into_iter().filter(|(p, _)| plan.wants(p)).collect();
+        if parts.is_empty() {
+            continue;
         }
+        // Like the library path: the 1M suite is one `each:` range.
+        let suite = write_suite(
+            &dir.join(format!("c{n}")),
+            n,
+            if n > 100_000 { n } else { 10_000 },
+        );
+        for (part, reports) in parts {
+            if let Some((mib, took, size)) = rss_cli(&suite, n, reports.as_deref()) {
+                let what = if reports.is_some() {
+                    format!("with --junit --json --html ({size:.0} MiB of reports)")
+                } else {
+                    "no report files".to_owned()
+                };
+                println!(
+                    "  peak RSS, `cms-contract run`, {what}, {:>9} cases: {mib:.1} MiB ({:.1} s)",
+                    thousands(n as f64),
+                    took.as_secs_f64()
+                );
+                cli.push((n, part, mib));
+            }
+        }
+        let _ = std::fs::remove_dir_all(dir.join(format!("c{n}")));
     }
     let one = write_suite(&dir.join("one"), 1, 10_000);
     let start = if plan.wants("startup") {
@@ -769,9 +816,14 @@ fn main() {
             thousands(*n as f64)
         );
     }
-    for (n, mib) in &cli {
+    for (n, part, mib) in &cli {
+        let with = if *part == "reports" {
+            ", --junit --json --html"
+        } else {
+            ""
+        };
         println!(
-            "| peak RSS, `cms-contract run`, {} cases | {mib:.0} MiB |",
+            "| peak RSS, `cms-contract run`{with}, {} cases | {mib:.0} MiB |",
             thousands(*n as f64)
         );
     }

@@ -47,20 +47,26 @@ pub fn forget_snapshots(cases: &mut [Case]) {
 pub fn write(cases: &[Case], results: &[CaseResult]) -> std::io::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for (case, result) in cases.iter().zip(results) {
-        let Some(resp) = &result.response else {
-            continue;
-        };
-        let volatile = |k: &str, v: &serde_json::Value| {
-            case.contract.as_ref().is_some_and(|c| c.is_volatile(k, v))
-        };
-        let doc = document(resp.status, resp.json.as_ref(), &volatile);
-        let mut text = serde_json::to_string_pretty(&doc)?;
-        text.push('\n');
-        let path = path_for(&case.source.file, &case.name);
-        write_one(&case.source.file, &path, &text)?;
-        written.push(path);
+        written.extend(write_case(case, result)?);
     }
     Ok(written)
+}
+
+/// [`write`] for one case, as its result comes (a streaming run): the file
+/// written, or `None` when the case got no reply.
+pub fn write_case(case: &Case, result: &CaseResult) -> std::io::Result<Option<PathBuf>> {
+    let Some(resp) = &result.response else {
+        return Ok(None);
+    };
+    let volatile = |k: &str, v: &serde_json::Value| {
+        case.contract.as_ref().is_some_and(|c| c.is_volatile(k, v))
+    };
+    let doc = document(resp.status, resp.json.as_ref(), &volatile);
+    let mut text = serde_json::to_string_pretty(&doc)?;
+    text.push('\n');
+    let path = path_for(&case.source.file, &case.name);
+    write_one(&case.source.file, &path, &text)?;
+    Ok(Some(path))
 }
 
 fn refuse(path: &Path, why: impl std::fmt::Display) -> std::io::Error {

@@ -86,3 +86,114 @@ async fn a_lazy_each_range_runs_case_by_case() {
     assert_eq!(ids[0], "lazy::agents::agent_40000");
     assert_eq!(ids[299], "lazy::agents::agent_40299");
 }
+
+/// A suite of `n` passing cases from one lazy `each:` range, and one case
+/// that fails (it expects another work number).
+fn range_suite(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let suite = dir.join("range");
+    std::fs::create_dir_all(&suite).unwrap();
+    std::fs::write(
+        suite.join("_defaults.yaml"),
+        "contract: agentbyworkno\nrequest:\n  auth: signed\nexpect:\n  status: 200\n  json: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        suite.join("cases.yaml"),
+        format!(
+            "cases:\n  - name: many\n    each: {{var: n, values: \"1..={n}\"}}\n    request:\n      query: {{ccId: 1, vdn: 40, agentId: 40000}}\n    expect:\n      schema: success.json\n      body: {{resultDesc: {{workNo: 40000}}}}\n  - name: wrong\n    request:\n      query: {{ccId: 1, vdn: 40, agentId: 40001}}\n    expect:\n      body: {{resultDesc: {{workNo: 40002}}}}\n"
+        ),
+    )
+    .unwrap();
+    suite
+}
+
+/// `VmHWM` (peak resident set, KiB) of a running process.
+fn peak_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Run `cms-contract run` on an `n`-case range with every report file;
+/// its exit code, its peak RSS (KiB, the last reading of `VmHWM` before
+/// it ended) and the reports' folder.
+fn run_range(n: usize) -> (Option<i32>, u64, std::path::PathBuf) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("streaming-cli-{n}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let suite = range_suite(&dir, n);
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_cms-contract"));
+    c.current_dir(root())
+        .arg("run")
+        .arg(&suite)
+        .args(["--color", "never", "--max-cases", "100000"])
+        .arg("--junit")
+        .arg(dir.join("r.xml"))
+        .arg("--json")
+        .arg(dir.join("r.json"))
+        .arg("--html")
+        .arg(dir.join("r.html"))
+        .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
+        .stderr(std::fs::File::create(dir.join("stderr")).unwrap());
+    for k in ["CMS_BASE_URL", "CMS_PROFILE", "CMS_AK", "CMS_SK", "CI"] {
+        c.env_remove(k);
+    }
+    let mut child = c.spawn().expect("run cms-contract");
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kib) = peak_kib(child.id()) {
+            peak = peak.max(kib);
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    (status.code(), peak, dir)
+}
+
+#[test]
+fn the_cli_streams_a_lazy_range_into_every_report_in_flat_memory() {
+    let (small_code, small, _) = run_range(200);
+    let (code, large, dir) = run_range(2_000);
+    assert_eq!((small_code, code), (Some(1), Some(1)), "one case fails");
+    // Kept results cost about 25 KiB a case with the three reports (they
+    // were all kept until the end): 2,000 cases grew the peak by ~45 MiB.
+    assert!(
+        large < small + 10 * 1024,
+        "peak RSS grows with the suite: {small} KiB at 201 cases, {large} KiB at 2,001"
+    );
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let stdout = read("stdout");
+    assert!(stdout.contains("FAIL range::wrong"), "{stdout}");
+    assert!(
+        stdout.ends_with("\ncontract result: 2000 passed, 1 failed\n"),
+        "{stdout}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&read("r.json")).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 2_001);
+    assert_eq!(cases[0]["id"], "range::many::n_1");
+    assert_eq!(cases[1_999]["id"], "range::many::n_2000");
+    // Passing cases keep no exchange; the failing one keeps both sides.
+    assert!(cases[..2_000]
+        .iter()
+        .all(|c| c["outcome"] == "pass" && c["request"].is_null() && c["response"].is_null()));
+    assert_eq!(cases[2_000]["outcome"], "fail");
+    assert_eq!(cases[2_000]["request"]["method"], "POST");
+    assert_eq!(cases[2_000]["response"]["status"], 200);
+    assert_eq!(doc["summary"]["passed"], 2_000);
+    let xml = read("r.xml");
+    assert!(
+        xml.contains("<testsuite name=\"range\" tests=\"2001\" skipped=\"0\" errors=\"0\" failures=\"1\""),
+        "{}",
+        &xml[..xml.len().min(2000)]
+    );
+    assert_eq!(xml.matches("<testcase ").count(), 2_001);
+    let html = read("r.html");
+    assert_eq!(html.matches("<details id=\"case-").count(), 2_001);
+    assert!(html.contains("<li><a href=\"#case-2001\"><span class=\"fail\">FAIL</span> range::wrong</a>"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,11 +13,21 @@
 //! [`markup`] (step 4 of [`crate::sanitize`]: controls, bidi overrides and
 //! XML-forbidden characters made visible) and then HTML escaping, so a
 //! reply can neither add markup nor reorder what is shown.
+//!
+//! Written as results come ([`Writer`]): the failure list and the run's
+//! counts come first on the page but are known only at the end, so each
+//! case's `<details>` and each red case's line of the list are rendered as
+//! the case arrives and appended to two [`Spool`]s; at the end the page is
+//! written in its order (head, failures, run, cases) with the spools copied
+//! in. Only the counts stay in memory.
 
+use super::spool::Spool;
 use super::{diff, text::Summary, RunInfo};
 use crate::result::{CaseResult, Outcome};
 use crate::sanitize::{cut, markup, terminal};
 use std::fmt::Write;
+use std::io;
+use std::time::Duration;
 
 /// Longest target in the title, in bytes.
 const TITLE_TARGET_BYTES: usize = 120;
@@ -69,37 +79,103 @@ fn anchor(i: usize) -> String {
 
 /// The report document for `results` of the run described by `info`.
 pub fn render(results: &[CaseResult], info: &RunInfo) -> String {
-    let s = Summary::of(results);
-    // Cut: a long target must not push the failures off the first screen;
-    // the run table shows it whole.
-    let title = esc(&format!(
-        "cms-contract: {}",
-        cut(&terminal(&info.target), TITLE_TARGET_BYTES)
-    ));
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{title}</title><style>{STYLE}</style></head><body>\n"
-    );
-    let _ = writeln!(out, "<h1>{title}</h1>");
-    if !info.tls_verify {
-        let _ = writeln!(out, "<p class=\"insecure\">{}</p>", esc(info.tls_line()));
+    let mut w = Writer::new(Spool::memory(), Spool::memory(), info);
+    for r in results {
+        w.push(r).expect("writing to memory does not fail");
     }
-    failures(&mut out, results, &s);
-    run_table(&mut out, results, info, &s);
-    out.push_str("<h2>cases</h2>\n");
-    for (i, r) in results.iter().enumerate() {
-        case(&mut out, i, r);
-    }
-    let _ = writeln!(out, "<p class=\"src\">{}</p></body></html>", esc(&s.line()));
-    out
+    let mut out = Vec::new();
+    w.finish(&mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("the page is UTF-8")
 }
 
-/// The summary at the top: every red case, linked to its details.
-fn failures(out: &mut String, results: &[CaseResult], s: &Summary) {
+/// Writes the page as results come: case sections and failure lines to
+/// spools, the page at [`finish`](Writer::finish).
+pub struct Writer {
+    cases: Spool,
+    failures: Spool,
+    info: RunInfo,
+    summary: Summary,
+    time: Duration,
+    /// Reused for each case's text.
+    buf: String,
+}
+
+impl Writer {
+    /// A writer for the run described by `info`, spooling the case
+    /// sections to `cases` and the failure list to `failures`.
+    pub fn new(cases: Spool, failures: Spool, info: &RunInfo) -> Self {
+        Writer {
+            cases,
+            failures,
+            info: info.clone(),
+            summary: Summary::default(),
+            time: Duration::ZERO,
+            buf: String::new(),
+        }
+    }
+
+    /// Render one case into the spools.
+    pub fn push(&mut self, r: &CaseResult) -> io::Result<()> {
+        let i = self.summary.cases();
+        self.summary.add(r);
+        self.time += r.duration;
+        self.buf.clear();
+        case(&mut self.buf, i, r);
+        self.cases.append(self.buf.as_bytes())?;
+        if r.outcome().is_red() {
+            self.buf.clear();
+            failure_line(&mut self.buf, i, r);
+            self.failures.append(self.buf.as_bytes())?;
+        }
+        // A huge case must not keep its buffer's size for the rest of the run.
+        if self.buf.capacity() > 64 * 1024 {
+            self.buf = String::new();
+        }
+        Ok(())
+    }
+
+    /// Write the page to `out`.
+    pub fn finish(self, out: &mut impl io::Write) -> io::Result<()> {
+        let (info, s) = (&self.info, &self.summary);
+        // Cut: a long target must not push the failures off the first screen;
+        // the run table shows it whole.
+        let title = esc(&format!(
+            "cms-contract: {}",
+            cut(&terminal(&info.target), TITLE_TARGET_BYTES)
+        ));
+        let mut head = String::new();
+        let _ = write!(
+            head,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\
+             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+             <title>{title}</title><style>{STYLE}</style></head><body>\n"
+        );
+        let _ = writeln!(head, "<h1>{title}</h1>");
+        if !info.tls_verify {
+            let _ = writeln!(head, "<p class=\"insecure\">{}</p>", esc(info.tls_line()));
+        }
+        let red = failures_heading(&mut head, s);
+        out.write_all(head.as_bytes())?;
+        let failures_len = self.failures.len();
+        self.failures.finish()?.copy_all(failures_len, out)?;
+        let mut middle = String::new();
+        if red {
+            middle.push_str("</ol>\n");
+        }
+        run_table(&mut middle, s, self.time, info);
+        middle.push_str("<h2>cases</h2>\n");
+        out.write_all(middle.as_bytes())?;
+        let cases_len = self.cases.len();
+        self.cases.finish()?.copy_all(cases_len, out)?;
+        writeln!(out, "<p class=\"src\">{}</p></body></html>", esc(&s.line()))?;
+        out.flush()
+    }
+}
+
+/// The heading of the summary at the top; `true` when a list of red cases
+/// follows (its lines come from [`failure_line`]).
+fn failures_heading(out: &mut String, s: &Summary) -> bool {
     let red = s.failed + s.errors;
     if red == 0 {
         let _ = writeln!(
@@ -107,7 +183,7 @@ fn failures(out: &mut String, results: &[CaseResult], s: &Summary) {
             "<h2 id=\"failures\" class=\"pass\">no failures: {}</h2>",
             esc(&s.line())
         );
-        return;
+        return false;
     }
     let errors = match s.errors {
         0 => String::new(),
@@ -118,43 +194,43 @@ fn failures(out: &mut String, results: &[CaseResult], s: &Summary) {
         out,
         "<h2 id=\"failures\" class=\"fail\">{red} failed{errors}</h2><ol class=\"failures\">"
     );
-    for (i, r) in results.iter().enumerate() {
-        if !r.outcome().is_red() {
-            continue;
-        }
-        let (class, word) = word(r.outcome());
-        let (message, source) = r
-            .failures
-            .first()
-            .map(|f| {
-                (
-                    cut(
-                        &terminal(&format!("[{}] {}", f.kind.label(), f.message)),
-                        SUMMARY_MESSAGE_BYTES,
-                    )
-                    .into_owned(),
-                    f.source.to_string(),
+    true
+}
+
+/// The `i`th case's line in the summary at the top (a red case), linked to
+/// its details.
+fn failure_line(out: &mut String, i: usize, r: &CaseResult) {
+    let (class, word) = word(r.outcome());
+    let (message, source) = r
+        .failures
+        .first()
+        .map(|f| {
+            (
+                cut(
+                    &terminal(&format!("[{}] {}", f.kind.label(), f.message)),
+                    SUMMARY_MESSAGE_BYTES,
                 )
-            })
-            .unwrap_or_default();
-        let more = match r.failures.len() {
-            0 | 1 => String::new(),
-            n => format!(" (+{} more)", n - 1),
-        };
-        let _ = writeln!(
-            out,
-            "<li><a href=\"#{}\"><span class=\"{class}\">{word}</span> {}</a> {}{more} <span class=\"src\">--&gt; {}</span></li>",
-            anchor(i),
-            esc(&r.id),
-            esc(&message),
-            esc(&source)
-        );
-    }
-    out.push_str("</ol>\n");
+                .into_owned(),
+                f.source.to_string(),
+            )
+        })
+        .unwrap_or_default();
+    let more = match r.failures.len() {
+        0 | 1 => String::new(),
+        n => format!(" (+{} more)", n - 1),
+    };
+    let _ = writeln!(
+        out,
+        "<li><a href=\"#{}\"><span class=\"{class}\">{word}</span> {}</a> {}{more} <span class=\"src\">--&gt; {}</span></li>",
+        anchor(i),
+        esc(&r.id),
+        esc(&message),
+        esc(&source)
+    );
 }
 
 /// What the run was: when, against what, expecting what, and the counts.
-fn run_table(out: &mut String, results: &[CaseResult], info: &RunInfo, s: &Summary) {
+fn run_table(out: &mut String, s: &Summary, total: Duration, info: &RunInfo) {
     let started = info
         .started
         .map(|t| {
@@ -171,7 +247,6 @@ fn run_table(out: &mut String, results: &[CaseResult], info: &RunInfo, s: &Summa
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let total: std::time::Duration = results.iter().map(|r| r.duration).sum();
     let counts = format!(
         "<span class=\"pass\">{} passed</span>, <span class=\"fail\">{} failed</span>, \
          <span class=\"error\">{} transport errors</span>, {} skipped, {} inconclusive, {} warnings \
@@ -182,7 +257,7 @@ fn run_table(out: &mut String, results: &[CaseResult], info: &RunInfo, s: &Summa
         s.skipped,
         s.inconclusive,
         s.warnings,
-        results.len(),
+        s.cases(),
         total.as_millis()
     );
     let rows: [(&str, String); 6] = [
@@ -253,7 +328,8 @@ fn case(out: &mut String, i: usize, r: &CaseResult) {
                 esc(&exchange_text(&x.request, x.response.as_ref()))
             );
         }
-    } else if r.outcome() != Outcome::Skipped {
+    } else if r.outcome() != Outcome::Skipped && !r.request.method.is_empty() {
+        // A passing case of a streaming run kept no request.
         let _ = writeln!(
             out,
             "<h4>request</h4><pre>{}</pre>",
@@ -331,4 +407,84 @@ fn exchange_text(
         let _ = write!(t, "\n=> {}\n{}", resp.status, resp.body_text);
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::location::Location;
+    use crate::result::{Failure, FailureKind};
+    use std::sync::Arc;
+
+    fn result(id: &str, red: bool) -> CaseResult {
+        let source = Location {
+            file: Arc::new("cases/s/a.yaml".into()),
+            line: 2,
+            column: 1,
+        };
+        let mut r = CaseResult::skipped(id.into(), None, source.clone(), String::new());
+        r.skipped = None;
+        if red {
+            r.request.method = "POST".into();
+            r.failures.push(Failure {
+                kind: FailureKind::Status,
+                pointer: None,
+                message: format!("bad {id}"),
+                expected: None,
+                actual: None,
+                source,
+                rule: None,
+            });
+        }
+        r
+    }
+
+    #[test]
+    fn the_page_is_in_reading_order_and_each_failure_links_to_its_case() {
+        let results = [
+            result("s::a", false),
+            result("s::b", true),
+            result("s::c", false),
+            result("s::d", true),
+        ];
+        let info = RunInfo::default();
+        let mut w = Writer::new(
+            Spool::file_in(&std::env::temp_dir()).unwrap(),
+            Spool::file_in(&std::env::temp_dir()).unwrap(),
+            &info,
+        );
+        for r in &results {
+            w.push(r).unwrap();
+        }
+        let mut out = Vec::new();
+        w.finish(&mut out).unwrap();
+        let page = String::from_utf8(out).unwrap();
+        assert_eq!(
+            page,
+            render(&results, &info),
+            "file and memory spools agree"
+        );
+        let at = |needle: &str| {
+            page.find(needle)
+                .unwrap_or_else(|| panic!("no {needle} in {page}"))
+        };
+        let order = [
+            at("<h1>"),
+            at("<h2 id=\"failures\" class=\"fail\">2 failed</h2>"),
+            at("<li><a href=\"#case-2\"><span class=\"fail\">FAIL</span> s::b</a> [status] bad s::b"),
+            at("<li><a href=\"#case-4\"><span class=\"fail\">FAIL</span> s::d</a> [status] bad s::d"),
+            at("</ol>\n<h2>run</h2>"),
+            at("(4 cases, 0 ms of exchanges)"),
+            at("<h2>cases</h2>\n<details id=\"case-1\">"),
+            at("<details id=\"case-2\" open><summary><span class=\"fail\">FAIL</span> s::b"),
+            at("<details id=\"case-4\" open>"),
+            at("<p class=\"src\">2 passed, 2 failed</p></body></html>\n"),
+        ];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{page}");
+        // A case that kept no request shows none.
+        let passing = &page[at("<details id=\"case-1\">")..at("<details id=\"case-2\"")];
+        assert!(!passing.contains("<h4>request</h4>"), "{passing}");
+        let green = render(&results[..1], &info);
+        assert!(green.contains("<h2 id=\"failures\" class=\"pass\">no failures: 1 passed, 0 failed</h2>\n<h2>run</h2>"), "{green}");
+    }
 }

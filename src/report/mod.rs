@@ -1,10 +1,14 @@
 //! Reporters: turn [`CaseResult`](crate::result::CaseResult)s into text, JUnit
-//! XML and JSON. They decide nothing; they print what the runner decided.
+//! XML, JSON and HTML. They decide nothing; they print what the runner decided.
+//! Each file report has a `Writer` that takes results one at a time, so a
+//! run of any size is reported in bounded memory, and a `render` that
+//! writes a whole run's results at once.
 
 pub mod diff;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod spool;
 pub mod text;
 
 pub use crate::result::RunInfo;

@@ -217,16 +217,26 @@ impl Summary {
     pub fn of(results: &[CaseResult]) -> Self {
         let mut s = Summary::default();
         for r in results {
-            match r.outcome() {
-                Outcome::Pass => s.passed += 1,
-                Outcome::Fail => s.failed += 1,
-                Outcome::Error => s.errors += 1,
-                Outcome::Skipped => s.skipped += 1,
-                Outcome::Inconclusive => s.inconclusive += 1,
-            }
-            s.warnings += r.warnings.len();
+            s.add(r);
         }
         s
+    }
+
+    /// Count one more result (a streaming run counts as results come).
+    pub fn add(&mut self, r: &CaseResult) {
+        match r.outcome() {
+            Outcome::Pass => self.passed += 1,
+            Outcome::Fail => self.failed += 1,
+            Outcome::Error => self.errors += 1,
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::Inconclusive => self.inconclusive += 1,
+        }
+        self.warnings += r.warnings.len();
+    }
+
+    /// How many cases were counted.
+    pub fn cases(&self) -> usize {
+        self.passed + self.failed + self.errors + self.skipped + self.inconclusive
     }
 
     /// `N passed, N failed` (the plain closing line), with errors and warnings after.

@@ -236,28 +236,41 @@ pub fn session(
 }
 
 /// Load and select the cases: warnings on stderr, an empty selection an error.
+/// Every selected case is built (see [`load`] and [`selects`] to stream).
 pub fn cases(session: &Session, select: &SelectArgs) -> anyhow::Result<CaseSet> {
+    let set = load(session, select)?;
+    let selected = set
+        .retain(|c: &Case| selects(session, select, c))
+        .map_err(|e| Printed(e.render()))?;
+    if selected.is_empty() {
+        return Err(nothing_selected(session, select));
+    }
+    Ok(selected)
+}
+
+/// Load the cases, `each:` ranges left lazy: warnings on stderr.
+pub fn load(session: &Session, select: &SelectArgs) -> anyhow::Result<CaseSet> {
     let mut warnings: Vec<LoadWarning> = Vec::new();
     let (paths, _) = select.paths()?;
     let loaded = session.load(&paths, &mut warnings);
     for w in &warnings {
         crate::output::note!("{w}");
     }
-    let set = loaded.map_err(|e| Printed(e.render()))?;
-    let selected = set
-        .retain(|c: &Case| {
-            session.selects(c)
-                && (select.filter.is_empty()
-                    || select.filter.iter().any(|f| c.id().contains(f.as_str())))
-        })
-        .map_err(|e| Printed(e.render()))?;
-    if selected.is_empty() {
-        anyhow::bail!(
-            "error: no case matches the selection (--filter {:?}, tags {:?}, excluded tags {:?}); an empty run is a failure",
-            select.filter,
-            session.settings.tags,
-            session.settings.exclude_tags
-        );
-    }
-    Ok(selected)
+    Ok(loaded.map_err(|e| Printed(e.render()))?)
+}
+
+/// Whether the run selects `c`: the session's tags and the `--filter`s.
+pub fn selects(session: &Session, select: &SelectArgs, c: &Case) -> bool {
+    session.selects(c)
+        && (select.filter.is_empty() || select.filter.iter().any(|f| c.id().contains(f.as_str())))
+}
+
+/// The error for a selection with no case in it.
+pub fn nothing_selected(session: &Session, select: &SelectArgs) -> anyhow::Error {
+    anyhow::anyhow!(
+        "error: no case matches the selection (--filter {:?}, tags {:?}, excluded tags {:?}); an empty run is a failure",
+        select.filter,
+        session.settings.tags,
+        session.settings.exclude_tags
+    )
 }
