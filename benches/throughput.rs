@@ -10,7 +10,12 @@
 //!   checks, the body read and dropped);
 //! - **harness cases/s** at 10,000 and 100,000 cases, schemas, matchers and
 //!   the contract's invariants on, and the ratio to the ceiling (raw and
-//!   harness rounds interleaved, medians of several);
+//!   harness rounds interleaved, medians of several, and the lowest and
+//!   highest ratio of a single round). The harness runs the suite as
+//!   `cms-contract run` does: cases built one at a time from the lazy set,
+//!   `Runner::run_each` with `Retention::Failures` (`THROUGHPUT_HARNESS=kept`:
+//!   as the CLI did before it streamed, every case built first, untimed, and
+//!   every result kept by `Runner::run_all`);
 //! - **sequential** µs per case (`jobs 1`) beside the raw sequential figure
 //!   (one connection);
 //! - **peak RSS** at 10k / 100k / 1M cases, each in a child process of its
@@ -215,10 +220,14 @@ struct RawRequest {
 }
 
 /// The raw loop's view of the harness's requests for `cases`.
-fn raw_requests(runner: &Runner, session: &Session, cases: &[Case]) -> Vec<RawRequest> {
+fn raw_requests<'c>(
+    runner: &Runner,
+    session: &Session,
+    cases: impl IntoIterator<Item = &'c Case>,
+) -> Vec<RawRequest> {
     let now = Timestamp::now();
     cases
-        .iter()
+        .into_iter()
         .map(|c| {
             let p = prepare(c, runner.target(), session.options(), now);
             let url = reqwest::Url::parse(&p.url).expect("a URL");
@@ -239,17 +248,58 @@ fn raw_requests(runner: &Runner, session: &Session, cases: &[Case]) -> Vec<RawRe
         .collect()
 }
 
+/// CPU time (user and system) this process has used: both clients, the
+/// simulator and the runtime, all of it in this process.
+fn process_cpu() -> Duration {
+    // SAFETY: an all-zero rusage is a valid value; getrusage fills it in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(
+        rc,
+        0,
+        "getrusage failed: {}",
+        std::io::Error::last_os_error()
+    );
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Wall and CPU time of one timed part. On this shared machine the wall
+/// time depends on what else runs; the CPU time a part costs much less so.
+#[derive(Clone, Copy)]
+struct Timing {
+    wall: Duration,
+    cpu: Duration,
+}
+
+/// A started [`Timing`].
+struct Clock(Instant, Duration);
+
+impl Clock {
+    fn start() -> Clock {
+        Clock(Instant::now(), process_cpu())
+    }
+
+    fn stop(&self) -> Timing {
+        Timing {
+            wall: self.0.elapsed(),
+            cpu: process_cpu().saturating_sub(self.1),
+        }
+    }
+}
+
 /// Sign and send every request over `conns` connections, each a tight loop
 /// taking the next request; the reply body is read and dropped. Returns the
-/// wall time and the replies that were not 200.
+/// time taken and the replies that were not 200.
 async fn raw(
     authority: &str,
     creds: &Credentials,
     reqs: &Arc<Vec<RawRequest>>,
     conns: usize,
-) -> (Duration, usize) {
+) -> (Timing, usize) {
     let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
+    let clock = Clock::start();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..conns {
         let (next, reqs, creds, authority) = (
@@ -301,19 +351,78 @@ async fn raw(
     while let Some(b) = tasks.join_next().await {
         bad += b.expect("raw task");
     }
-    (started.elapsed(), bad)
+    (clock.stop(), bad)
 }
 
-/// The harness on `cases`, `jobs` in flight, as the CLI runs it (every
-/// result collected, as `run_all` returns them); the results are dropped
-/// after the clock stops. Returns the wall time and the red cases.
-async fn harness(runner: &Runner, cases: &[Case], jobs: usize) -> (Duration, usize) {
-    let started = Instant::now();
-    let results = runner.run_all(cases, jobs, |_| {}).await;
-    let took = started.elapsed();
-    let red = results.iter().filter(|r| r.outcome().is_red()).count();
-    drop(results);
-    (took, red)
+/// How the harness side of the ratio runs (`THROUGHPUT_HARNESS`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `streaming` (the default), as `cms-contract run` runs a suite: cases
+    /// built one at a time from the lazy set, `Runner::run_each` with
+    /// `Retention::Failures`, each result handed on and dropped.
+    Streaming,
+    /// `kept`, as the CLI ran before it streamed (and as the first figures
+    /// of the README were taken): every case built up front (not timed),
+    /// `Runner::run_all`, every result kept with its request and reply
+    /// until the clock stops.
+    Kept,
+}
+
+impl Mode {
+    fn from_env() -> Mode {
+        match std::env::var("THROUGHPUT_HARNESS").as_deref() {
+            Err(_) | Ok("streaming") => Mode::Streaming,
+            Ok("kept") => Mode::Kept,
+            Ok(other) => panic!("THROUGHPUT_HARNESS `{other}`: expected `streaming` or `kept`"),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Mode::Streaming => "streaming (lazy cases, run_each, Retention::Failures)",
+            Mode::Kept => "kept (cases built first, run_all, every result kept)",
+        }
+    }
+}
+
+/// The harness on the first `n` cases of `set`, `jobs` in flight, in
+/// `mode`. Returns the time taken and the red cases.
+async fn harness(
+    runner: &Runner,
+    set: &CaseSet,
+    n: usize,
+    jobs: usize,
+    mode: Mode,
+) -> (Timing, usize) {
+    let cases = set.iter().take(n).map(|c| c.expect("case builds"));
+    match mode {
+        Mode::Streaming => {
+            let runner = runner.clone().with_retention(Retention::Failures);
+            let mut red = 0;
+            let clock = Clock::start();
+            runner
+                .run_each(cases, jobs, |_, r| red += usize::from(r.outcome().is_red()))
+                .await;
+            (clock.stop(), red)
+        }
+        Mode::Kept => {
+            let cases: Vec<Case> = cases.collect();
+            let clock = Clock::start();
+            let results = runner.run_all(&cases, jobs, |_| {}).await;
+            let took = clock.stop();
+            let red = results.iter().filter(|r| r.outcome().is_red()).count();
+            drop(results);
+            (took, red)
+        }
+    }
+}
+
+/// The first `n` cases of `set`, built.
+fn built(set: &CaseSet, n: usize) -> Vec<Case> {
+    set.iter()
+        .take(n)
+        .map(|c| c.expect("case builds"))
+        .collect()
 }
 
 fn median(xs: &[f64]) -> f64 {
@@ -589,6 +698,9 @@ struct Row {
     cases: usize,
     raw: Vec<f64>,
     harness: Vec<f64>,
+    /// CPU µs per request / case, per round.
+    raw_cpu: Vec<f64>,
+    harness_cpu: Vec<f64>,
     red: usize,
     raw_bad: usize,
 }
@@ -596,6 +708,25 @@ struct Row {
 impl Row {
     fn ratio(&self) -> f64 {
         median(&self.harness) / median(&self.raw)
+    }
+
+    /// Raw CPU per request over harness CPU per case: the ratio the two
+    /// cores would give if nothing else ran on them.
+    fn cpu_ratio(&self) -> f64 {
+        median(&self.raw_cpu) / median(&self.harness_cpu)
+    }
+
+    /// Each round's harness / raw, lowest to highest: the noise of the ratio.
+    fn round_ratios(&self) -> String {
+        let r: Vec<f64> = self
+            .harness
+            .iter()
+            .zip(&self.raw)
+            .map(|(h, r)| h / r * 100.0)
+            .collect();
+        let lo = r.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = r.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        format!("{lo:.0}–{hi:.0} %")
     }
 }
 
@@ -636,14 +767,16 @@ fn main() {
     } else {
         vec![]
     };
-    let suites: Vec<(usize, Vec<Case>)> = sizes
+    let mode = Mode::from_env();
+    println!("  harness: {}", mode.describe());
+    let suites: Vec<(usize, CaseSet)> = sizes
         .iter()
         .chain(&seq_sizes)
         .map(|&n| {
             let suite = write_suite(&dir.join(format!("s{n}")), n, 10_000);
-            let cases = load(&session, &suite).to_vec().expect("cases build");
-            assert_eq!(cases.len(), n);
-            (n, cases)
+            let set = load(&session, &suite);
+            assert_eq!(set.len(), n);
+            (n, set)
         })
         .collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -663,44 +796,56 @@ fn main() {
             .clone()
             .expect("the simulator's credentials");
         // Warm up both paths: connections, schemas, allocator.
-        let (_, warm) = &suites[0];
-        let warm = &warm[..warm.len().min(2_000)];
-        let warm_raw = Arc::new(raw_requests(runner, &session, warm));
-        let _ = harness(runner, warm, jobs).await;
+        let (n, warm) = &suites[0];
+        let warm_n = (*n).min(2_000);
+        let warm_raw = Arc::new(raw_requests(runner, &session, &built(warm, warm_n)));
+        let _ = harness(runner, warm, warm_n, jobs, mode).await;
         let _ = raw(&authority, &creds, &warm_raw, jobs).await;
 
         let mut rows = Vec::new();
         for (i, &n) in sizes.iter().enumerate() {
-            let cases = &suites.iter().find(|(m, _)| *m == n).expect("suite").1;
+            let set = &suites.iter().find(|(m, _)| *m == n).expect("suite").1;
             let mut row = Row {
                 cases: n,
                 raw: vec![],
                 harness: vec![],
+                raw_cpu: vec![],
+                harness_cpu: vec![],
                 red: 0,
                 raw_bad: 0,
             };
             for _ in 0..plan.rounds[i] {
                 // Signed now inside the loop, so never stale; built here so
                 // that only the sign-and-send loop is timed.
-                let reqs = Arc::new(raw_requests(runner, &session, cases));
+                let reqs = Arc::new(raw_requests(runner, &session, &built(set, n)));
                 let (t, bad) = raw(&authority, &creds, &reqs, jobs).await;
                 drop(reqs);
-                row.raw.push(n as f64 / t.as_secs_f64());
+                row.raw.push(n as f64 / t.wall.as_secs_f64());
+                row.raw_cpu.push(t.cpu.as_secs_f64() * 1e6 / n as f64);
                 row.raw_bad = bad;
-                let (t, red) = harness(runner, cases, jobs).await;
-                row.harness.push(n as f64 / t.as_secs_f64());
+                let (t, red) = harness(runner, set, n, jobs, mode).await;
+                row.harness.push(n as f64 / t.wall.as_secs_f64());
+                row.harness_cpu.push(t.cpu.as_secs_f64() * 1e6 / n as f64);
                 row.red = red;
             }
             println!(
-                "  {:>7} cases: raw {:>7} req/s ({}) | harness {:>7} cases/s ({}) | ratio {:.0} % | red {} | raw non-200 {}",
+                "  {:>7} cases: raw {:>7} req/s ({}) | harness {:>7} cases/s ({}) | ratio {:.0} % (rounds {}) | red {} | raw non-200 {}",
                 thousands(n as f64),
                 thousands(median(&row.raw)),
                 spread(&row.raw),
                 thousands(median(&row.harness)),
                 spread(&row.harness),
                 row.ratio() * 100.0,
+                row.round_ratios(),
                 row.red,
                 row.raw_bad
+            );
+            println!(
+                "  {:>13} CPU of this process: raw {:.0} µs/request | harness {:.0} µs/case | raw / harness {:.0} %",
+                "",
+                median(&row.raw_cpu),
+                median(&row.harness_cpu),
+                row.cpu_ratio() * 100.0
             );
             rows.push(row);
         }
@@ -708,22 +853,27 @@ fn main() {
         if seq_sizes.is_empty() {
             return (rows, None);
         }
-        let cases = &suites.last().expect("suite").1;
-        let (mut h, mut r) = (Vec::new(), Vec::new());
+        let (n, set) = suites.last().expect("suite");
+        let n = *n;
+        let (mut h, mut r, mut hc, mut rc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let us = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
         for _ in 0..plan.seq_rounds {
-            let reqs = Arc::new(raw_requests(runner, &session, cases));
+            let reqs = Arc::new(raw_requests(runner, &session, &built(set, n)));
             let (t, _) = raw(&authority, &creds, &reqs, 1).await;
-            r.push(t.as_secs_f64() * 1e6 / cases.len() as f64);
-            let (t, _) = harness(runner, cases, 1).await;
-            h.push(t.as_secs_f64() * 1e6 / cases.len() as f64);
+            r.push(us(t.wall));
+            rc.push(us(t.cpu));
+            let (t, _) = harness(runner, set, n, 1, mode).await;
+            h.push(us(t.wall));
+            hc.push(us(t.cpu));
         }
         println!(
-            "  sequential ({} cases, jobs 1 / 1 connection): harness {:.0} µs/case ({:.0}–{:.0}) | raw {:.0} µs/request",
-            cases.len(),
+            "  sequential ({n} cases, jobs 1 / 1 connection): harness {:.0} µs/case ({:.0}–{:.0}) | raw {:.0} µs/request | CPU: harness {:.0} µs/case, raw {:.0} µs/request",
             median(&h),
             h.iter().copied().fold(f64::INFINITY, f64::min),
             h.iter().copied().fold(0.0, f64::max),
-            median(&r)
+            median(&r),
+            median(&hc),
+            median(&rc)
         );
         (rows, Some((median(&h), median(&r))))
     });
@@ -800,9 +950,17 @@ fn main() {
             thousands(median(&r.harness))
         );
         println!(
-            "| **harness / raw, {} cases** | **{:.0} %** |",
+            "| **harness / raw, {} cases** | **{:.0} %** (rounds {}) |",
             thousands(r.cases as f64),
-            r.ratio() * 100.0
+            r.ratio() * 100.0,
+            r.round_ratios()
+        );
+        println!(
+            "| CPU per case, {} cases: raw / harness | {:.0} / {:.0} µs ({:.0} %) |",
+            thousands(r.cases as f64),
+            median(&r.raw_cpu),
+            median(&r.harness_cpu),
+            r.cpu_ratio() * 100.0
         );
     }
     if let Some((h, r)) = seq {

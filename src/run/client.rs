@@ -6,7 +6,7 @@
 //! error chain (untrusted CA, wrong name, expired, client certificate
 //! missing or refused, not TLS at all), not by matching message text.
 
-use super::request::{check_destination, PreparedRequest};
+use super::request::{Endpoint, PreparedRequest};
 use crate::result::{ReceivedResponse, TransportError};
 use crate::sanitize::{self, Secrets};
 use crate::target::Target;
@@ -106,12 +106,13 @@ const DISPLAY_CUT: usize = 64 * 1024;
 pub async fn send(
     client: &reqwest::Client,
     target: &Target,
+    endpoint: &Endpoint,
     req: &PreparedRequest,
     secrets: &Secrets,
 ) -> (Result<ReceivedResponse, (TransportError, String)>, u32) {
     let mut attempt = 0;
     loop {
-        let r = send_once(client, target, req, secrets).await;
+        let r = send_once(client, target, endpoint, req, secrets).await;
         match r {
             // Nothing reached the server, so sending again cannot repeat a request.
             Err((TransportError::Connect, _)) if attempt < target.connect_retries => {
@@ -128,13 +129,15 @@ pub async fn send(
 async fn send_once(
     client: &reqwest::Client,
     target: &Target,
+    endpoint: &Endpoint,
     req: &PreparedRequest,
     secrets: &Secrets,
 ) -> Result<ReceivedResponse, (TransportError, String)> {
     // reqwest's own timeout covers the body too; this outer bound makes sure
     // that a server which sends headers and then stalls or trickles can never
     // hold a case longer, whatever the reqwest version does.
-    match tokio::time::timeout(target.timeout, exchange(client, target, req, secrets)).await {
+    let exchange = exchange(client, target, endpoint, req, secrets);
+    match tokio::time::timeout(target.timeout, exchange).await {
         Ok(r) => r,
         Err(_) => Err(timed_out(target)),
     }
@@ -143,6 +146,7 @@ async fn send_once(
 async fn exchange(
     client: &reqwest::Client,
     target: &Target,
+    endpoint: &Endpoint,
     req: &PreparedRequest,
     secrets: &Secrets,
 ) -> Result<ReceivedResponse, (TransportError, String)> {
@@ -160,16 +164,22 @@ async fn exchange(
     if let Some(why) = &req.refused {
         return Err((TransportError::Request, one_line(why)));
     }
-    let url = reqwest::Url::parse(&req.url).map_err(|e| {
-        (
-            TransportError::Request,
-            one_line(&format!(
-                "refused to send: `{}` is not a URL ({e})",
-                req.url
-            )),
-        )
-    })?;
-    check_destination(&url, target).map_err(|why| (TransportError::Request, one_line(&why)))?;
+    // The URL as prepared, unless `url` was changed since: then as it reads.
+    let url = match &req.parsed {
+        Some(u) if u.as_str() == req.url => u.clone(),
+        _ => reqwest::Url::parse(&req.url).map_err(|e| {
+            (
+                TransportError::Request,
+                one_line(&format!(
+                    "refused to send: `{}` is not a URL ({e})",
+                    req.url
+                )),
+            )
+        })?,
+    };
+    endpoint
+        .check(&url)
+        .map_err(|why| (TransportError::Request, one_line(&why)))?;
     let mut rb = client.request(method, url).body(req.body.clone());
     for (k, v) in &req.headers {
         rb = rb.header(k.as_str(), v.as_str());
@@ -186,9 +196,10 @@ async fn exchange(
             )
         })
         .collect();
-    let host = target.authority();
+    let host = || target.authority();
     let cap = target.max_response_bytes;
     if let Some(n) = resp.content_length().filter(|n| *n > cap as u64) {
+        let host = host();
         return Err((
             TransportError::TooLarge,
             format!(
@@ -196,11 +207,15 @@ async fn exchange(
             ),
         ));
     }
-    let mut body = Vec::new();
+    // Sized by the declared length (already under the cap), so a reply
+    // read in several chunks is not copied as the buffer grows.
+    let declared = resp.content_length().map_or(0, |n| n as usize);
+    let mut body = Vec::with_capacity(declared);
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len().saturating_add(chunk.len()) > cap {
+                    let host = host();
                     return Err((
                         TransportError::TooLarge,
                         format!(

@@ -37,6 +37,8 @@ use tokio::sync::Mutex;
 pub struct Runner {
     client: reqwest::Client,
     target: Arc<Target>,
+    /// The target's base URL, parsed once.
+    endpoint: Arc<request::Endpoint>,
     catalog: Arc<SchemaCatalog>,
     /// The expression root of each contract (its constants and options).
     roots: Arc<BTreeMap<String, Root>>,
@@ -98,6 +100,7 @@ impl Runner {
         ]);
         Ok(Self {
             client,
+            endpoint: Arc::new(request::Endpoint::new(&target)),
             target: Arc::new(target),
             catalog,
             roots: Arc::new(roots),
@@ -209,23 +212,30 @@ impl Runner {
             if let Some(p) = &self.pacer {
                 p.wait().await;
             }
-            let prepared = prepare(case, &self.target, self.options(), Timestamp::now());
+            let prepared = self.prepare(case);
             // Scrubbed in the client, before the display cut and before any
             // check or report sees the reply.
             let secrets = secrets(&prepared, &self.target);
             let sent = Instant::now();
             let (reply, retries) =
-                client::send(&self.client, &self.target, &prepared, &secrets).await;
+                client::send(&self.client, &self.target, &self.endpoint, &prepared, &secrets)
+                    .await;
             (prepared, reply, retries, sent.elapsed())
         };
         match self.deadline {
             None => exchange.await,
             Some(d) => tokio::time::timeout_at(d.into(), exchange).await.unwrap_or_else(|_| {
                 let msg = "the whole-run timeout was reached before this case finished (raise --run-timeout)";
-                let prepared = prepare(case, &self.target, self.options(), Timestamp::now());
+                let prepared = self.prepare(case);
                 (prepared, Err((TransportError::Timeout, msg.to_string())), 0, Duration::ZERO)
             }),
         }
+    }
+
+    /// `case`'s request, signed now.
+    fn prepare(&self, case: &Case) -> PreparedRequest {
+        let now = Timestamp::now();
+        request::prepare_at(case, &self.target, &self.endpoint, self.options(), now)
     }
 
     /// Every check of `case` on reply `r`; `Some` when the reply leaves the

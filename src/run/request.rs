@@ -8,7 +8,82 @@ use crate::case::{check_request_path, AuthMode, Body, Case};
 use crate::contract::OptionValues;
 use crate::result::SentRequest;
 use crate::target::Target;
+use reqwest::Url;
 use serde_json::{json, Value};
+
+/// What every request to one target shares, worked out once per runner: the
+/// parsed base URL, its path prefix and origin, and the Host value that is
+/// signed. (Parsing the base URL again for each request, three times, was a
+/// visible share of a case: see the README's "Performance".)
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The base URL, or why a request cannot be sent below it.
+    base: Result<Url, String>,
+    /// [`Target::path_prefix`].
+    prefix: String,
+    /// [`Target::authority`], for messages.
+    authority: String,
+    /// The `host` value that is signed: the target's Host, else the authority.
+    host: String,
+}
+
+impl Endpoint {
+    /// The parts of `target`'s base URL that every request uses.
+    pub fn new(target: &Target) -> Self {
+        let base = Url::parse(&target.base_url).map_err(|e| {
+            format!(
+                "refused to send: the base URL `{}` is not a URL ({e})",
+                target.base_url
+            )
+        });
+        let authority = target.authority();
+        Endpoint {
+            base,
+            prefix: target.path_prefix(),
+            host: target.host.clone().unwrap_or_else(|| authority.clone()),
+            authority,
+        }
+    }
+
+    /// The URL for `path_and_query` below the base URL: see [`request_url`].
+    pub fn url(&self, path_and_query: &str) -> Result<Url, String> {
+        check_request_path(path_and_query)
+            .map_err(|e| format!("refused to send: {}; {}", e.message, e.fix))?;
+        let mut url = self.base.clone()?;
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let mut full = String::with_capacity(self.prefix.len() + path.len());
+        full.push_str(&self.prefix);
+        full.push_str(path);
+        url.set_path(&full);
+        url.set_query(query);
+        url.set_fragment(None);
+        self.check(&url)?;
+        Ok(url)
+    }
+
+    /// `url` must go to the target: see [`check_destination`].
+    pub fn check(&self, url: &Url) -> Result<(), String> {
+        let base = self.base.as_ref().map_err(Clone::clone)?;
+        let same_origin = url.scheme() == base.scheme()
+            && url.host_str() == base.host_str()
+            && url.port_or_known_default() == base.port_or_known_default();
+        if !same_origin {
+            return Err(format!(
+                "refused to send: the request URL {url} does not go to the target {} (scheme, host or port differ); check the case path",
+                self.authority
+            ));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(
+                "refused to send: the request URL holds user info, which a client would send as credentials; check the case path".into(),
+            );
+        }
+        Ok(())
+    }
+}
 
 /// A request ready to send. Holds the real Authorization: never print it;
 /// print [`PreparedRequest::redacted`].
@@ -25,6 +100,9 @@ pub struct PreparedRequest {
     /// Why this request must not be sent (its URL would leave the target);
     /// such a request carries no Authorization and fails the case unsent.
     pub refused: Option<String>,
+    /// `url` as built, so the client need not parse it again (used only
+    /// while it still spells `url`).
+    pub(crate) parsed: Option<Url>,
 }
 
 impl std::fmt::Debug for PreparedRequest {
@@ -96,13 +174,24 @@ pub fn prepare(
     options: &OptionValues,
     now: Timestamp,
 ) -> PreparedRequest {
+    prepare_at(case, target, &Endpoint::new(target), options, now)
+}
+
+/// [`prepare`] with the target's [`Endpoint`] already worked out.
+pub fn prepare_at(
+    case: &Case,
+    target: &Target,
+    endpoint: &Endpoint,
+    options: &OptionValues,
+    now: Timestamp,
+) -> PreparedRequest {
     let req = &case.request;
     let body: Vec<u8> = match (&req.body, body_json(case, options)) {
         (Body::Raw(s), _) => s.clone().into_bytes(),
         (_, Some(v)) => v.to_string().into_bytes(),
         (_, None) => Vec::new(),
     };
-    let url = match request_url(target, &req.path) {
+    let url = match endpoint.url(&req.path) {
         Ok(url) => url,
         Err(why) => {
             // Shown as written, never sent: no signature is made for it.
@@ -112,6 +201,7 @@ pub fn prepare(
                 headers: req.headers.clone(),
                 body,
                 refused: Some(why),
+                parsed: None,
             };
         }
     };
@@ -142,6 +232,7 @@ pub fn prepare(
                     &creds,
                     ts,
                     target,
+                    &endpoint.host,
                     &req.method,
                     url.path(),
                     url.query().unwrap_or(""),
@@ -163,10 +254,11 @@ pub fn prepare(
     }
     PreparedRequest {
         method: req.method.clone(),
-        url: url.into(),
+        url: url.as_str().to_owned(),
         headers,
         body,
         refused: None,
+        parsed: Some(url),
     }
 }
 
@@ -174,54 +266,14 @@ pub fn prepare(
 /// API (the base URL's path prefix, then the case path; never glued text), or
 /// why there is none: a path that breaks [`check_request_path`], or a URL
 /// whose scheme, host or port is not the target's or that holds user info.
-pub fn request_url(target: &Target, path_and_query: &str) -> Result<reqwest::Url, String> {
-    check_request_path(path_and_query)
-        .map_err(|e| format!("refused to send: {}; {}", e.message, e.fix))?;
-    let mut url = reqwest::Url::parse(&target.base_url).map_err(|e| {
-        format!(
-            "refused to send: the base URL `{}` is not a URL ({e})",
-            target.base_url
-        )
-    })?;
-    let (path, query) = match path_and_query.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (path_and_query, None),
-    };
-    url.set_path(&format!("{}{path}", target.path_prefix()));
-    url.set_query(query);
-    url.set_fragment(None);
-    check_destination(&url, target)?;
-    Ok(url)
+pub fn request_url(target: &Target, path_and_query: &str) -> Result<Url, String> {
+    Endpoint::new(target).url(path_and_query)
 }
 
 /// `url` must go to the target: the base URL's scheme, host and port, and no
 /// user info (a client would send it as Basic credentials).
-pub fn check_destination(url: &reqwest::Url, target: &Target) -> Result<(), String> {
-    let base = reqwest::Url::parse(&target.base_url).map_err(|e| {
-        format!(
-            "refused to send: the base URL `{}` is not a URL ({e})",
-            target.base_url
-        )
-    })?;
-    let origin = |u: &reqwest::Url| {
-        (
-            u.scheme().to_string(),
-            u.host_str().map(str::to_string),
-            u.port_or_known_default(),
-        )
-    };
-    if origin(url) != origin(&base) {
-        return Err(format!(
-            "refused to send: the request URL {url} does not go to the target {} (scheme, host or port differ); check the case path",
-            target.authority()
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(
-            "refused to send: the request URL holds user info, which a client would send as credentials; check the case path".into(),
-        );
-    }
-    Ok(())
+pub fn check_destination(url: &Url, target: &Target) -> Result<(), String> {
+    Endpoint::new(target).check(url)
 }
 
 /// The auth-v2 Authorization value for a request to `target`.
@@ -239,8 +291,9 @@ pub fn sign(
         .unwrap_or((path_and_query, ""));
     // The path the server sees: the base URL's own path prefix, then the case's.
     let path = format!("{}{path}", target.path_prefix());
+    let host = target.host.clone().unwrap_or_else(|| target.authority());
     sign_parts(
-        creds, ts, target, method, &path, query, headers, body, false,
+        creds, ts, target, &host, method, &path, query, headers, body, false,
     )
     .0
 }
@@ -260,16 +313,20 @@ pub fn sign_explained(
         .split_once('?')
         .unwrap_or((path_and_query, ""));
     let path = format!("{}{path}", target.path_prefix());
-    sign_parts(creds, ts, target, method, &path, query, headers, body, true)
+    let host = target.host.clone().unwrap_or_else(|| target.authority());
+    sign_parts(
+        creds, ts, target, &host, method, &path, query, headers, body, true,
+    )
 }
 
 /// The auth-v2 Authorization value for the full `path` (base URL prefix
-/// included) and raw `query` that are sent.
+/// included) and raw `query` that are sent, `host` being the Host value.
 #[allow(clippy::too_many_arguments)]
 fn sign_parts(
     creds: &Credentials,
     ts: Timestamp,
     target: &Target,
+    host: &str,
     method: &str,
     path: &str,
     query: &str,
@@ -293,7 +350,7 @@ fn sign_parts(
         .iter()
         .filter_map(|name| {
             let value = match name.as_str() {
-                "host" => Some(target.host.clone().unwrap_or_else(|| target.authority())),
+                "host" => Some(host.to_owned()),
                 "content-length" => Some(body.len().to_string()),
                 other => headers
                     .iter()

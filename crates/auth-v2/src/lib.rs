@@ -166,13 +166,46 @@ fn signed_header_list(headers: &[(String, String)]) -> String {
     names.join(";")
 }
 
+/// Where the canonical request's bytes go: a string (for display) or the
+/// HMAC straight away (signing and verifying, with no copy of the body).
+trait Sink {
+    fn put(&mut self, text: &str);
+
+    /// `bytes` as [`normalize`] spells them, without building the string.
+    fn put_normalized(&mut self, bytes: &[u8]) {
+        for piece in percent_encode(bytes, UNRESERVED) {
+            self.put(piece);
+        }
+    }
+}
+
+impl Sink for String {
+    fn put(&mut self, text: &str) {
+        self.push_str(text);
+    }
+}
+
+impl Sink for HmacSha256 {
+    fn put(&mut self, text: &str) {
+        self.update(text.as_bytes());
+    }
+}
+
 /// The canonical request of step 3, for the given `signed_headers` list.
 pub fn canonical_request(signed_headers: &str, input: &CanonicalInput) -> String {
     let mut out = String::new();
-    out.push_str(input.method);
-    out.push('\n');
-    out.push_str(input.path);
-    out.push('\n');
+    write_canonical(&mut out, signed_headers, input);
+    out
+}
+
+/// Write the canonical request of step 3 into `out`. The one definition of
+/// its bytes: [`canonical_request`] shows them, [`authorization`] and
+/// [`verify`] hash them.
+fn write_canonical(out: &mut impl Sink, signed_headers: &str, input: &CanonicalInput) {
+    out.put(input.method);
+    out.put("\n");
+    out.put(input.path);
+    out.put("\n");
     if !input.query.is_empty() {
         let mut pairs: Vec<String> = input
             .query
@@ -180,11 +213,11 @@ pub fn canonical_request(signed_headers: &str, input: &CanonicalInput) -> String
             .map(|(k, v)| format!("{}={}", normalize(k.as_bytes()), normalize(v.as_bytes())))
             .collect();
         pairs.sort();
-        out.push_str(&pairs.join("&"));
-        out.push('\n');
+        out.put(&pairs.join("&"));
+        out.put("\n");
     }
-    out.push_str(signed_headers);
-    out.push('\n');
+    out.put(signed_headers);
+    out.put("\n");
     let mut lines: Vec<String> = input
         .headers
         .iter()
@@ -197,12 +230,16 @@ pub fn canonical_request(signed_headers: &str, input: &CanonicalInput) -> String
         })
         .collect();
     lines.sort();
-    out.push_str(&lines.join("\n"));
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            out.put("\n");
+        }
+        out.put(line);
+    }
     // Always, even for an empty body: the vendor's `SignInfo.canonicalRequest()`
     // appends this newline unconditionally (spec step 3, corrected).
-    out.push('\n');
-    out.push_str(&normalize(input.body));
-    out
+    out.put("\n");
+    out.put_normalized(input.body);
 }
 
 /// The signing key of step 2: the hex HMAC of the prefix, used as text.
@@ -211,13 +248,21 @@ fn signing_key(sk: &str, ak: &str, ts: Timestamp, signed_headers: &str) -> Strin
     hmac_hex(sk.as_bytes(), prefix.as_bytes())
 }
 
+/// The HMAC of the canonical request of `input`, keyed with the signing key
+/// of step 2.
+fn canonical_mac(key: &str, signed_headers: &str, input: &CanonicalInput) -> HmacSha256 {
+    let mut mac =
+        <HmacSha256 as Mac>::new_from_slice(key.as_bytes()).expect("HMAC accepts any key length");
+    write_canonical(&mut mac, signed_headers, input);
+    mac
+}
+
 /// The full `Authorization` header value (step 5), signing every header in
 /// `input.headers`.
 pub fn authorization(creds: &Credentials, ts: Timestamp, input: &CanonicalInput) -> String {
     let signed = signed_header_list(input.headers);
-    let canonical = canonical_request(&signed, input);
     let key = signing_key(&creds.sk, &creds.ak, ts, &signed);
-    let sig = hmac_hex(key.as_bytes(), canonical.as_bytes());
+    let sig = hex::encode(canonical_mac(&key, &signed, input).finalize().into_bytes());
     format!("{SCHEME}/{}/{ts}/{signed}/{sig}", creds.ak)
 }
 
@@ -387,11 +432,10 @@ pub fn verify(
         headers: &headers,
         body,
     };
-    let canonical = canonical_request(&signed, &input);
     let key = signing_key(&creds.sk, &parsed.ak, parsed.timestamp, &signed);
     // `parse_authorization` checked 64 hex digits, so this decodes.
     let given = hex::decode(&parsed.signature).map_err(|_| AuthError::BadSignature)?;
-    hmac(key.as_bytes(), canonical.as_bytes())
+    canonical_mac(&key, &signed, &input)
         .verify_slice(&given)
         .map_err(|_| AuthError::BadSignature)
 }
@@ -489,6 +533,41 @@ mod tests {
             canonical_request("host", &empty),
             "POST\n/p\nhost\nhost:10.22.26.181%3A28080\n"
         );
+    }
+
+    #[test]
+    fn the_signature_is_the_hmac_of_the_canonical_request_shown() {
+        // Signing hashes the canonical request as it is written, without
+        // building it; `canonical_request` builds it for display. Both must
+        // be the same bytes, whatever the query, headers and body hold.
+        let headers = [
+            h("Host", HOST),
+            h("Content-Type", "application/json;charset=UTF-8"),
+            h("X-Odd", "a b/é"),
+        ];
+        let query = [h("z", "1"), h("a", "x y&"), h("é", "")];
+        for (query, body) in [
+            (&query[..], &b"{\"k\":\"v \xc3\xa9\"}"[..]),
+            (&[][..], &b""[..]),
+            (&query[..1], &[0u8, 0xff, b'~'][..]),
+        ] {
+            let input = CanonicalInput {
+                method: "POST",
+                path: "/gw/p%20q",
+                query,
+                headers: &headers,
+                body,
+            };
+            let value = authorization(&creds(), ts(), &input);
+            let signed = signed_header_list(&headers);
+            let key = signing_key(creds().sk(), &creds().ak, ts(), &signed);
+            let shown = canonical_request(&signed, &input);
+            assert_eq!(
+                value.rsplit('/').next(),
+                Some(hmac_hex(key.as_bytes(), shown.as_bytes()).as_str()),
+                "{shown:?}"
+            );
+        }
     }
 
     #[test]
