@@ -101,7 +101,11 @@ fn an_empty_selection_or_folder_is_a_failure() {
 
 #[test]
 fn undefined_variables_are_errors_against_a_real_target() {
-    let o = cli(&["check", "--target", "https://cms.invalid:28080"], &[]);
+    // Credentials set, so the variables are the only thing missing.
+    let o = cli(
+        &["check", "--target", "https://cms.invalid:28080"],
+        &[("CMS_AK", "a"), ("CMS_SK", "b")],
+    );
     let t = text(&o);
     assert_eq!(o.status.code(), Some(2), "{t}");
     // One error for the whole run, with what each variable is for and
