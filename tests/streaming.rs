@@ -187,13 +187,16 @@ fn the_cli_streams_a_lazy_range_into_every_report_in_flat_memory() {
     assert_eq!(doc["summary"]["passed"], 2_000);
     let xml = read("r.xml");
     assert!(
-        xml.contains("<testsuite name=\"range\" tests=\"2001\" skipped=\"0\" errors=\"0\" failures=\"1\""),
+        xml.contains(
+            "<testsuite name=\"range\" tests=\"2001\" skipped=\"0\" errors=\"0\" failures=\"1\""
+        ),
         "{}",
         &xml[..xml.len().min(2000)]
     );
     assert_eq!(xml.matches("<testcase ").count(), 2_001);
     let html = read("r.html");
     assert_eq!(html.matches("<details id=\"case-").count(), 2_001);
-    assert!(html.contains("<li><a href=\"#case-2001\"><span class=\"fail\">FAIL</span> range::wrong</a>"));
+    assert!(html
+        .contains("<li><a href=\"#case-2001\"><span class=\"fail\">FAIL</span> range::wrong</a>"));
     let _ = std::fs::remove_dir_all(&dir);
 }

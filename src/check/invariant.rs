@@ -343,6 +343,25 @@ mod tests {
         json!({"result": "0", "resultCode": "0100000", "resultDatas": a.clone(), "resultDesc": a})
     }
 
+    /// The scope of a 200 reply carrying `body` to `request`, in release `r`
+    /// of `c`.
+    fn ok_scope<'a>(
+        root: &'a Root,
+        c: &Contract,
+        r: &Release,
+        request: &'a Value,
+        probes: &'a Value,
+        body: &'a Value,
+    ) -> ReplyScope<'a> {
+        let reply = Reply {
+            status: 200,
+            body: Some(body),
+            request,
+            probes,
+        };
+        ReplyScope::new(root, r, c.envelope(r), reply)
+    }
+
     /// The contract's invariants on `body` (release `release`, options `given`),
     /// for a request of agent 102 in VDN 1: (failures, warnings) as
     /// `(name, pointer)`.
@@ -362,17 +381,7 @@ mod tests {
         let r = c.release(release).unwrap();
         let request = json!({"method": "POST", "path": r.path, "body": null, "query": {"ccId": 1, "vdn": 1, "agentId": 102}});
         let probes = json!({});
-        let scope = ReplyScope::new(
-            &root,
-            r,
-            c.envelope(r),
-            Reply {
-                status: 200,
-                body: Some(body),
-                request: &request,
-                probes: &probes,
-            },
-        );
+        let scope = ok_scope(&root, &c, r, &request, &probes, body);
         let (f, w) = check(
             c.invariants.iter().map(|i| i.as_ref()),
             &c,
@@ -441,17 +450,7 @@ mod tests {
         let body = success(agent(4, 7, SIGNED_IN_MS));
         let request = json!({"query": null});
         let probes = json!({});
-        let scope = ReplyScope::new(
-            &root,
-            r,
-            c.envelope(r),
-            Reply {
-                status: 200,
-                body: Some(&body),
-                request: &request,
-                probes: &probes,
-            },
-        );
+        let scope = ok_scope(&root, &c, r, &request, &probes, &body);
         let (f, _) = check(
             c.invariants.iter().map(|i| i.as_ref()),
             &c,
@@ -642,17 +641,7 @@ mod tests {
                                  "query": {"ccId": 1, "vdn": 1, "agentId": 102}});
             let probes = json!({"unknown_agent_code": "0100001"});
             for body in shapes() {
-                let scope = ReplyScope::new(
-                    &root,
-                    r,
-                    c.envelope(r),
-                    Reply {
-                        status: 200,
-                        body: Some(&body),
-                        request: &request,
-                        probes: &probes,
-                    },
-                );
+                let scope = ok_scope(&root, &c, r, &request, &probes, &body);
                 let mut exprs: Vec<(&Expr, Option<(&str, &Value)>)> = Vec::new();
                 let targets_of = |inv: &Invariant| targets(inv, c.envelope(r), Some(&body));
                 for inv in &c.invariants {
@@ -694,17 +683,7 @@ mod tests {
             success(agent(2, 0, 4_294_967_295_000)),
             json!({"result": "1", "resultCode": "0100002", "resultDesc": "invalid"}),
         ] {
-            let scope = ReplyScope::new(
-                &root,
-                r,
-                c.envelope(r),
-                Reply {
-                    status: 200,
-                    body: Some(&body),
-                    request: &request,
-                    probes: &probes,
-                },
-            );
+            let scope = ok_scope(&root, &c, r, &request, &probes, &body);
             for inv in c.invariants.iter().filter(|i| i.applies_to(&r.name)) {
                 for (_, v) in targets(inv, c.envelope(r), Some(&body)) {
                     let mut vars = scope.fast_vars();

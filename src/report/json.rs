@@ -38,16 +38,7 @@ pub struct Writer<W: Write> {
 impl<W: Write> Writer<W> {
     /// Write the head of the report for the run described by `info`.
     pub fn new(mut out: W, info: &RunInfo) -> io::Result<Self> {
-        let head = json!({
-            "tool": "cms-contract",
-            "version": env!("CARGO_PKG_VERSION"),
-            "target": info.target,
-            "tls_verify": info.tls_verify,
-            "release": info.release,
-            "options": info.options.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
-            "started_unix_ms": info.started.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis() as u64),
-        });
-        let head = serde_json::to_string_pretty(&head)?;
+        let head = serde_json::to_string_pretty(&head(info))?;
         // `{ … }` without its closing line: the cases and summary follow.
         let open = head.strip_suffix("\n}").unwrap_or(&head);
         write!(out, "{open},\n  \"cases\": [")?;
@@ -72,21 +63,37 @@ impl<W: Write> Writer<W> {
 
     /// Write the counts and close the document; returns the output.
     pub fn finish(mut self) -> io::Result<W> {
-        let s = &self.summary;
-        let summary = json!({
-            "passed": s.passed,
-            "failed": s.failed,
-            "errors": s.errors,
-            "skipped": s.skipped,
-            "inconclusive": s.inconclusive,
-            "warnings": s.warnings,
-        });
-        let summary = serde_json::to_string_pretty(&summary)?.replace('\n', "\n  ");
+        let summary = serde_json::to_string_pretty(&counts(&self.summary))?.replace('\n', "\n  ");
         let close = if self.cases == 0 { "]" } else { "\n  ]" };
         write!(self.out, "{close},\n  \"summary\": {summary}\n}}")?;
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// What the report says of the run before its cases.
+fn head(info: &RunInfo) -> Value {
+    json!({
+        "tool": "cms-contract",
+        "version": env!("CARGO_PKG_VERSION"),
+        "target": info.target,
+        "tls_verify": info.tls_verify,
+        "release": info.release,
+        "options": info.options.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+        "started_unix_ms": info.started.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis() as u64),
+    })
+}
+
+/// The run's counts, the report's `summary`.
+fn counts(s: &Summary) -> Value {
+    json!({
+        "passed": s.passed,
+        "failed": s.failed,
+        "errors": s.errors,
+        "skipped": s.skipped,
+        "inconclusive": s.inconclusive,
+        "warnings": s.warnings,
+    })
 }
 
 fn case(r: &CaseResult) -> Value {
@@ -186,25 +193,10 @@ mod tests {
 
     /// The document as one value: what the report was before it streamed.
     fn whole(results: &[CaseResult], info: &RunInfo) -> Value {
-        let s = Summary::of(results);
-        json!({
-            "tool": "cms-contract",
-            "version": env!("CARGO_PKG_VERSION"),
-            "target": info.target,
-            "tls_verify": info.tls_verify,
-            "release": info.release,
-            "options": info.options.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
-            "started_unix_ms": info.started.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis() as u64),
-            "cases": results.iter().map(case).collect::<Vec<_>>(),
-            "summary": {
-                "passed": s.passed,
-                "failed": s.failed,
-                "errors": s.errors,
-                "skipped": s.skipped,
-                "inconclusive": s.inconclusive,
-                "warnings": s.warnings,
-            },
-        })
+        let mut doc = head(info);
+        doc["cases"] = results.iter().map(case).collect();
+        doc["summary"] = counts(&Summary::of(results));
+        doc
     }
 
     #[test]

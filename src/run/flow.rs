@@ -335,11 +335,7 @@ impl Runner {
     }
 
     /// `step`'s computed request fields, evaluated in `scope`.
-    fn fields(
-        &self,
-        step: &Step,
-        scope: &Scope<'_>,
-    ) -> Result<Vec<(String, Value)>, Box<Failure>> {
+    fn fields(&self, step: &Step, scope: &Scope<'_>) -> Result<Vec<(String, Value)>, Box<Failure>> {
         let mut out = Vec::with_capacity(step.fields.len());
         for f in &step.fields {
             match f.expr.eval_json(scope) {

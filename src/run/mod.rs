@@ -217,9 +217,14 @@ impl Runner {
             // check or report sees the reply.
             let secrets = secrets(&prepared, &self.target);
             let sent = Instant::now();
-            let (reply, retries) =
-                client::send(&self.client, &self.target, &self.endpoint, &prepared, &secrets)
-                    .await;
+            let (reply, retries) = client::send(
+                &self.client,
+                &self.target,
+                &self.endpoint,
+                &prepared,
+                &secrets,
+            )
+            .await;
             (prepared, reply, retries, sent.elapsed())
         };
         match self.deadline {

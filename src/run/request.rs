@@ -415,6 +415,13 @@ mod tests {
     }
 
     /// `prepare` with the default options.
+    /// A target at `base` with credentials `ak`/`sk`.
+    fn signed_target(base: &str) -> Target {
+        let mut t = Target::new(base);
+        t.credentials = Some(Credentials::new("ak", "sk"));
+        t
+    }
+
     fn prep(c: &Case, t: &Target, ts: Timestamp) -> PreparedRequest {
         prepare(c, t, &defaults(), ts)
     }
@@ -551,8 +558,7 @@ mod tests {
             ("http://cms:28080", "//127.0.0.1:9/x"),
             ("http://cms:28080", "/\\127.0.0.1:9/x"),
         ] {
-            let mut t = Target::new(base);
-            t.credentials = Some(Credentials::new("ak", "sk"));
+            let t = signed_target(base);
             let mut c = case(AuthMode::Signed);
             c.request.path = path.into();
             let p = prep(&c, &t, ts);
@@ -571,8 +577,7 @@ mod tests {
     #[test]
     fn the_url_is_the_targets_and_the_signature_covers_the_path_as_sent() {
         let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
-        let mut t = Target::new("http://cms:28080/gw");
-        t.credentials = Some(Credentials::new("ak", "sk"));
+        let t = signed_target("http://cms:28080/gw");
         let mut c = case(AuthMode::Signed);
         // A URL parser resolves `..`: what is signed must be what is sent.
         c.request.path = "/a/../rest/x y?q=1".into();
@@ -616,8 +621,7 @@ mod tests {
     #[test]
     fn signature_covers_the_path_prefix_decoded_query_and_only_sent_headers() {
         let ts = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
-        let mut t = Target::new("https://10.22.26.181:28080/gw/");
-        t.credentials = Some(Credentials::new("ak", "sk"));
+        let mut t = signed_target("https://10.22.26.181:28080/gw/");
         t.signed_headers = vec!["content-type".into(), "host".into()];
         let mut c = case(AuthMode::Signed);
         c.request.path = format!("{}?x=a%20b", ENDPOINT_PATH);

@@ -65,7 +65,16 @@ impl Setup {
 
 /// Load `paths` (default: all of `cases/`) under `setup` and run them.
 pub async fn run(setup: Setup, paths: &[PathBuf]) -> Vec<CaseResult> {
+    run_with_info(setup, paths).await.0
+}
+
+/// [`run`], with what the reports say of the run.
+pub async fn run_with_info(
+    setup: Setup,
+    paths: &[PathBuf],
+) -> (Vec<CaseResult>, cms_contract::report::RunInfo) {
     let session = setup.session();
+    let info = session.run_info();
     let paths = if paths.is_empty() {
         vec![root().join("cases")]
     } else {
@@ -77,7 +86,7 @@ pub async fn run(setup: Setup, paths: &[PathBuf]) -> Vec<CaseResult> {
         .unwrap_or_else(|e| panic!("cases load:\n{}", e.render()));
     let cases: Vec<_> = cases.into_iter().filter(|c| session.selects(c)).collect();
     let live = session.start().await.expect("start");
-    live.runner.run_all(&cases, 8, |_| {}).await
+    (live.runner.run_all(&cases, 8, |_| {}).await, info)
 }
 
 /// Run already loaded `cases` under `setup` (the cases must have been

@@ -103,21 +103,7 @@ impl Counts {
 /// Load and run `paths` (all of `cases/` when empty) under `setup`, with
 /// the run's description.
 pub async fn run(setup: Setup, paths: &[PathBuf]) -> (Vec<CaseResult>, RunInfo) {
-    let session = setup.session();
-    let info = session.run_info();
-    let paths = if paths.is_empty() {
-        vec![common::root().join("cases")]
-    } else {
-        paths.to_vec()
-    };
-    let cases = session
-        .load(&paths, &mut Vec::new())
-        .and_then(|s| s.to_vec())
-        .unwrap_or_else(|e| panic!("cases load:\n{}", e.render()));
-    let cases: Vec<_> = cases.into_iter().filter(|c| session.selects(c)).collect();
-    let live = session.start().await.expect("start");
-    let results = live.runner.run_all(&cases, 8, |_| {}).await;
-    (results, info)
+    common::run_with_info(setup, paths).await
 }
 
 /// Open question 4 answered "0100002": the boundaries that name no agent
