@@ -162,7 +162,7 @@ fn splice<'a>(
         let at = rest
             .find(SUITE_END)
             .ok_or_else(|| io::Error::other("quick-junit wrote fewer suites than the run has"))?;
-        out.write_all(rest[..at].as_bytes())?;
+        out.write_all(&rest.as_bytes()[..at])?;
         for &(off, len) in &t.ranges {
             cases.copy(off, len, out)?;
         }
@@ -404,7 +404,7 @@ mod streaming_tests {
                 })
             }
         }
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             r.warnings.push(Warning {
                 pointer: None,
                 message: "extra \"field\"".into(),
