@@ -11,7 +11,7 @@ use super::{request_value, Runner};
 use crate::case::{Body, Case, Flow, Step};
 use crate::check::invariant::{judge, Finding};
 use crate::expr::Scope;
-use crate::result::{CaseResult, ExchangeRecord, Failure, FailureKind, ReceivedResponse, Warning};
+use crate::result::{CaseResult, ExchangeRecord, Failure, FailureKind, Warning};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -242,17 +242,16 @@ impl Runner {
                     w.message = format!("step `{label}`: {}", w.message);
                     out.warnings.push(w);
                 }
-                let mut v = self.step_value(&case, r.response.as_ref());
+                // The reply's JSON moves into the step's value; the record
+                // keeps its text, for the reports of a failing flow.
+                let mut response = r.response;
+                let body = response.as_mut().and_then(|x| x.json.take());
+                let status = response.as_ref().map(|x| x.status);
+                let mut v = self.step_value(&case, status, body);
                 if let (Some(fe), Some(item), Value::Object(m)) = (&step.for_each, item, &mut v) {
                     m.insert(fe.binding.clone(), item.clone());
                 }
                 values.push(v);
-                // The reply's JSON lives on in the step's value; the record
-                // keeps its text, for the reports of a failing flow.
-                let response = r.response.map(|mut x| {
-                    x.json = None;
-                    x
-                });
                 out.exchanges.push((
                     ExchangeRecord {
                         label,
@@ -353,25 +352,24 @@ impl Runner {
     }
 
     /// What later expressions see of one exchange of `case`.
-    fn step_value(&self, case: &Case, response: Option<&ReceivedResponse>) -> Value {
-        let body = response.and_then(|r| r.json.as_ref());
+    fn step_value(&self, case: &Case, status: Option<u16>, body: Option<Value>) -> Value {
         let envelope = case
             .contract
             .as_deref()
             .zip(case.release.as_ref())
             .map(|(c, r)| c.envelope(r));
-        let payload = match (body, envelope) {
+        let payload = match (&body, envelope) {
             (Some(b), Some(e)) => b.pointer(&e.payload).cloned().unwrap_or(Value::Null),
             _ => Value::Null,
         };
-        let success = match (body, envelope) {
+        let success = match (&body, envelope) {
             (Some(b), Some(e)) => e.is_success(b),
             _ => false,
         };
         json!({
-            "status": response.map(|r| r.status),
+            "status": status,
             "success": success,
-            "response": body.cloned().unwrap_or(Value::Null),
+            "response": body.unwrap_or(Value::Null),
             "payload": payload,
             "request": request_value(case, self.options()),
         })
