@@ -37,7 +37,7 @@ pub fn forget_snapshots(cases: &mut [Case]) {
 }
 
 /// Write one snapshot per case that got a reply; returns the files written.
-/// Cases without a reply (transport errors) are skipped.
+/// Cases without a reply (transport errors) and flows are skipped.
 ///
 /// A snapshot is only ever written as a plain file directly in its suite's
 /// `__snapshots__/` folder: a `__snapshots__` or a snapshot that is a
@@ -53,9 +53,10 @@ pub fn write(cases: &[Case], results: &[CaseResult]) -> std::io::Result<Vec<Path
 }
 
 /// [`write`] for one case, as its result comes (a streaming run): the file
-/// written, or `None` when the case got no reply.
+/// written, or `None` when the case got no reply or is a flow (several
+/// replies, checked by its relations, never against a snapshot).
 pub fn write_case(case: &Case, result: &CaseResult) -> std::io::Result<Option<PathBuf>> {
-    let Some(resp) = &result.response else {
+    let Some(resp) = result.response.as_ref().filter(|_| case.flow.is_none()) else {
         return Ok(None);
     };
     let volatile = |k: &str, v: &serde_json::Value| {

@@ -203,3 +203,35 @@ fn planted_snapshot_links_are_refused() {
     assert!(t.contains("is a symbolic link, not a folder"), "{t}");
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
+
+#[test]
+fn bless_writes_no_snapshot_for_a_flow() {
+    // A flow has several replies and is checked by its relations: a
+    // snapshot of its first reply would be written and never read.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/family");
+    let dir = std::env::temp_dir().join(format!(
+        "cms-contract-bless-flows-{}/family",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut flows = 0;
+    for f in std::fs::read_dir(&root).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.join(f.file_name().unwrap())).unwrap();
+        let text = std::fs::read_to_string(&f).unwrap();
+        flows += text.matches("\n    flow:").count();
+    }
+    assert!(flows >= 5, "{flows}");
+    let o = cli(&["run", dir.to_str().unwrap(), "--bless"], false);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains(&format!(
+            "blessed: 0 snapshots written (0 cases had no reply, {flows} flows have none)"
+        )),
+        "{t}"
+    );
+    assert!(!dir.join("__snapshots__").exists(), "{t}");
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}

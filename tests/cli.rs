@@ -990,3 +990,119 @@ fn check_finds_what_run_would_stop_on_all_at_once() {
     assert_eq!(o.status.code(), Some(2), "{t}");
     assert!(t.contains("/no/such/ca.pem"), "{t}");
 }
+
+/// What a report folder holds besides `keep`: a staged report left behind
+/// would show here.
+fn strays(dir: &Path, keep: &[&str]) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !keep.contains(&n.as_str()))
+        .collect()
+}
+
+#[test]
+fn a_run_that_stops_early_leaves_earlier_reports_as_they_were() {
+    let d = tmp("early-reports");
+    for f in ["r.xml", "r.json", "r.html"] {
+        std::fs::write(d.join(f), "earlier report").unwrap();
+    }
+    // No credentials for a real target: the run stops before any case.
+    let o = cli(
+        &[
+            "run",
+            "--target",
+            "http://127.0.0.1:9",
+            "--var",
+            "agentId=101",
+            "--var",
+            "ccId=1",
+            "--var",
+            "vdn=1",
+            "--var",
+            "known_agents=101",
+            "--var",
+            "unknown_agent=199",
+            "--filter",
+            "sample_exchange",
+            "--junit",
+            d.join("r.xml").to_str().unwrap(),
+            "--json",
+            d.join("r.json").to_str().unwrap(),
+            "--html",
+            d.join("r.html").to_str().unwrap(),
+            "cases/agentbyworkno",
+        ],
+        &[],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("needs credentials"), "{t}");
+    for f in ["r.xml", "r.json", "r.html"] {
+        assert_eq!(
+            std::fs::read_to_string(d.join(f)).unwrap(),
+            "earlier report",
+            "{f}"
+        );
+    }
+    assert_eq!(
+        strays(&d, &["r.xml", "r.json", "r.html"]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_report_that_cannot_be_written_spares_the_others_and_the_summary() {
+    let d = tmp("full-report");
+    let (xml, html) = (d.join("r.xml"), d.join("r.html"));
+    let o = cli(
+        &[
+            "run",
+            "--tag",
+            "sample",
+            "--json",
+            "/dev/full",
+            "--junit",
+            xml.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("cannot write the JSON report to /dev/full: No space left on device"),
+        "{t}"
+    );
+    assert!(t.contains("contract result: "), "the summary is said: {t}");
+    let xml = std::fs::read_to_string(xml).unwrap();
+    assert!(xml.trim_end().ends_with("</testsuites>"), "{xml}");
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.trim_end().ends_with("</html>"), "{html}");
+    assert_eq!(strays(&d, &["r.xml", "r.html"]), Vec::<String>::new());
+    // A report can go to a device: written there, not replaced.
+    let o = cli(&["run", "--tag", "sample", "--json", "/dev/stdout"], &[]);
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("\"tool\": \"cms-contract\""), "{t}");
+    // Two reports in one file would interleave: refused.
+    let same = d.join("same");
+    let o = cli(
+        &[
+            "run",
+            "--json",
+            same.to_str().unwrap(),
+            "--html",
+            d.join(".").join("same").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("the JSON and HTML reports would both be written to"),
+        "{t}"
+    );
+    assert!(!same.exists());
+}

@@ -40,7 +40,20 @@ impl Spool {
     /// so on the disk it goes to, not a RAM-backed `/tmp`), or in the
     /// system's temporary folder when `dir` takes no file (e.g. `/dev`).
     pub fn file_in(dir: &Path) -> io::Result<Self> {
-        let file = tempfile::tempfile_in(dir).or_else(|_| tempfile::tempfile())?;
+        let file = match tempfile::tempfile_in(dir) {
+            Ok(f) => f,
+            // A full disk is an error, not a reason to fill the temporary
+            // folder (often RAM) instead.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+                ) =>
+            {
+                return Err(e)
+            }
+            Err(_) => tempfile::tempfile()?,
+        };
         Ok(Spool {
             store: Store::File(BufWriter::with_capacity(64 * 1024, file)),
             len: 0,

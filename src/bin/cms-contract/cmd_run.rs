@@ -1,6 +1,7 @@
 //! `run`: send the cases, print each failure and a summary, write reports,
-//! all as results come: no case is built before it is needed and no passing
-//! result is kept, so memory does not grow with the suite.
+//! all as results come: an `each:` range is built one case at a time as the
+//! run needs it and no passing result is kept, so memory does not grow with
+//! the range.
 
 use crate::args::{self, ConnectArgs, SelectArgs, SimArgs, TargetArgs};
 use crate::output::{note, printed, stdout, Printed};
@@ -83,16 +84,23 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
              run `cms-contract init --with-cases DIR` for a copy to edit, then bless that"
         );
     }
-    // The cases stay a lazy set (an `each:` range is a template): they are
-    // built one at a time here to count the selection and to find a case
-    // that cannot be built before anything is sent, then again as the run
-    // needs them. Memory stays that of one case, whatever the suite's size.
+    // The cases stay a lazy set (an `each:` range is a template, built one
+    // case at a time). With a selection (--filter, tags) they are built
+    // once here to count it, and again as the run needs them; without one
+    // the set's length is the count.
     let set = args::load(&session, &a.select)?;
     let selects = |c: &Case| args::selects(&session, &a.select, c);
+    let everything = a.select.filter.is_empty()
+        && session.settings.tags.is_empty()
+        && session.settings.exclude_tags.is_empty();
     let mut total = 0usize;
-    for c in set.iter() {
-        let c = c.map_err(|e| Printed(LoadErrors(vec![e]).render()))?;
-        total += usize::from(selects(&c));
+    if everything {
+        total = set.len();
+    } else {
+        for c in set.iter() {
+            let c = c.map_err(|e| Printed(LoadErrors(vec![e]).render()))?;
+            total += usize::from(selects(&c));
+        }
     }
     if total == 0 {
         return Err(args::nothing_selected(&session, &a.select));
@@ -100,7 +108,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     for n in &session.notices {
         note!("{n}");
     }
-    // Built again, in the same order; a case that no longer builds (a
+    // Built in order as they are sent; a case that does not build (e.g. its
     // snapshot changed meanwhile) ends the run with its error.
     let unbuilt: RefCell<Option<LoadError>> = RefCell::new(None);
     let cases = set
@@ -183,20 +191,28 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(e) = unbuilt.into_inner() {
         return Err(Printed(LoadErrors(vec![e]).render()).into());
     }
+    // Every report is finished and the result said before any error ends
+    // the run: a report or snapshot that could not be written is exit 2.
+    let report_errors = reports.finish();
     printing?;
+    writeln!(out, "\ncontract result: {}", summary.line())?;
     if bless {
         if let Some(e) = blessed.failed {
-            reports.finish()?;
             return Err(e).context("cannot write snapshots");
         }
         note!(
-            "blessed: {} snapshots written ({} cases had no reply)",
+            "blessed: {} snapshots written ({} cases had no reply, {} flows have none)",
             blessed.written,
-            summary.cases() - blessed.written
+            summary.cases() - blessed.written - blessed.flows,
+            blessed.flows
         );
     }
-    reports.finish()?;
-    writeln!(out, "\ncontract result: {}", summary.line())?;
+    if let Some((last, earlier)) = report_errors.split_last() {
+        for e in earlier {
+            note!("{e:#}");
+        }
+        return Err(anyhow::anyhow!("{last:#}"));
+    }
     Ok(if summary.failed + summary.errors > 0 {
         ExitCode::from(1)
     } else {
@@ -208,11 +224,15 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
 #[derive(Default)]
 struct Blessed {
     written: usize,
+    /// Flow cases: several replies, checked by relations, never by a
+    /// snapshot.
+    flows: usize,
     failed: Option<std::io::Error>,
 }
 
 impl Blessed {
     fn write(&mut self, case: &Case, r: &CaseResult) {
+        self.flows += usize::from(case.flow.is_some());
         if self.failed.is_some() {
             return;
         }
@@ -242,19 +262,115 @@ impl ReportKind {
     }
 }
 
-/// One report being written: JSON straight to its file; JUnit and HTML to
-/// spools beside it, then to the file at the end.
-enum Writer {
-    Junit(junit::Writer, BufWriter<File>),
-    Json(json::Writer<BufWriter<File>>),
-    Html(html::Writer, BufWriter<File>),
+/// Where a report goes: a temporary file beside it, put in its place when
+/// the run is over (so a run that ends early leaves any earlier report
+/// as it was, never an empty or cut one), or, for a path that is not a
+/// regular file (`/dev/stdout`, a FIFO), that path itself.
+enum Sink {
+    Staged(BufWriter<tempfile::NamedTempFile>),
+    Direct(BufWriter<File>),
 }
 
-/// The report files of a run, fed one result at a time.
+impl Sink {
+    fn open(path: &Path, dir: &Path) -> std::io::Result<Sink> {
+        let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+        if special {
+            let file = std::fs::OpenOptions::new().write(true).open(path)?;
+            return Ok(Sink::Direct(BufWriter::with_capacity(64 * 1024, file)));
+        }
+        // Readable like a file `File::create` makes (not 0600): reports are
+        // CI artefacts.
+        use std::os::unix::fs::PermissionsExt;
+        let staged = tempfile::Builder::new()
+            .prefix(".cms-contract-report-")
+            .permissions(std::fs::Permissions::from_mode(0o644))
+            .tempfile_in(dir)?;
+        Ok(Sink::Staged(BufWriter::with_capacity(64 * 1024, staged)))
+    }
+
+    /// Everything written: flushed and, if staged, renamed onto `path`.
+    fn close(self, path: &Path) -> std::io::Result<()> {
+        match self {
+            Sink::Direct(mut f) => f.flush(),
+            Sink::Staged(f) => {
+                let staged = f.into_inner().map_err(|e| e.into_error())?;
+                staged.persist(path).map(drop).map_err(|e| e.error)
+            }
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Staged(f) => f.write(buf),
+            Sink::Direct(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Staged(f) => f.flush(),
+            Sink::Direct(f) => f.flush(),
+        }
+    }
+}
+
+/// One report being written: JSON straight to its sink; JUnit and HTML to
+/// spools beside it, then to the sink at the end.
+enum Writer {
+    Junit(junit::Writer, Sink),
+    Json(json::Writer<Sink>),
+    Html(html::Writer, Sink),
+}
+
+impl Writer {
+    fn push(&mut self, r: &CaseResult) -> std::io::Result<()> {
+        match self {
+            Writer::Junit(w, _) => w.push(r),
+            Writer::Json(w) => w.push(r),
+            Writer::Html(w, _) => w.push(r),
+        }
+    }
+
+    fn finish(self, path: &Path) -> std::io::Result<()> {
+        let sink = match self {
+            Writer::Junit(w, mut sink) => w.finish(&mut sink).map(|()| sink),
+            Writer::Json(w) => w.finish(),
+            Writer::Html(w, mut sink) => w.finish(&mut sink).map(|()| sink),
+        }?;
+        sink.close(path)
+    }
+}
+
+/// One report file of the run.
+struct Report {
+    kind: ReportKind,
+    path: PathBuf,
+    /// `None` once a write failed (the error is in `Reports::failed`).
+    writer: Option<Writer>,
+}
+
+impl Report {
+    fn cannot(&self, e: impl Into<anyhow::Error>) -> anyhow::Error {
+        cannot_write(self.kind, &self.path, e)
+    }
+}
+
+fn cannot_write(kind: ReportKind, path: &Path, e: impl Into<anyhow::Error>) -> anyhow::Error {
+    e.into().context(format!(
+        "cannot write the {} report to {}",
+        kind.name(),
+        path.display()
+    ))
+}
+
+/// The report files of a run, fed one result at a time. A report that
+/// cannot be written is said at once and stops; the others go on.
 struct Reports {
-    open: Vec<(ReportKind, PathBuf, Writer)>,
-    /// The first write that failed; nothing more is written then.
-    failed: Option<anyhow::Error>,
+    open: Vec<Report>,
+    /// The writes that failed, in order.
+    failed: Vec<anyhow::Error>,
 }
 
 impl Reports {
@@ -262,75 +378,67 @@ impl Reports {
         asked: impl IntoIterator<Item = (ReportKind, Option<&'a Path>)>,
         info: &RunInfo,
     ) -> anyhow::Result<Self> {
-        let mut open = Vec::new();
+        let mut open: Vec<Report> = Vec::new();
         for (kind, path) in asked {
             let Some(path) = path else { continue };
-            let cannot = || {
-                format!(
-                    "cannot write the {} report to {}",
+            let same = |p: &Path| std::path::absolute(p).ok() == std::path::absolute(path).ok();
+            if let Some(other) = open.iter().find(|o| same(&o.path)) {
+                anyhow::bail!(
+                    "error: the {} and {} reports would both be written to {}; give each its own file",
+                    other.kind.name(),
                     kind.name(),
                     path.display()
-                )
-            };
-            let file =
-                BufWriter::with_capacity(64 * 1024, File::create(path).with_context(cannot)?);
+                );
+            }
             let dir = match path.parent() {
                 Some(d) if !d.as_os_str().is_empty() => d,
                 _ => Path::new("."),
             };
-            let spool = || Spool::file_in(dir).with_context(cannot);
+            let cannot = |e: std::io::Error| cannot_write(kind, path, e);
+            let sink = Sink::open(path, dir).map_err(cannot)?;
+            let spool = || Spool::file_in(dir).map_err(cannot);
             let writer = match kind {
-                ReportKind::Junit => Writer::Junit(junit::Writer::new(spool()?, info), file),
-                ReportKind::Json => {
-                    Writer::Json(json::Writer::new(file, info).with_context(cannot)?)
-                }
-                ReportKind::Html => Writer::Html(html::Writer::new(spool()?, spool()?, info), file),
+                ReportKind::Junit => Writer::Junit(junit::Writer::new(spool()?, info), sink),
+                ReportKind::Json => Writer::Json(json::Writer::new(sink, info).map_err(cannot)?),
+                ReportKind::Html => Writer::Html(html::Writer::new(spool()?, spool()?, info), sink),
             };
-            open.push((kind, path.to_path_buf(), writer));
+            open.push(Report {
+                kind,
+                path: path.to_path_buf(),
+                writer: Some(writer),
+            });
         }
-        Ok(Reports { open, failed: None })
+        Ok(Reports {
+            open,
+            failed: Vec::new(),
+        })
     }
 
     fn push(&mut self, r: &CaseResult) {
-        if self.failed.is_some() {
-            return;
-        }
-        for (kind, path, w) in &mut self.open {
-            let done = match w {
-                Writer::Junit(w, _) => w.push(r),
-                Writer::Json(w) => w.push(r),
-                Writer::Html(w, _) => w.push(r),
+        for report in &mut self.open {
+            let Some(w) = &mut report.writer else {
+                continue;
             };
-            if let Err(e) = done {
-                self.failed = Some(anyhow::Error::from(e).context(format!(
-                    "cannot write the {} report to {}",
-                    kind.name(),
-                    path.display()
-                )));
-                return;
+            if let Err(e) = w.push(r) {
+                let e = report.cannot(e);
+                note!("{e:#}; the run goes on without it");
+                report.writer = None;
+                self.failed.push(e);
             }
         }
     }
 
-    fn finish(self) -> anyhow::Result<()> {
-        if let Some(e) = self.failed {
-            return Err(e);
+    /// Finish every report still being written; the errors of all that
+    /// could not be.
+    fn finish(mut self) -> Vec<anyhow::Error> {
+        for report in self.open {
+            if let Some(w) = report.writer {
+                if let Err(e) = w.finish(&report.path) {
+                    self.failed.push(cannot_write(report.kind, &report.path, e));
+                }
+            }
         }
-        for (kind, path, w) in self.open {
-            let done = match w {
-                Writer::Junit(w, mut file) => w.finish(&mut file),
-                Writer::Json(w) => w.finish().and_then(|mut f| f.flush()),
-                Writer::Html(w, mut file) => w.finish(&mut file),
-            };
-            done.with_context(|| {
-                format!(
-                    "cannot write the {} report to {}",
-                    kind.name(),
-                    path.display()
-                )
-            })?;
-        }
-        Ok(())
+        self.failed
     }
 }
 
