@@ -130,15 +130,32 @@ impl CaseResult {
         }
     }
 
-    /// Drop the request and reply (a flow's exchanges too) unless the case
-    /// is red: what a passing case keeps is what a summary shows (id, source,
-    /// description, timing, counts, warnings, skip reason).
+    /// Drop the request and reply (a flow's exchanges too) of a case that
+    /// passed or was skipped: what it keeps is what a summary shows (id,
+    /// source, description, timing, counts, warnings, skip reason). A red or
+    /// inconclusive case keeps them: they are what its reader needs.
     pub fn keep_failures_only(&mut self) {
-        if !self.outcome().is_red() {
+        if matches!(self.outcome(), Outcome::Pass | Outcome::Skipped) {
             self.request = SentRequest::default();
             self.response = None;
             self.exchanges = Vec::new();
         }
+    }
+
+    /// About how many bytes of memory the exchanges this result keeps take
+    /// (texts, and the reply's JSON as parsed): what bounds how many results
+    /// may wait to be handed on in order.
+    pub fn kept_bytes(&self) -> usize {
+        let request = |r: &SentRequest| r.url.len() + r.body.len();
+        let response =
+            |r: &ReceivedResponse| r.body_text.len() + r.json.as_ref().map_or(0, json_bytes);
+        request(&self.request)
+            + self.response.as_ref().map_or(0, response)
+            + self
+                .exchanges
+                .iter()
+                .map(|x| request(&x.request) + x.response.as_ref().map_or(0, response))
+                .sum::<usize>()
     }
 
     /// Pass / Fail / Error / Skipped / Inconclusive. A failure outranks an
@@ -354,5 +371,22 @@ impl RunInfo {
         } else {
             "TLS verification: off (--insecure or profile tls.insecure): certificates were NOT verified"
         }
+    }
+}
+
+/// About how many bytes `v` takes in memory: its texts, and a word or so
+/// per value and member.
+fn json_bytes(v: &Value) -> usize {
+    const NODE: usize = 32;
+    match v {
+        Value::String(s) => NODE + s.len(),
+        Value::Array(a) => NODE + a.iter().map(json_bytes).sum::<usize>(),
+        Value::Object(m) => {
+            NODE + m
+                .iter()
+                .map(|(k, v)| NODE + k.len() + json_bytes(v))
+                .sum::<usize>()
+        }
+        _ => NODE,
     }
 }

@@ -37,7 +37,7 @@ async fn run_each_hands_results_on_in_order_and_keeps_only_failures() {
             red += 1;
             assert_eq!(s.response.is_some(), f.response.is_some(), "{}", s.id);
             assert!(!s.request.url.is_empty(), "{}", s.id);
-        } else {
+        } else if s.outcome() == cms_contract::result::Outcome::Pass {
             assert!(s.response.is_none() && s.request.url.is_empty(), "{}", s.id);
             assert!(s.exchanges.is_empty(), "{}", s.id);
         }
@@ -199,4 +199,164 @@ fn the_cli_streams_a_lazy_range_into_every_report_in_flat_memory() {
     assert!(html
         .contains("<li><a href=\"#case-2001\"><span class=\"fail\">FAIL</span> range::wrong</a>"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A loopback server on threads of its own: the request asking agent 101
+/// is answered after `slow`, every other one at once with a JSON reply of
+/// about `size` bytes. Returns its base URL and, per request, whether the
+/// slow one had been answered when it came.
+fn slow_head_server(
+    slow: std::time::Duration,
+    size: usize,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<bool>>>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let answered = Arc::new(AtomicBool::new(false));
+    let (seen2, pad) = (seen.clone(), "x".repeat(size));
+    std::thread::spawn(move || {
+        for sock in listener.incoming() {
+            let Ok(mut sock) = sock else { return };
+            let (seen, answered, pad) = (seen2.clone(), answered.clone(), pad.clone());
+            std::thread::spawn(move || loop {
+                // One request: the head, then Content-Length bytes.
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                let body = loop {
+                    let Ok(n) = sock.read(&mut chunk) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).into_owned();
+                    }
+                };
+                seen.lock().unwrap().push(answered.load(Ordering::SeqCst));
+                let reply = if body.contains("\"agentId\":101") {
+                    std::thread::sleep(slow);
+                    answered.store(true, Ordering::SeqCst);
+                    "{}".to_owned()
+                } else {
+                    format!("{{\"pad\":\"{pad}\"}}")
+                };
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{reply}",
+                    reply.len()
+                );
+                if sock.write_all(response.as_bytes()).is_err() {
+                    return;
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_waiting_behind_a_slow_case_are_bounded_in_bytes() {
+    // 60 red cases (status 201 expected) with 100 KiB replies behind one
+    // slow case: with a 1 MiB window only a few may run ahead of it; with
+    // the count window alone (4,096) all 59 would.
+    let (url, seen) = slow_head_server(std::time::Duration::from_millis(800), 100 << 10);
+    let dir = std::env::temp_dir().join(format!("cms-streaming-window-{}", std::process::id()));
+    let suite = dir.join("window");
+    std::fs::create_dir_all(&suite).unwrap();
+    std::fs::write(suite.join("_defaults.yaml"), "contract: agentbyworkno\n").unwrap();
+    std::fs::write(
+        suite.join("cases.yaml"),
+        "cases:\n  - name: agents\n    each: {var: agent, values: \"101..=160\"}\n    request:\n      auth: none\n      query: {ccId: 1, vdn: 1, agentId: \"${agent}\"}\n    expect:\n      status: 201\n",
+    )
+    .unwrap();
+    let mut setup = Setup::default();
+    setup.flags.target = Some(url.parse().unwrap());
+    setup.env = [("CMS_AK", "ak"), ("CMS_SK", "sk")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let session = setup.session();
+    let set = session.load(&[suite], &mut Vec::new()).expect("loads");
+    assert_eq!(set.len(), 60);
+    let live = session.start().await.expect("start");
+    let runner = live
+        .runner
+        .clone()
+        .with_retention(Retention::Failures)
+        .with_window_bytes(1 << 20);
+    let mut kept = Vec::new();
+    runner
+        .run_each(set.iter().map(|c| c.expect("builds")), 4, |_, r| {
+            assert!(r.outcome().is_red(), "{r:?}");
+            kept.push(r.kept_bytes());
+        })
+        .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(kept.len(), 60);
+    // Each red result keeps its 100 KiB reply.
+    assert!(kept[1..].iter().all(|&b| b > 100 << 10), "{kept:?}");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 60);
+    let ahead = seen.iter().filter(|answered| !**answered).count();
+    // The slow one, 3 more in flight, and the results that fit in 1 MiB
+    // (each about 170 KiB: the reply parsed plus its text cut for display).
+    assert!(
+        ahead <= 1 + 3 + 8,
+        "{ahead} requests came before the slow one was answered"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inconclusive_case_keeps_its_exchange() {
+    // Open question 4 answered "0100002": the boundaries that name no agent
+    // are inconclusive; the reply that left them undecided is what their
+    // reader needs, so they keep it like a red case.
+    let setup = Setup {
+        sim: cms_contract::embedded::Simulated {
+            options: vec![("agentbyworkno.unknown_agent_code".into(), "0100002".into())],
+            ..Default::default()
+        },
+        ..Setup::default()
+    };
+    let session = setup.session();
+    let set = session
+        .load(&[root().join("cases/agentbyworkno")], &mut Vec::new())
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let live = session.start().await.expect("start");
+    let runner = live.runner.clone().with_retention(Retention::Failures);
+    let (mut undecided, mut passed) = (0, 0);
+    runner
+        .run_each(set.iter().map(|c| c.expect("builds")), 8, |_, r| {
+            match r.outcome() {
+                cms_contract::result::Outcome::Inconclusive => {
+                    undecided += 1;
+                    assert!(
+                        r.response.is_some() && !r.request.url.is_empty(),
+                        "{}",
+                        r.id
+                    );
+                }
+                cms_contract::result::Outcome::Pass => {
+                    passed += 1;
+                    assert!(r.response.is_none() && r.request.url.is_empty(), "{}", r.id);
+                }
+                _ => {}
+            }
+        })
+        .await;
+    assert!(
+        undecided > 0 && passed > 0,
+        "{undecided} inconclusive, {passed} passed"
+    );
 }

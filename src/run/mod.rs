@@ -49,25 +49,33 @@ pub struct Runner {
     pacer: Option<Arc<Pacer>>,
     deadline: Option<Instant>,
     retention: Retention,
+    /// [`REORDER_WINDOW_BYTES`], unless set.
+    window_bytes: usize,
 }
 
 /// What a result keeps of a case that did not fail.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Retention {
-    /// Every result keeps its request and reply (`--bless`, `compare` and
-    /// a JSON report of every exchange need them).
+    /// Every result keeps its request and reply (`--bless` and `compare`
+    /// need them).
     #[default]
     Full,
-    /// A case that is not red keeps only what a summary needs (id, source,
-    /// description, timing, counts, warnings, skip reason): its request and
-    /// reply are dropped as soon as it is checked. Failing and erroring
-    /// cases keep everything.
+    /// A case that passed or was skipped keeps only what a summary needs
+    /// (id, source, description, timing, counts, warnings, skip reason):
+    /// its request and reply are dropped as soon as it is checked. Failing,
+    /// erroring and inconclusive cases keep everything.
     Failures,
 }
 
 /// How far results may complete ahead of the oldest unfinished case in
 /// [`Runner::run_each`] (they wait, in order, in a buffer of this many).
 pub const REORDER_WINDOW: usize = 4096;
+
+/// How many bytes of kept exchanges ([`CaseResult::kept_bytes`]) the
+/// results waiting in [`Runner::run_each`]'s window may hold before no new
+/// case starts: red cases with large replies (or every case under
+/// `Retention::Full`) behind one slow case cannot fill memory.
+pub const REORDER_WINDOW_BYTES: usize = 64 << 20;
 
 impl Runner {
     /// A runner for `target`, checking with `catalog` (its contracts and
@@ -109,6 +117,7 @@ impl Runner {
             pacer,
             deadline: None,
             retention: Retention::Full,
+            window_bytes: REORDER_WINDOW_BYTES,
         })
     }
 
@@ -127,6 +136,14 @@ impl Runner {
     /// Keep the request and reply of failing cases only (see [`Retention`]).
     pub fn with_retention(mut self, retention: Retention) -> Self {
         self.retention = retention;
+        self
+    }
+
+    /// This runner with another bound on the bytes of kept exchanges that
+    /// may wait in [`Runner::run_each`]'s window (default
+    /// [`REORDER_WINDOW_BYTES`]).
+    pub fn with_window_bytes(mut self, bytes: usize) -> Self {
+        self.window_bytes = bytes;
         self
     }
 
@@ -395,13 +412,17 @@ impl Runner {
         let mut set = tokio::task::JoinSet::new();
         // Cases in flight, for a result in place of a task that died.
         let mut running: HashMap<tokio::task::Id, (usize, Arc<Case>)> = HashMap::new();
-        let mut waiting: BTreeMap<usize, CaseResult> = BTreeMap::new();
+        let mut waiting: BTreeMap<usize, (CaseResult, usize)> = BTreeMap::new();
+        // What the waiting results keep, in bytes. The oldest unfinished
+        // case is always in flight, so a full window only pauses the start
+        // of new cases until it is handed on.
+        let mut waiting_bytes = 0usize;
         let mut next = 0;
         loop {
             // Start cases while there is room, in flight and in the window.
             while set.len() < jobs {
                 let Some((i, _)) = cases.peek() else { break };
-                if *i >= next + REORDER_WINDOW {
+                if *i >= next + REORDER_WINDOW || waiting_bytes > self.window_bytes {
                     break;
                 }
                 let Some((i, case)) = cases.next() else { break };
@@ -424,8 +445,11 @@ impl Runner {
             if self.retention == Retention::Failures {
                 r.keep_failures_only();
             }
-            waiting.insert(i, r);
-            while let Some(r) = waiting.remove(&next) {
+            let bytes = r.kept_bytes();
+            waiting_bytes += bytes;
+            waiting.insert(i, (r, bytes));
+            while let Some((r, bytes)) = waiting.remove(&next) {
+                waiting_bytes -= bytes;
                 on_result(next, r);
                 next += 1;
             }
