@@ -15,9 +15,11 @@
 //! median wall time and the largest peak are printed, with the date and the
 //! machine. `cargo bench --bench family`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const RUNS: usize = 5;
 
@@ -101,36 +103,18 @@ fn main() {
 }
 
 /// Exit code, peak RSS (KiB) and wall time of one CLI run of case `name`.
-// The child is reaped by `wait4`, which std's `wait` cannot replace: it
-// gives no rusage.
-#[allow(clippy::zombie_processes)]
 fn run(suite: &Path, name: &str) -> (i32, u64, Duration) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cms-contract"));
     cmd.arg("run")
         .arg(suite)
         .args(["--filter", name, "--color", "never"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
         .stderr(Stdio::null());
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("CMS_")) {
         cmd.env_remove(k);
     }
-    let started = Instant::now();
-    let child = cmd.spawn().expect("spawn the CLI");
-    let mut status: libc::c_int = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 fills it in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child by pid, with valid pointers.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert!(pid > 0, "wait4: {}", std::io::Error::last_os_error());
-    let wall = started.elapsed();
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (code, usage.ru_maxrss as u64, wall)
+    let (status, kib, wall, _) = common::wait_child(cmd);
+    (status.code().unwrap_or(-1), kib, wall)
 }
 
 fn tempdir() -> PathBuf {
