@@ -256,12 +256,41 @@ impl<'a> V<'a> {
         matches!(self, V::Int(_) | V::Json(Json::Number(_)))
     }
 
-    /// The items of a list, as values.
-    fn items(&self) -> Option<Vec<V<'a>>> {
+    /// The items of a list, as values, one at a time (no list is copied:
+    /// `x in consts.list` runs for every key of every reply).
+    fn items(&self) -> Option<Items<'_, 'a>> {
         match self {
-            V::List(l) => Some(l.clone()),
-            V::Json(Json::Array(a)) => Some(a.iter().map(V::of).collect()),
+            V::List(l) => Some(Items::List(l.iter())),
+            V::Json(Json::Array(a)) => Some(Items::Json(a.iter())),
             _ => None,
+        }
+    }
+}
+
+/// The items of a list value, or the keys of a JSON object (a quantifier's
+/// range), as values.
+enum Items<'b, 'a> {
+    List(std::slice::Iter<'b, V<'a>>),
+    Json(std::slice::Iter<'a, Json>),
+    Keys(serde_json::map::Keys<'a>),
+}
+
+impl<'a> Iterator for Items<'_, 'a> {
+    type Item = V<'a>;
+
+    fn next(&mut self) -> Option<V<'a>> {
+        match self {
+            Items::List(l) => l.next().cloned(),
+            Items::Json(a) => a.next().map(V::of),
+            Items::Keys(k) => k.next().map(|k| V::Str(Cow::Borrowed(k.as_str()))),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Items::List(l) => l.size_hint(),
+            Items::Json(a) => a.size_hint(),
+            Items::Keys(k) => k.size_hint(),
         }
     }
 }
@@ -278,11 +307,11 @@ fn equal(a: &V, b: &V) -> Option<bool> {
         (x, y) if x.is_number() && y.is_number() => return None,
         (x, y) if x.type_name() == "list" && y.type_name() == "list" => {
             let (x, y) = (x.items()?, y.items()?);
-            if x.len() != y.len() {
+            if x.size_hint().0 != y.size_hint().0 {
                 return Some(false);
             }
-            for (p, q) in x.iter().zip(&y) {
-                if !equal(p, q)? {
+            for (p, q) in x.zip(y) {
+                if !equal(&p, &q)? {
                     return Some(false);
                 }
             }
@@ -429,11 +458,9 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
             pred,
             every,
         } => {
-            let items: Vec<V> = match eval(range, vars)? {
-                V::Json(Json::Object(m)) => m
-                    .keys()
-                    .map(|k| V::Str(Cow::Borrowed(k.as_str())))
-                    .collect(),
+            let range = eval(range, vars)?;
+            let items = match &range {
+                V::Json(Json::Object(m)) => Items::Keys(m.keys()),
                 other => other.items()?,
             };
             // An element that errs is left to CEL (it may be absorbed by a

@@ -7,7 +7,7 @@
 //! step's `as` name, for a `for_each` step), the captures, `consts` /
 //! `options` by contract name, and the case's `vars`.
 
-use super::{request_value, Runner};
+use super::{request_value, Retention, Runner};
 use crate::case::{Body, Case, Flow, Step};
 use crate::check::invariant::{judge, Finding};
 use crate::expr::Scope;
@@ -231,7 +231,7 @@ impl Runner {
                 if let Body::Query(map) = &mut case.request.body {
                     map.extend(computed);
                 }
-                let r = self.run_single(&case).await;
+                let r = self.run_single(&case, Retention::Full).await;
                 out.retries += r.retries;
                 let failed = !r.failures.is_empty();
                 for mut f in r.failures {

@@ -35,11 +35,44 @@ pub(crate) struct Parsed {
 }
 
 /// Parse `body` as one JSON value (nothing but whitespace after it).
+///
+/// First in one fast pass over the slice, which has no read position to
+/// find a number's text by; only a body that holds a number token which is
+/// not a plain 64-bit integer (or that does not parse) is read again, byte
+/// by byte, so that the token's text is exact and the error is the reader's.
 pub(crate) fn parse(body: &[u8]) -> Result<Parsed, serde_json::Error> {
+    let ctx = Context {
+        body,
+        pos: None,
+        needs_text: Cell::new(false),
+        duplicate_keys: RefCell::new(Vec::new()),
+        float_tokens: RefCell::new(Vec::new()),
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let fast = Seed {
+        ctx: &ctx,
+        path: &Path::Root,
+    }
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v));
+    if let (Ok(value), false) = (fast, ctx.needs_text.get()) {
+        return Ok(Parsed {
+            value,
+            duplicate_keys: ctx.duplicate_keys.into_inner(),
+            float_tokens: vec![],
+        });
+    }
+    parse_exact(body)
+}
+
+/// [`parse`] reading one byte at a time, so that `pos` always says how far
+/// serde_json has read.
+fn parse_exact(body: &[u8]) -> Result<Parsed, serde_json::Error> {
     let pos = Cell::new(0);
     let ctx = Context {
         body,
-        pos: &pos,
+        pos: Some(&pos),
+        needs_text: Cell::new(false),
         duplicate_keys: RefCell::new(Vec::new()),
         float_tokens: RefCell::new(Vec::new()),
     };
@@ -80,7 +113,10 @@ impl io::Read for ByteReader<'_> {
 
 struct Context<'a> {
     body: &'a [u8],
-    pos: &'a Cell<usize>,
+    /// How far the reader has read; `None` on the fast pass, which cannot tell.
+    pos: Option<&'a Cell<usize>>,
+    /// The fast pass met a number token whose text it cannot give.
+    needs_text: Cell<bool>,
     duplicate_keys: RefCell<Vec<String>>,
     float_tokens: RefCell<Vec<NumberToken>>,
 }
@@ -91,7 +127,7 @@ impl Context<'_> {
     fn last_number(&self) -> String {
         let is_number =
             |b: &u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
-        let mut end = self.pos.get().min(self.body.len());
+        let mut end = self.pos.map_or(0, Cell::get).min(self.body.len());
         if end > 0 && !is_number(&self.body[end - 1]) {
             end -= 1;
         }
@@ -158,6 +194,11 @@ impl<'de> Visitor<'de> for Seed<'_, '_, '_> {
         Ok(Value::from(v))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        if self.ctx.pos.is_none() {
+            // The fast pass: the body is read again, exactly.
+            self.ctx.needs_text.set(true);
+            return Ok(Value::Null);
+        }
         let token = NumberToken {
             pointer: self.path.pointer(),
             raw: self.ctx.last_number(),

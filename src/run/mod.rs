@@ -165,12 +165,14 @@ impl Runner {
         }
         match &case.flow {
             Some(flow) => self.run_flow(case, flow).await,
-            None => self.run_single(case).await,
+            None => self.run_single(case, self.retention).await,
         }
     }
 
     /// Run a one-request case (or one exchange of a flow's step).
-    async fn run_single(&self, case: &Case) -> CaseResult {
+    /// `retention` says what a passing result keeps (a flow's step keeps
+    /// everything: the flow reads its reply).
+    async fn run_single(&self, case: &Case, retention: Retention) -> CaseResult {
         let probes = match (&case.contract, &case.expect.inconclusive) {
             (Some(c), Some(_)) => self.probes.answers(c, self).await,
             _ => Value::Object(Default::default()),
@@ -197,11 +199,20 @@ impl Runner {
                 Some(r)
             }
         };
+        // A case that is not red keeps no request under `Retention::Failures`
+        // (`keep_failures_only`): do not build a copy only to drop it.
+        let keep = retention == Retention::Full || !failures.is_empty();
+        let request = if keep {
+            prepared.redacted()
+        } else {
+            SentRequest::default()
+        };
+        let response = response.filter(|_| keep);
         CaseResult {
             id: case.id(),
             description: case.description.clone(),
             source: case.source.clone(),
-            request: prepared.redacted(),
+            request,
             response,
             failures,
             warnings,
@@ -408,6 +419,24 @@ impl Runner {
         I: IntoIterator<Item = Case>,
     {
         let jobs = jobs.max(1);
+        if jobs == 1 {
+            // One at a time: run each case in this task. Spawning it and
+            // joining it cost two cross-thread wake-ups per case, which at
+            // `--jobs 1` were more than half of a case's CPU (README
+            // "Performance"); a panic still becomes the case's error.
+            for (i, case) in cases.into_iter().enumerate() {
+                let run = std::panic::AssertUnwindSafe(self.run_case(&case));
+                let mut r = match CatchUnwind(Box::pin(run)).await {
+                    Some(r) => r,
+                    None => lost(&case),
+                };
+                if self.retention == Retention::Failures {
+                    r.keep_failures_only();
+                }
+                on_result(i, r);
+            }
+            return;
+        }
         let mut cases = cases.into_iter().enumerate().peekable();
         let mut set = tokio::task::JoinSet::new();
         // Cases in flight, for a result in place of a task that died.
@@ -453,6 +482,26 @@ impl Runner {
                 on_result(next, r);
                 next += 1;
             }
+        }
+    }
+}
+
+/// A future that turns a panic while polling it into `None`, as a dead
+/// task does in [`Runner::run_each`]'s `JoinSet`.
+struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future + std::panic::UnwindSafe> std::future::Future for CatchUnwind<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let fut = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Some(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(None),
         }
     }
 }
