@@ -45,6 +45,8 @@
 //! (`cargo test --benches`) it runs one small smoke round. All traffic goes to
 //! 127.0.0.1; every loop is bounded by its case count.
 
+mod common;
+
 use bytes::Bytes;
 use cms_contract::auth::{self, CanonicalInput, Credentials, Timestamp};
 use cms_contract::case::{Case, CaseSet};
@@ -470,47 +472,12 @@ fn own_peak_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// Run `cmd` (a child of this process) and return its exit status, its
-/// own peak RSS in KiB from `wait4`, its wall time and its stdout.
-///
-/// Called in a small process of its own (see [`wrapped`]): Linux counts in
-/// a child's `ru_maxrss` the peak of the memory it was spawned from (the
-/// child shares it until `exec`), so spawning from this bench, which holds
-/// 100,000 cases, would report the bench's peak, not the child's.
-// The child is reaped by `wait4` below, which std's `wait` cannot replace:
-// it gives no rusage.
-#[allow(clippy::zombie_processes)]
-fn wait_child(mut cmd: Command) -> (std::process::ExitStatus, u64, Duration, String) {
-    use std::io::Read;
-    use std::os::unix::process::ExitStatusExt;
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped());
-    let started = Instant::now();
-    let mut child = cmd.spawn().expect("spawn a child");
-    let mut out = String::new();
-    if let Some(mut o) = child.stdout.take() {
-        let _ = o.read_to_string(&mut out);
-    }
-    let mut status: libc::c_int = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 fills it in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child by pid, with valid pointers.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert!(pid > 0, "wait4 failed: {}", std::io::Error::last_os_error());
-    let took = started.elapsed();
-    (
-        std::process::ExitStatus::from_raw(status),
-        usage.ru_maxrss as u64,
-        took,
-        out,
-    )
-}
-
 /// The wrapper's job: run the command in its arguments, then print its
 /// exit code, peak RSS (KiB) and wall time (s).
 fn wrapper(args: &[String]) {
     let mut cmd = Command::new(&args[0]);
     cmd.args(&args[1..]).stderr(Stdio::null());
-    let (status, kib, took, _) = wait_child(cmd);
+    let (status, kib, took, _) = common::wait_child(cmd);
     println!(
         "{} {kib} {}",
         status.code().unwrap_or(-1),

@@ -199,9 +199,13 @@ impl Runner {
                 Some(r)
             }
         };
-        // A case that is not red keeps no request under `Retention::Failures`
-        // (`keep_failures_only`): do not build a copy only to drop it.
-        let keep = retention == Retention::Full || !failures.is_empty();
+        // A passing case keeps no request under `Retention::Failures`
+        // (`keep_failures_only`): do not build a copy only to drop it. A red
+        // or inconclusive one keeps it.
+        let undecided = skipped
+            .as_ref()
+            .is_some_and(|s| s.kind == crate::result::SkipKind::Inconclusive);
+        let keep = retention == Retention::Full || !failures.is_empty() || undecided;
         let request = if keep {
             prepared.redacted()
         } else {
