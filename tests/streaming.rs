@@ -232,17 +232,8 @@ fn slow_head_server(
                         return;
                     }
                     buf.extend_from_slice(&chunk[..n]);
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        break String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).into_owned();
+                    if let Some(body) = common::stub::request_body(&buf) {
+                        break String::from_utf8_lossy(body).into_owned();
                     }
                 };
                 seen.lock().unwrap().push(answered.load(Ordering::SeqCst));

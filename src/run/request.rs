@@ -276,30 +276,8 @@ pub fn check_destination(url: &Url, target: &Target) -> Result<(), String> {
     Endpoint::new(target).check(url)
 }
 
-/// The auth-v2 Authorization value for a request to `target`.
-pub fn sign(
-    creds: &Credentials,
-    ts: Timestamp,
-    target: &Target,
-    method: &str,
-    path_and_query: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> String {
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
-    // The path the server sees: the base URL's own path prefix, then the case's.
-    let path = format!("{}{path}", target.path_prefix());
-    let host = target.host.clone().unwrap_or_else(|| target.authority());
-    sign_parts(
-        creds, ts, target, &host, method, &path, query, headers, body, false,
-    )
-    .0
-}
-
-/// [`sign`], and the canonical request it signed (for `sign --verbose`; it
-/// holds no secret).
+/// The auth-v2 Authorization value for a request to `target`, and the
+/// canonical request it signed (for `cms-contract sign`; it holds no secret).
 pub fn sign_explained(
     creds: &Credentials,
     ts: Timestamp,

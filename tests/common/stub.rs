@@ -49,17 +49,21 @@ async fn read_body(sock: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
             return None;
         }
         buf.extend_from_slice(&chunk[..n]);
-        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-        let len: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        if buf.len() >= end + 4 + len {
-            return Some(buf[end + 4..end + 4 + len].to_vec());
+        if let Some(body) = request_body(&buf) {
+            return Some(body.to_vec());
         }
     }
+}
+
+/// The body of the HTTP/1.1 request at the start of `buf` (its
+/// Content-Length bytes after the head), once all of it is there.
+pub fn request_body(buf: &[u8]) -> Option<&[u8]> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    buf.get(end + 4..end + 4 + len)
 }
