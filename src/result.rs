@@ -101,6 +101,13 @@ impl Outcome {
     pub fn is_red(self) -> bool {
         matches!(self, Outcome::Fail | Outcome::Error)
     }
+
+    /// Whether a result with this outcome keeps its request and reply when
+    /// only failures are kept: a red or inconclusive case does (they are
+    /// what its reader needs), a passing or skipped one does not.
+    pub fn keeps_exchange(self) -> bool {
+        !matches!(self, Outcome::Pass | Outcome::Skipped)
+    }
 }
 
 impl CaseResult {
@@ -130,12 +137,12 @@ impl CaseResult {
         }
     }
 
-    /// Drop the request and reply (a flow's exchanges too) of a case that
-    /// passed or was skipped: what it keeps is what a summary shows (id,
-    /// source, description, timing, counts, warnings, skip reason). A red or
-    /// inconclusive case keeps them: they are what its reader needs.
+    /// Drop the request and reply (a flow's exchanges too) unless the
+    /// outcome [keeps them](Outcome::keeps_exchange): what a passing or
+    /// skipped case keeps is what a summary shows (id, source, description,
+    /// timing, counts, warnings, skip reason).
     pub fn keep_failures_only(&mut self) {
-        if matches!(self.outcome(), Outcome::Pass | Outcome::Skipped) {
+        if !self.outcome().keeps_exchange() {
             self.request = SentRequest::default();
             self.response = None;
             self.exchanges = Vec::new();

@@ -199,25 +199,12 @@ impl Runner {
                 Some(r)
             }
         };
-        // A passing case keeps no request under `Retention::Failures`
-        // (`keep_failures_only`): do not build a copy only to drop it. A red
-        // or inconclusive one keeps it.
-        let undecided = skipped
-            .as_ref()
-            .is_some_and(|s| s.kind == crate::result::SkipKind::Inconclusive);
-        let keep = retention == Retention::Full || !failures.is_empty() || undecided;
-        let request = if keep {
-            prepared.redacted()
-        } else {
-            SentRequest::default()
-        };
-        let response = response.filter(|_| keep);
-        CaseResult {
+        let mut result = CaseResult {
             id: case.id(),
             description: case.description.clone(),
             source: case.source.clone(),
-            request,
-            response,
+            request: SentRequest::default(),
+            response: None,
             failures,
             warnings,
             duration: took,
@@ -225,7 +212,14 @@ impl Runner {
             skipped,
             exchanges: vec![],
             attempts: 1,
+        };
+        // Under `Retention::Failures` a result that would drop its exchange
+        // (`keep_failures_only`) gets none: no redacted copy made to drop.
+        if retention == Retention::Full || result.outcome().keeps_exchange() {
+            result.request = prepared.redacted();
+            result.response = response;
         }
+        result
     }
 
     /// Send `case`'s request (after the rate limit's wait, so a long wait

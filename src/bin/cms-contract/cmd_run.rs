@@ -351,12 +351,6 @@ struct Report {
     writer: Option<Writer>,
 }
 
-impl Report {
-    fn cannot(&self, e: impl Into<anyhow::Error>) -> anyhow::Error {
-        cannot_write(self.kind, &self.path, e)
-    }
-}
-
 fn cannot_write(kind: ReportKind, path: &Path, e: impl Into<anyhow::Error>) -> anyhow::Error {
     e.into().context(format!(
         "cannot write the {} report to {}",
@@ -420,7 +414,7 @@ impl Reports {
                 continue;
             };
             if let Err(e) = w.push(r) {
-                let e = report.cannot(e);
+                let e = cannot_write(report.kind, &report.path, e);
                 note!("{e:#}; the run goes on without it");
                 report.writer = None;
                 self.failed.push(e);
