@@ -115,6 +115,11 @@ pub fn load_paths_with_warnings(
         }
     }
     set.check_unique(&mut errors);
+    // The invariants of the contracts the cases bind (compiled as they
+    // were bound): their errors once each, where the manifest writes them.
+    for c in opts.catalog.iter().flat_map(|cat| cat.contracts().iter()) {
+        errors.extend_from_slice(c.invariants.errors_so_far());
+    }
     super::vars::sum_up_undefined(&mut errors, &purposes, &opts.vars);
     if errors.is_empty() && set.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();

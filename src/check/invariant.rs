@@ -383,7 +383,7 @@ mod tests {
         let probes = json!({});
         let scope = ok_scope(&root, &c, r, &request, &probes, body);
         let (f, w) = check(
-            c.invariants.iter().map(|i| i.as_ref()),
+            c.invariants.get().unwrap().iter().map(|i| i.as_ref()),
             &c,
             r,
             &scope,
@@ -452,7 +452,7 @@ mod tests {
         let probes = json!({});
         let scope = ok_scope(&root, &c, r, &request, &probes, &body);
         let (f, _) = check(
-            c.invariants.iter().map(|i| i.as_ref()),
+            c.invariants.get().unwrap().iter().map(|i| i.as_ref()),
             &c,
             r,
             &scope,
@@ -644,7 +644,7 @@ mod tests {
                 let scope = ok_scope(&root, &c, r, &request, &probes, &body);
                 let mut exprs: Vec<(&Expr, Option<(&str, &Value)>)> = Vec::new();
                 let targets_of = |inv: &Invariant| targets(inv, c.envelope(r), Some(&body));
-                for inv in &c.invariants {
+                for inv in c.invariants.get().unwrap() {
                     for (_, v) in targets_of(inv) {
                         let bind = v.map(|v| (inv.binding.as_str(), v));
                         exprs.extend(inv.when.iter().map(|w| (w, bind)));
@@ -684,7 +684,13 @@ mod tests {
             json!({"result": "1", "resultCode": "0100002", "resultDesc": "invalid"}),
         ] {
             let scope = ok_scope(&root, &c, r, &request, &probes, &body);
-            for inv in c.invariants.iter().filter(|i| i.applies_to(&r.name)) {
+            for inv in c
+                .invariants
+                .get()
+                .unwrap()
+                .iter()
+                .filter(|i| i.applies_to(&r.name))
+            {
                 for (_, v) in targets(inv, c.envelope(r), Some(&body)) {
                     let mut vars = scope.fast_vars();
                     if let Some(v) = v {

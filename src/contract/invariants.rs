@@ -7,8 +7,92 @@ use crate::case::LoadError;
 use crate::expr::Expr;
 use crate::location::Location;
 use serde_saphyr::Spanned;
+use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+/// A contract's invariants, compiled on first use.
+///
+/// Compiling their CEL is most of loading a contract (the parser costs about
+/// 0.4 ms an expression) and a run seldom uses every contract, so a manifest's
+/// invariants are checked for everything but their expressions when it loads
+/// and compiled when a case first binds the contract (the case loader reports
+/// their errors then, once per contract) or when `check` asks for all of them.
+pub struct Invariants {
+    raw: Vec<RawInvariant>,
+    file: Arc<PathBuf>,
+    releases: Vec<String>,
+    compiled: OnceLock<Result<Vec<Arc<Invariant>>, Vec<LoadError>>>,
+}
+
+impl Invariants {
+    /// Invariants written in `file` (for a contract of `releases`), not yet
+    /// compiled.
+    pub(crate) fn new(raw: Vec<RawInvariant>, file: Arc<PathBuf>, releases: Vec<String>) -> Self {
+        Self {
+            raw,
+            file,
+            releases,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The invariants, compiled on the first call (by one thread; others
+    /// wait), or every error of the manifest's invariants, located.
+    pub fn get(&self) -> Result<&[Arc<Invariant>], &[LoadError]> {
+        let compiled = self.compiled.get_or_init(|| {
+            let mut errors = Vec::new();
+            let ok = self
+                .raw
+                .iter()
+                .filter_map(|ri| {
+                    invariant(ri, &self.file, &self.releases)
+                        .map_err(|e| errors.push(e))
+                        .ok()
+                })
+                .map(Arc::new)
+                .collect();
+            if errors.is_empty() {
+                Ok(ok)
+            } else {
+                Err(errors)
+            }
+        });
+        match compiled {
+            Ok(v) => Ok(v),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The errors of an earlier [`Invariants::get`]; nothing when it was
+    /// not called or they compiled.
+    pub(crate) fn errors_so_far(&self) -> &[LoadError] {
+        match self.compiled.get() {
+            Some(Err(e)) => e,
+            _ => &[],
+        }
+    }
+
+    /// How many the manifest writes.
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// Whether the manifest writes none.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+}
+
+impl fmt::Debug for Invariants {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.raw.iter().map(|r| r.name.value.as_str()).collect();
+        f.debug_struct("Invariants")
+            .field("names", &names)
+            .field("compiled", &self.compiled.get().map(Result::is_ok))
+            .finish()
+    }
+}
 
 /// Build an invariant from its written form (manifest or case file).
 pub(crate) fn invariant(

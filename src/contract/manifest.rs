@@ -2,7 +2,7 @@
 //! errors) and checked against itself and its schema folder. Every problem
 //! is a located error; loading goes on past the first.
 
-use super::invariants::{invariant, valid_name};
+use super::invariants::{valid_name, Invariants};
 use super::raw::*;
 use super::{
     BoundaryRules, Choice, CompareRules, Contract, Envelope, InconclusiveRule, OptionDef, Probe,
@@ -247,26 +247,24 @@ impl Builder {
             },
         };
         let release_names: Vec<String> = releases.iter().map(|r| r.name.clone()).collect();
-        let invariants = raw
-            .invariants
-            .iter()
-            .filter_map(|ri| {
-                invariant(ri, &self.file, &release_names)
-                    .map_err(|e| self.errors.push(e))
-                    .ok()
-            })
-            .map(Arc::new)
-            .collect::<Vec<_>>();
+        // Names are checked now; expressions when the contract is first used.
         let mut seen = std::collections::BTreeSet::new();
-        for (ri, inv) in raw.invariants.iter().zip(&invariants) {
-            if !seen.insert(inv.name.clone()) {
+        for ri in &raw.invariants {
+            if !valid_name(&ri.name.value) {
                 self.error(
                     &ri.name.referenced,
-                    format!("duplicate invariant `{}`", inv.name),
+                    format!("invalid invariant name `{}`", ri.name.value),
+                    "use letters, digits, `_` and `-`",
+                );
+            } else if !seen.insert(ri.name.value.clone()) {
+                self.error(
+                    &ri.name.referenced,
+                    format!("duplicate invariant `{}`", ri.name.value),
                     "rename one of them",
                 );
             }
         }
+        let invariants = Invariants::new(raw.invariants, self.file.clone(), release_names);
         if releases.is_empty() {
             self.errors.push(
                 LoadError::new(
@@ -571,7 +569,12 @@ mod tests {
         let c = set.get("agentbyworkno").unwrap();
         assert_eq!(c.release_names(), ["2024-08", "2025-11", "8.13"]);
         assert_eq!(c.envelope(c.release("8.13").unwrap()).outcome, "/result");
-        assert!(c.invariants.iter().any(|i| i.name == "login_date"));
+        assert!(c
+            .invariants
+            .get()
+            .unwrap()
+            .iter()
+            .any(|i| i.name == "login_date"));
         assert_eq!(c.option("status9").unwrap().default, "rejected");
     }
 
@@ -589,7 +592,7 @@ mod tests {
             .replace("envelope: e}", "envelope: ee}")
             .replace(
                 "request:",
-                "invariants: [{name: x, cites: c, expr: \"a ==\"}]\nrequest:",
+                "invariants: [{name: x, cites: c, expr: \"true\"}, {name: x, cites: c, expr: \"true\"}]\nrequest:",
             )
             .replace(
                 "shapes: {flat: {schema: req.json}}",
@@ -605,9 +608,7 @@ mod tests {
             "{messages:?}"
         );
         assert!(
-            messages
-                .iter()
-                .any(|m| m.starts_with("invalid CEL expression")),
+            messages.contains(&"duplicate invariant `x`"),
             "{messages:?}"
         );
         let env = errs
@@ -628,6 +629,62 @@ mod tests {
             e.message,
             "the contract is named `toy` but its folder is `other`"
         );
+    }
+
+    /// An invariant's CEL is compiled when a case first binds its contract:
+    /// a broken one fails the load of a suite that uses the contract (once,
+    /// however many cases bind it, at the manifest's line), never a suite
+    /// that does not, and always `check` (`compile_invariants`).
+    #[test]
+    fn invariants_compile_when_a_case_binds_the_contract() {
+        use crate::case::{load_paths, LoadOptions};
+        use crate::schema::SchemaCatalog;
+        let bad = TOY.replace(
+            "request:",
+            "invariants:\n  - {name: ok, cites: c, expr: \"true\"}\n  - {name: broken, cites: c, expr: \"a ==\"}\nrequest:",
+        );
+        let dir = folder("lazy", "toy", &bad);
+        let c = load_contract(&dir).expect("expressions are not compiled at load");
+        assert_eq!(c.invariants.len(), 2);
+        let catalog = |c| {
+            Arc::new(SchemaCatalog::new(
+                Arc::new(ContractSet::new([c])),
+                OptionValues::default(),
+            ))
+        };
+        let opts = |c| LoadOptions {
+            catalog: Some(catalog(c)),
+            ..LoadOptions::default()
+        };
+        let suites = dir.parent().unwrap().join("suites");
+        for (name, defaults) in [("binds", "contract: toy\n"), ("free", "")] {
+            let s = suites.join(name);
+            std::fs::create_dir_all(&s).unwrap();
+            std::fs::write(s.join("_defaults.yaml"), defaults).unwrap();
+            std::fs::write(
+                s.join("cases.yaml"),
+                "cases:\n  - {name: a, request: {method: POST, path: /p}}\n  - {name: b, request: {method: POST, path: /p}}\n",
+            )
+            .unwrap();
+        }
+        let free = load_paths(&[suites.join("free")], &opts(load_contract(&dir).unwrap()));
+        assert!(free.is_ok(), "{free:?}");
+        let errs =
+            load_paths(&[suites.join("binds")], &opts(load_contract(&dir).unwrap())).unwrap_err();
+        let cel: Vec<_> = errs
+            .0
+            .iter()
+            .filter(|e| e.message.starts_with("invalid CEL expression"))
+            .collect();
+        assert_eq!(cel.len(), 1, "{errs:?}");
+        assert!(cel[0].location.file.ends_with("contract.yaml"));
+        assert_eq!(cel[0].location.line, 10);
+
+        let set = ContractSet::new([load_contract(&dir).unwrap()]);
+        let errs = set.compile_invariants().unwrap_err();
+        assert_eq!(errs.0.len(), 1, "{errs:?}");
+        let good = ContractSet::new(load_all(&crate::testing::schemas_dir()).unwrap());
+        assert!(good.compile_invariants().unwrap() >= 40);
     }
 
     #[test]

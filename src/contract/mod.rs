@@ -12,6 +12,7 @@
 
 mod invariants;
 pub(crate) use invariants::invariant;
+pub use invariants::Invariants;
 pub mod manifest;
 pub mod options;
 pub(crate) mod raw;
@@ -58,8 +59,8 @@ pub struct Contract {
     pub compare: CompareRules,
     /// Constants bound as `consts` in every expression.
     pub consts: Value,
-    /// Checked on every reply of the contract.
-    pub invariants: Vec<Arc<Invariant>>,
+    /// Checked on every reply of the contract; compiled on first use.
+    pub invariants: Invariants,
     /// The contract's folder (schemas, overlays, patches).
     pub dir: PathBuf,
     /// The manifest file.
@@ -411,5 +412,24 @@ impl ContractSet {
     /// Whether there is no contract.
     pub fn is_empty(&self) -> bool {
         self.contracts.is_empty()
+    }
+
+    /// Compile every contract's invariants (for `check`; a run compiles
+    /// only those of the contracts its cases bind): how many there are, or
+    /// every error.
+    pub fn compile_invariants(&self) -> Result<usize, crate::case::LoadErrors> {
+        let mut n = 0;
+        let mut errors = Vec::new();
+        for c in self.iter() {
+            match c.invariants.get() {
+                Ok(v) => n += v.len(),
+                Err(e) => errors.extend_from_slice(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(n)
+        } else {
+            Err(crate::case::LoadErrors(errors))
+        }
     }
 }

@@ -367,7 +367,26 @@ impl Runner {
                 probes,
             },
         );
-        let all = c.invariants.iter().chain(&e.invariants).map(|i| i.as_ref());
+        // The case loader compiles a bound contract's invariants and refuses
+        // a case whose contract's do not compile; a case built another way
+        // is failed, never checked without them.
+        let written = c.invariants.get().unwrap_or_else(|errors| {
+            failures.push(Failure {
+                kind: FailureKind::Invariant,
+                pointer: None,
+                message: format!(
+                    "contract {}'s invariants do not compile ({} errors; `cms-contract check` shows them)",
+                    c.name,
+                    errors.len()
+                ),
+                expected: None,
+                actual: None,
+                source: c.source.clone(),
+                rule: None,
+            });
+            &[]
+        });
+        let all = written.iter().chain(&e.invariants).map(|i| i.as_ref());
         let (f, w) = invariant::check(all, c, rel, &scope, Some(json));
         failures.extend(f);
         warnings.extend(w);

@@ -111,6 +111,11 @@ pub fn list(a: ListArgs, check: Option<ConnectArgs>) -> anyhow::Result<ExitCode>
     for n in &session.notices {
         note!("{n}");
     }
+    let invariants = session
+        .catalog
+        .contracts()
+        .compile_invariants()
+        .map_err(|e| Printed(e.render()))?;
     let schemas = session
         .catalog
         .compile_all()
@@ -119,7 +124,7 @@ pub fn list(a: ListArgs, check: Option<ConnectArgs>) -> anyhow::Result<ExitCode>
     let contracts = session.catalog.contracts().names().join(", ");
     writeln!(
         stdout(),
-        "ok: {} cases, {} contracts ({contracts}), {schemas} schemas, target {}",
+        "ok: {} cases, {} contracts ({contracts}), {schemas} schemas, {invariants} invariants, target {}",
         set.len(),
         session.catalog.contracts().names().len(),
         session.run_info().target
