@@ -332,6 +332,11 @@ fn build_case(
         items,
         catalog: opts.catalog.clone(),
         rc,
+        // An entry that is not a folder is refused when a case reads it.
+        snapshots: !matches!(
+            super::snapshot::check_dir(&super::snapshot::snapshot_dir(file)),
+            Ok(false)
+        ),
     };
     // Every written value is built now, and a range's first value, so that
     // loading (and `check`) finds every mistake a value can make.

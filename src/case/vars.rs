@@ -4,11 +4,14 @@
 use super::error::{did_you_mean, LoadError};
 use crate::location::Location;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// Variable values and where each came from.
+/// Variable values and where each came from. Names and values are shared
+/// by clones: every case of an `each:` range clones its context's variables
+/// and sets one, so a clone copies no text.
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
-    values: BTreeMap<String, (String, String)>,
+    values: BTreeMap<Arc<str>, Arc<(String, String)>>,
 }
 
 /// The result of expanding one string.
@@ -29,8 +32,10 @@ impl Vars {
 
     /// Set `name` to `value`; `origin` says where it came from ("profile", "--var", "env").
     pub fn set(&mut self, name: &str, value: &str, origin: &str) {
-        self.values
-            .insert(name.to_owned(), (value.to_owned(), origin.to_owned()));
+        self.values.insert(
+            Arc::from(name),
+            Arc::new((value.to_owned(), origin.to_owned())),
+        );
     }
 
     /// Read `CMS_VAR_<NAME>` variables from an environment listing. The name
@@ -61,17 +66,17 @@ impl Vars {
 
     /// The value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(|(v, _)| v.as_str())
+        self.values.get(name).map(|e| e.0.as_str())
     }
 
     /// Where `name` was set: "profile", "env", "--var", "each", ...
     pub fn origin(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(|(_, o)| o.as_str())
+        self.values.get(name).map(|e| e.1.as_str())
     }
 
     /// All names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.values.keys().map(String::as_str)
+        self.values.keys().map(|k| &**k)
     }
 
     /// Expand `${name}` in `s`, written at `loc`.
@@ -113,7 +118,7 @@ impl Vars {
         serde_json::Value::Object(
             self.values
                 .iter()
-                .map(|(k, (v, _))| (k.clone(), serde_json::Value::String(v.clone())))
+                .map(|(k, e)| (k.to_string(), serde_json::Value::String(e.0.clone())))
                 .collect(),
         )
     }

@@ -45,8 +45,8 @@ pub struct ReplyScope<'r> {
     outcome: &'r Value,
     payload: &'r Value,
     request: &'r Value,
-    release: String,
-    envelope: Value,
+    release: &'r str,
+    envelope: &'r Value,
     probes: &'r Value,
     now_ms: i64,
     cel: std::cell::OnceCell<Scope<'r>>,
@@ -57,7 +57,12 @@ static NULL: Value = Value::Null;
 impl<'r> ReplyScope<'r> {
     /// Bind `reply`'s variables below `root` (the contract's constants and
     /// options), for a reply of `release` in `envelope`'s form.
-    pub fn new(root: &'r Root, release: &Release, envelope: &Envelope, reply: Reply<'r>) -> Self {
+    pub fn new(
+        root: &'r Root,
+        release: &'r Release,
+        envelope: &'r Envelope,
+        reply: Reply<'r>,
+    ) -> Self {
         let body = reply.body.unwrap_or(&NULL);
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -70,7 +75,7 @@ impl<'r> ReplyScope<'r> {
             outcome: body.pointer(&envelope.outcome).unwrap_or(&NULL),
             payload: body.pointer(&envelope.payload).unwrap_or(&NULL),
             request: reply.request,
-            release: release.name.clone(),
+            release: &release.name,
             envelope: envelope.to_json(),
             probes: reply.probes,
             now_ms,
@@ -90,7 +95,7 @@ impl<'r> ReplyScope<'r> {
                 .bind("payload", self.payload)
                 .bind("request", self.request)
                 .bind("release", &json!(self.release))
-                .bind("envelope", &self.envelope)
+                .bind("envelope", self.envelope)
                 .bind("probes", self.probes)
                 .bind("now_ms", &json!(self.now_ms));
             scope
@@ -107,8 +112,8 @@ impl<'r> ReplyScope<'r> {
             ("outcome", fast_value(self.outcome)),
             ("payload", fast_value(self.payload)),
             ("request", fast_value(self.request)),
-            ("release", fast_value_str(&self.release)),
-            ("envelope", fast_value(&self.envelope)),
+            ("release", fast_value_str(self.release)),
+            ("envelope", fast_value(self.envelope)),
             ("probes", fast_value(self.probes)),
             ("now_ms", fast_value_int(self.now_ms)),
         ]);
@@ -128,14 +133,17 @@ pub fn check<'i>(
     let envelope = contract.envelope(release);
     let mut failures = Vec::new();
     let mut warnings = Vec::new();
-    let fast = scope.fast_vars();
+    // One list of variables for every target: each target's binding is
+    // pushed after the reply's and cut off before the next.
+    let mut vars = scope.fast_vars();
+    let base = vars.len();
     for inv in invariants
         .into_iter()
         .filter(|i| i.applies_to(&release.name))
     {
-        for (pointer, value) in targets(inv, envelope, body) {
+        for (at, value) in targets(inv, envelope, body) {
             // The fast path first; CEL when it cannot tell (see `expr`).
-            let mut vars = fast.clone();
+            vars.truncate(base);
             if let Some(v) = value {
                 vars.push((inv.binding.as_str(), fast_value(v)));
             }
@@ -148,6 +156,7 @@ pub fn check<'i>(
             {
                 continue;
             }
+            let pointer = at.map(Target::pointer);
             let mut child = scope.scope().child();
             if let Some(v) = value {
                 child.bind(&inv.binding, v);
@@ -255,13 +264,30 @@ pub fn holds(when: &Expr, scope: &ReplyScope<'_>) -> bool {
     }
 }
 
+/// Where in the body an invariant is checked: an object's pointer, or an
+/// array's pointer and the element's index. Spelt out only for a finding.
+#[derive(Clone, Copy)]
+struct Target<'p> {
+    pointer: &'p str,
+    index: Option<usize>,
+}
+
+impl Target<'_> {
+    fn pointer(self) -> String {
+        match self.index {
+            Some(i) => pointer_push(self.pointer, &i.to_string()),
+            None => self.pointer.to_owned(),
+        }
+    }
+}
+
 /// What an invariant is checked on: the whole reply once, or each object
-/// its `for_each` names (array elements one by one), with their pointers.
-fn targets<'v>(
-    inv: &Invariant,
-    envelope: &Envelope,
+/// its `for_each` names (array elements one by one), with where they are.
+fn targets<'p, 'v>(
+    inv: &'p Invariant,
+    envelope: &'p Envelope,
     body: Option<&'v Value>,
-) -> Vec<(Option<String>, Option<&'v Value>)> {
+) -> Vec<(Option<Target<'p>>, Option<&'v Value>)> {
     if inv.for_each.is_empty() {
         return vec![(None, None)];
     }
@@ -269,21 +295,31 @@ fn targets<'v>(
     let mut out = Vec::new();
     for f in &inv.for_each {
         let pointer = match f.as_str() {
-            "payload" => envelope.payload.clone(),
+            "payload" => envelope.payload.as_str(),
             "payload_copy" => match &envelope.payload_copy {
-                Some(p) => p.clone(),
+                Some(p) => p.as_str(),
                 None => continue,
             },
-            p => p.to_owned(),
+            p => p,
         };
-        match body.pointer(&pointer) {
+        match body.pointer(pointer) {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    out.push((Some(pointer_push(&pointer, &i.to_string())), Some(item)));
+                    let at = Target {
+                        pointer,
+                        index: Some(i),
+                    };
+                    out.push((Some(at), Some(item)));
                 }
             }
-            Some(v) => out.push((Some(pointer.clone()), Some(v))),
+            Some(v) => out.push((
+                Some(Target {
+                    pointer,
+                    index: None,
+                }),
+                Some(v),
+            )),
         }
     }
     out
@@ -347,8 +383,8 @@ mod tests {
     /// of `c`.
     fn ok_scope<'a>(
         root: &'a Root,
-        c: &Contract,
-        r: &Release,
+        c: &'a Contract,
+        r: &'a Release,
         request: &'a Value,
         probes: &'a Value,
         body: &'a Value,
@@ -643,9 +679,8 @@ mod tests {
             for body in shapes() {
                 let scope = ok_scope(&root, &c, r, &request, &probes, &body);
                 let mut exprs: Vec<(&Expr, Option<(&str, &Value)>)> = Vec::new();
-                let targets_of = |inv: &Invariant| targets(inv, c.envelope(r), Some(&body));
                 for inv in c.invariants.get().unwrap() {
-                    for (_, v) in targets_of(inv) {
+                    for (_, v) in targets(inv, c.envelope(r), Some(&body)) {
                         let bind = v.map(|v| (inv.binding.as_str(), v));
                         exprs.extend(inv.when.iter().map(|w| (w, bind)));
                         exprs.push((&inv.expr, bind));

@@ -82,6 +82,7 @@ mod tests {
             invalid_parameter: "0100002".into(),
             payload: payload.into(),
             payload_copy: copy.map(str::to_owned),
+            json: Default::default(),
         }
     }
 

@@ -310,6 +310,7 @@ impl Builder {
                     invalid_parameter: e.invalid_parameter,
                     payload: self.pointer(&e.payload, "payload"),
                     payload_copy: e.payload_copy.map(|p| self.pointer(&p, "payload copy")),
+                    json: Default::default(),
                 };
                 (name, env)
             })

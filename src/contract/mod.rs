@@ -176,6 +176,8 @@ pub struct Envelope {
     pub payload: String,
     /// JSON pointer of a legacy copy of the payload, if the form has one.
     pub payload_copy: Option<String>,
+    /// [`Envelope::to_json`], made on first use (every reply reads it).
+    pub(crate) json: std::sync::OnceLock<Value>,
 }
 
 impl Envelope {
@@ -190,14 +192,16 @@ impl Envelope {
     }
 
     /// The envelope as the `envelope` variable of expressions.
-    pub fn to_json(&self) -> Value {
-        serde_json::json!({
-            "name": self.name,
-            "outcome": self.outcome,
-            "success": self.success,
-            "invalid_parameter": self.invalid_parameter,
-            "payload": self.payload,
-            "payload_copy": self.payload_copy,
+    pub fn to_json(&self) -> &Value {
+        self.json.get_or_init(|| {
+            serde_json::json!({
+                "name": self.name,
+                "outcome": self.outcome,
+                "success": self.success,
+                "invalid_parameter": self.invalid_parameter,
+                "payload": self.payload,
+                "payload_copy": self.payload_copy,
+            })
         })
     }
 }

@@ -21,7 +21,7 @@ mod walk;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, Registry, ValidationError, Validator};
@@ -312,6 +312,11 @@ impl SchemaSet {
 pub struct SchemaCatalog {
     contracts: Arc<ContractSet>,
     options: OptionValues,
+    /// This catalog's sets by contract folder and release name (the option
+    /// values are the catalog's): a look-up per reply that builds no key and
+    /// takes only a shared lock (the process cache's key is built, and its
+    /// lock taken, on a set's first use here).
+    memo: RwLock<HashMap<PathBuf, HashMap<String, Arc<SchemaSet>>>>,
 }
 
 /// Compiled sets by (contract folder, release, patches that apply).
@@ -320,11 +325,37 @@ type Cache = Mutex<HashMap<(PathBuf, String, Vec<(String, String)>), Arc<SchemaS
 impl SchemaCatalog {
     /// A catalog over `contracts` with these option values.
     pub fn new(contracts: Arc<ContractSet>, options: OptionValues) -> Self {
-        Self { contracts, options }
+        Self {
+            contracts,
+            options,
+            memo: RwLock::default(),
+        }
     }
 
     /// The set of `contract` and `release`, compiled on first use.
     pub fn get(
+        &self,
+        contract: &Contract,
+        release: &Release,
+    ) -> Result<Arc<SchemaSet>, SchemaError> {
+        let memo = self.memo.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(set) = memo.get(&contract.dir).and_then(|m| m.get(&release.name)) {
+            return Ok(Arc::clone(set));
+        }
+        drop(memo);
+        let set = self.compiled(contract, release)?;
+        self.memo
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(contract.dir.clone())
+            .or_default()
+            .insert(release.name.clone(), Arc::clone(&set));
+        Ok(set)
+    }
+
+    /// The set of `contract` and `release` from the process's cache,
+    /// compiled there on first use.
+    fn compiled(
         &self,
         contract: &Contract,
         release: &Release,
