@@ -5,6 +5,7 @@
 mod client;
 mod flow;
 mod json;
+mod pool;
 mod probe;
 pub mod request;
 
@@ -26,7 +27,7 @@ use crate::sanitize::Secrets;
 use crate::schema::SchemaCatalog;
 use crate::target::Target;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -424,9 +425,11 @@ impl Runner {
     /// Run `cases` (built as they are needed, e.g. from a lazy
     /// [`CaseSet`](crate::case::CaseSet)) with at most `jobs` in flight and
     /// hand each result to `on_result` with its index, in input order, keeping
-    /// none: memory stays that of the cases in flight and of at most
-    /// [`REORDER_WINDOW`] results waiting for a slower case before them.
-    /// A case whose task dies is handed on as an error, never dropped.
+    /// none: memory stays that of the cases in flight, of at most `jobs`
+    /// more built and queued for the workers, and of at most
+    /// [`REORDER_WINDOW`] results (and [`REORDER_WINDOW_BYTES`] of kept
+    /// exchanges) waiting for a slower case before them. A case whose task
+    /// panics or dies is handed on as an error, never dropped.
     pub async fn run_each<I>(
         &self,
         cases: I,
@@ -454,52 +457,7 @@ impl Runner {
             }
             return;
         }
-        let mut cases = cases.into_iter().enumerate().peekable();
-        let mut set = tokio::task::JoinSet::new();
-        // Cases in flight, for a result in place of a task that died.
-        let mut running: HashMap<tokio::task::Id, (usize, Arc<Case>)> = HashMap::new();
-        let mut waiting: BTreeMap<usize, (CaseResult, usize)> = BTreeMap::new();
-        // What the waiting results keep, in bytes. The oldest unfinished
-        // case is always in flight, so a full window only pauses the start
-        // of new cases until it is handed on.
-        let mut waiting_bytes = 0usize;
-        let mut next = 0;
-        loop {
-            // Start cases while there is room, in flight and in the window.
-            while set.len() < jobs {
-                let Some((i, _)) = cases.peek() else { break };
-                if *i >= next + REORDER_WINDOW || waiting_bytes > self.window_bytes {
-                    break;
-                }
-                let Some((i, case)) = cases.next() else { break };
-                let case = Arc::new(case);
-                let (runner, task_case) = (self.clone(), case.clone());
-                let handle = set.spawn(async move { runner.run_case(&task_case).await });
-                running.insert(handle.id(), (i, case));
-            }
-            let Some(joined) = set.join_next_with_id().await else {
-                break;
-            };
-            let (id, result) = match joined {
-                Ok((id, r)) => (id, Some(r)),
-                Err(e) => (e.id(), None),
-            };
-            let Some((i, case)) = running.remove(&id) else {
-                continue;
-            };
-            let mut r = result.unwrap_or_else(|| lost(&case));
-            if self.retention == Retention::Failures {
-                r.keep_failures_only();
-            }
-            let bytes = r.kept_bytes();
-            waiting_bytes += bytes;
-            waiting.insert(i, (r, bytes));
-            while let Some((r, bytes)) = waiting.remove(&next) {
-                waiting_bytes -= bytes;
-                on_result(next, r);
-                next += 1;
-            }
-        }
+        self.run_pooled(cases, jobs, on_result).await;
     }
 }
 
