@@ -153,7 +153,7 @@ async fn exchange(
         .check(url)
         .map_err(|why| (TransportError::Request, one_line(&why)))?;
     let request = http_request(method, url, req).map_err(|e| classify(e, target))?;
-    let (resp, sender) = client
+    let (resp, conn) = client
         .send(url, request)
         .await
         .map_err(|e| classify(e, target))?;
@@ -202,7 +202,7 @@ async fn exchange(
         body.extend_from_slice(&chunk);
     }
     // Read to its end: the connection can carry the next request.
-    client.put_back(sender);
+    client.put_back(conn);
     // The sanitize pipeline's order: scrub the whole reply, then parse,
     // then cut for display, so no secret survives across the cut.
     secrets.scrub_headers(&mut headers);

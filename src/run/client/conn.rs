@@ -18,6 +18,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 use url::{Host, Url};
 
@@ -25,7 +26,16 @@ use url::{Host, Url};
 pub(super) type Body = Full<Bytes>;
 
 /// The sending half of one HTTP/1 connection.
-pub(super) type Sender = SendRequest<Body>;
+type Sender = SendRequest<Body>;
+
+/// One HTTP/1 connection: its sending half and the task that drives it.
+pub(super) struct Conn {
+    sender: Sender,
+    /// Ends with the connection's own error, when it failed: a TLS alert
+    /// read while no request was in flight reaches only this (the request
+    /// then just sees a closed channel).
+    task: JoinHandle<hyper::Result<()>>,
+}
 
 /// At most this many idle connections are kept; more are closed.
 const MAX_IDLE: usize = 64;
@@ -40,7 +50,7 @@ pub struct HttpClient {
 struct Inner {
     tls: TlsConnector,
     connect_timeout: Duration,
-    idle: Mutex<Vec<Sender>>,
+    idle: Mutex<Vec<Conn>>,
 }
 
 /// Why an exchange failed, by the step that failed.
@@ -73,7 +83,7 @@ impl HttpClient {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Sender>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Conn>> {
         // The list is valid whatever a panicking holder was doing.
         self.inner.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -90,56 +100,60 @@ impl HttpClient {
         &self,
         url: &Url,
         mut req: Request<Body>,
-    ) -> Result<(Response<Incoming>, Sender), Failure> {
-        if let Some(mut sender) = self.take_idle() {
-            if sender.ready().await.is_ok() {
-                match sender.try_send_request(req).await {
-                    Ok(resp) => return Ok((resp, sender)),
+    ) -> Result<(Response<Incoming>, Conn), Failure> {
+        if let Some(mut conn) = self.take_idle() {
+            if conn.sender.ready().await.is_ok() {
+                match conn.sender.try_send_request(req).await {
+                    Ok(resp) => return Ok((resp, conn)),
                     Err(mut e) => match e.take_message() {
                         Some(unsent) => req = unsent,
-                        None => return Err(Failure::Http(e.into_error())),
+                        None => return Err(Failure::Http(why(conn, e.into_error()).await)),
                     },
                 }
             }
         }
-        let mut sender = self.connect(url).await?;
-        sender.ready().await.map_err(Failure::Http)?;
-        let resp = sender.send_request(req).await.map_err(Failure::Http)?;
-        Ok((resp, sender))
+        let mut conn = self.connect(url).await?;
+        if let Err(e) = conn.sender.ready().await {
+            return Err(Failure::Http(why(conn, e).await));
+        }
+        match conn.sender.send_request(req).await {
+            Ok(resp) => Ok((resp, conn)),
+            Err(e) => Err(Failure::Http(why(conn, e).await)),
+        }
     }
 
     /// Keep `sender` for the next request, unless it is closed or the pool
     /// is full. Only after the reply's body was read to its end.
-    pub(super) fn put_back(&self, sender: Sender) {
-        if sender.is_closed() {
+    pub(super) fn put_back(&self, conn: Conn) {
+        if conn.sender.is_closed() {
             return;
         }
         let mut idle = self.lock();
         if idle.len() < MAX_IDLE {
-            idle.push(sender);
+            idle.push(conn);
         }
     }
 
     /// The most recently used idle connection that is still open.
-    fn take_idle(&self) -> Option<Sender> {
+    fn take_idle(&self) -> Option<Conn> {
         let mut idle = self.lock();
-        while let Some(s) = idle.pop() {
-            if !s.is_closed() {
-                return Some(s);
+        while let Some(c) = idle.pop() {
+            if !c.sender.is_closed() {
+                return Some(c);
             }
         }
         None
     }
 
     /// A new connection to `url`'s origin, within the connect timeout.
-    async fn connect(&self, url: &Url) -> Result<Sender, Failure> {
+    async fn connect(&self, url: &Url) -> Result<Conn, Failure> {
         match tokio::time::timeout(self.inner.connect_timeout, self.connect_now(url)).await {
             Ok(r) => r,
             Err(_) => Err(Failure::ConnectTimeout),
         }
     }
 
-    async fn connect_now(&self, url: &Url) -> Result<Sender, Failure> {
+    async fn connect_now(&self, url: &Url) -> Result<Conn, Failure> {
         let (Some(host), Some(port)) = (url.host(), url.port_or_known_default()) else {
             return Err(Failure::Request(format!("`{url}` names no host")));
         };
@@ -192,14 +206,26 @@ async fn tcp_connect(addrs: impl IntoIterator<Item = SocketAddr>) -> Result<TcpS
 
 /// The HTTP/1 handshake on `io`; the connection runs in a task of its own
 /// until both the sender and the last reply's body are dropped.
-async fn handshake<T>(io: T) -> Result<Sender, Failure>
+async fn handshake<T>(io: T) -> Result<Conn, Failure>
 where
     T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let (sender, conn) = http1::handshake(io).await.map_err(Failure::Http)?;
-    // Its errors reach the request that was in flight.
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(sender)
+    let task = tokio::spawn(conn);
+    Ok(Conn { sender, task })
+}
+
+/// The better of `e` and the connection's own error: when the request only
+/// saw the connection go (closed, canceled), the connection's task knows
+/// why (a TLS alert, a reset). It has ended or is ending then; the wait is
+/// bounded all the same.
+async fn why(conn: Conn, e: hyper::Error) -> hyper::Error {
+    if !(e.is_closed() || e.is_canceled()) {
+        return e;
+    }
+    drop(conn.sender);
+    match tokio::time::timeout(Duration::from_secs(1), conn.task).await {
+        Ok(Ok(Err(cause))) => cause,
+        _ => e,
+    }
 }
