@@ -232,7 +232,7 @@ fn raw_requests<'c>(
         .into_iter()
         .map(|c| {
             let p = prepare(c, runner.target(), session.options(), now);
-            let url = reqwest::Url::parse(&p.url).expect("a URL");
+            let url = url::Url::parse(&p.url).expect("a URL");
             let header = |n: &str| {
                 p.headers
                     .iter()

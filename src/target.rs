@@ -76,7 +76,7 @@ impl Target {
     /// host in lower case, no user info, the port only when it is not the
     /// scheme's default.
     pub fn authority(&self) -> String {
-        let Ok(url) = reqwest::Url::parse(&self.base_url) else {
+        let Ok(url) = url::Url::parse(&self.base_url) else {
             let rest = self
                 .base_url
                 .split_once("://")
@@ -93,7 +93,7 @@ impl Target {
     /// The path part of the base URL without a trailing `/` (e.g. `/cms` for
     /// `https://gw/cms`), which prefixes every case path and is signed with it.
     pub fn path_prefix(&self) -> String {
-        reqwest::Url::parse(&self.base_url)
+        url::Url::parse(&self.base_url)
             .map(|u| u.path().trim_end_matches('/').to_string())
             .unwrap_or_default()
     }

@@ -411,16 +411,27 @@ fn a_sign_header_is_accepted_by_the_simulator() {
             .strip_prefix("Authorization: ")
             .unwrap()
             .to_owned();
-        let reply = reqwest::Client::new()
-            .post(format!("{url}/rest/cmsapp/v1/openapi/agent/agentbyworkno"))
+        // A bare HTTP/1 exchange: nothing but what `sign` printed and the
+        // headers it signed (Host, Content-Type).
+        let stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let req = hyper::Request::post("/rest/cmsapp/v1/openapi/agent/agentbyworkno")
+            .header("Host", &host)
             .header("Content-Type", "application/json; charset=UTF-8")
             .header("Authorization", auth)
-            .body(body)
-            .send()
-            .await
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
             .unwrap();
+        let reply = sender.send_request(req).await.unwrap();
         assert_eq!(reply.status(), 200);
-        let doc: serde_json::Value = serde_json::from_str(&reply.text().await.unwrap()).unwrap();
+        let bytes = http_body_util::BodyExt::collect(reply.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(doc["resultCode"], "0100000", "{doc}");
         sim.shutdown().await;
     });

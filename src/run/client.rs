@@ -1,15 +1,29 @@
-//! The HTTP client: TLS settings, timeouts, a capped body read, connect
-//! retries with back-off, and one-line causes for transport errors.
+//! The HTTP client: hyper's HTTP/1 connections over tokio (and rustls for
+//! https), a pool of idle connections to the target, timeouts, a capped
+//! body read, connect retries with back-off, and one-line causes for
+//! transport errors.
 //!
 //! Every transport error becomes one line that names the host and says what
-//! to do. TLS problems are told apart by the rustls error inside reqwest's
-//! error chain (untrusted CA, wrong name, expired, client certificate
-//! missing or refused, not TLS at all), not by matching message text.
+//! to do. Errors are told apart by the step that failed (DNS, TCP, TLS, the
+//! exchange) and, for TLS, by the rustls error inside (untrusted CA, wrong
+//! name, expired, client certificate missing or refused, not TLS at all),
+//! not by matching message text.
+
+mod conn;
+mod tls;
+
+pub use conn::HttpClient;
 
 use super::request::{Endpoint, PreparedRequest};
 use crate::result::{ReceivedResponse, TransportError};
 use crate::sanitize::{self, Secrets};
 use crate::target::Target;
+use bytes::Bytes;
+use conn::Failure;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Body as _;
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{Method, Request, Uri};
 use std::error::Error as StdError;
 use std::time::Duration;
 use tokio_rustls::rustls;
@@ -38,63 +52,19 @@ pub enum ClientError {
         /// Why.
         message: String,
     },
-    /// reqwest refused the configuration.
+    /// rustls refused the configuration.
     #[error("cannot build the HTTP client: {0}")]
     Build(String),
 }
 
-/// Build the shared client for `target`.
-pub fn build_client(target: &Target) -> Result<reqwest::Client, ClientError> {
-    let mut b = reqwest::Client::builder()
-        .use_rustls_tls()
-        .timeout(target.timeout)
-        .connect_timeout(target.connect_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("cms-contract/", env!("CARGO_PKG_VERSION")))
-        .no_proxy();
-    let read = |what: &'static str, p: &std::path::Path| {
-        std::fs::read(p).map_err(|source| ClientError::Read {
-            what,
-            path: p.display().to_string(),
-            source,
-        })
-    };
-    if let Some(ca) = &target.tls.cacert {
-        let pem = read("CA certificate", ca)?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ClientError::Pem {
-            what: "CA certificate",
-            path: ca.display().to_string(),
-            message: e.to_string(),
-        })?;
-        if certs.is_empty() {
-            return Err(ClientError::Pem {
-                what: "CA certificate",
-                path: ca.display().to_string(),
-                message: "no certificate found".into(),
-            });
-        }
-        for c in certs {
-            b = b.add_root_certificate(c);
-        }
-    }
-    if let Some(cert) = &target.tls.client_cert {
-        let mut pem = read("client certificate", cert)?;
-        if let Some(key) = &target.tls.client_key {
-            pem.push(b'\n');
-            pem.extend(read("client key", key)?);
-        }
-        let id = reqwest::Identity::from_pem(&pem).map_err(|e| ClientError::Pem {
-            what: "client certificate",
-            path: cert.display().to_string(),
-            message: e.to_string(),
-        })?;
-        b = b.identity(id);
-    }
-    if target.tls.insecure {
-        b = b.danger_accept_invalid_certs(true);
-    }
-    b.build().map_err(|e| ClientError::Build(cause(&e)))
+/// Build the shared client for `target` (once per run: it reads the CA and
+/// client certificate files, so a bad one is reported before any case).
+pub fn build_client(target: &Target) -> Result<HttpClient, ClientError> {
+    HttpClient::new(target)
 }
+
+/// Sent when a case sets no User-Agent.
+const USER_AGENT: &str = concat!("cms-contract/", env!("CARGO_PKG_VERSION"));
 
 /// Bodies longer than this are cut for display (after scrubbing); checks
 /// see the whole body.
@@ -104,7 +74,7 @@ const DISPLAY_CUT: usize = 64 * 1024;
 /// `secrets` scrubbed from it, or a transport error with a one-line cause,
 /// and the retries used.
 pub async fn send(
-    client: &reqwest::Client,
+    client: &HttpClient,
     target: &Target,
     endpoint: &Endpoint,
     req: &PreparedRequest,
@@ -125,17 +95,15 @@ pub async fn send(
 }
 
 /// One attempt, bounded by the per-request timeout from connect to the last
-/// body byte.
+/// body byte: one timer for the whole exchange, so a server which sends
+/// headers and then stalls or trickles can never hold a case longer.
 async fn send_once(
-    client: &reqwest::Client,
+    client: &HttpClient,
     target: &Target,
     endpoint: &Endpoint,
     req: &PreparedRequest,
     secrets: &Secrets,
 ) -> Result<ReceivedResponse, (TransportError, String)> {
-    // reqwest's own timeout covers the body too; this outer bound makes sure
-    // that a server which sends headers and then stalls or trickles can never
-    // hold a case longer, whatever the reqwest version does.
     let exchange = exchange(client, target, endpoint, req, secrets);
     match tokio::time::timeout(target.timeout, exchange).await {
         Ok(r) => r,
@@ -144,13 +112,13 @@ async fn send_once(
 }
 
 async fn exchange(
-    client: &reqwest::Client,
+    client: &HttpClient,
     target: &Target,
     endpoint: &Endpoint,
     req: &PreparedRequest,
     secrets: &Secrets,
 ) -> Result<ReceivedResponse, (TransportError, String)> {
-    let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
+    let method = Method::from_bytes(req.method.as_bytes()).map_err(|_| {
         (
             TransportError::Request,
             one_line(&format!(
@@ -165,29 +133,34 @@ async fn exchange(
         return Err((TransportError::Request, one_line(why)));
     }
     // The URL as prepared, unless `url` was changed since: then as it reads.
+    let parsed;
     let url = match &req.parsed {
-        Some(u) if u.as_str() == req.url => u.clone(),
-        _ => reqwest::Url::parse(&req.url).map_err(|e| {
-            (
-                TransportError::Request,
-                one_line(&format!(
-                    "refused to send: `{}` is not a URL ({e})",
-                    req.url
-                )),
-            )
-        })?,
+        Some(u) if u.as_str() == req.url => u,
+        _ => {
+            parsed = url::Url::parse(&req.url).map_err(|e| {
+                (
+                    TransportError::Request,
+                    one_line(&format!(
+                        "refused to send: `{}` is not a URL ({e})",
+                        req.url
+                    )),
+                )
+            })?;
+            &parsed
+        }
     };
     endpoint
-        .check(&url)
+        .check(url)
         .map_err(|why| (TransportError::Request, one_line(&why)))?;
-    let mut rb = client.request(method, url).body(req.body.clone());
-    for (k, v) in &req.headers {
-        rb = rb.header(k.as_str(), v.as_str());
-    }
-    let mut resp = rb.send().await.map_err(|e| classify(&e, target))?;
-    let status = resp.status().as_u16();
-    let mut headers: Vec<(String, String)> = resp
-        .headers()
+    let request = http_request(method, url, req).map_err(|e| classify(e, target))?;
+    let (resp, conn) = client
+        .send(url, request)
+        .await
+        .map_err(|e| classify(e, target))?;
+    let (head, mut incoming) = resp.into_parts();
+    let status = head.status.as_u16();
+    let mut headers: Vec<(String, String)> = head
+        .headers
         .iter()
         .map(|(k, v)| {
             (
@@ -198,7 +171,9 @@ async fn exchange(
         .collect();
     let host = || target.authority();
     let cap = target.max_response_bytes;
-    if let Some(n) = resp.content_length().filter(|n| *n > cap as u64) {
+    // The declared Content-Length, as hyper read it.
+    let declared = incoming.size_hint().exact();
+    if let Some(n) = declared.filter(|n| *n > cap as u64) {
         let host = host();
         return Err((
             TransportError::TooLarge,
@@ -209,26 +184,25 @@ async fn exchange(
     }
     // Sized by the declared length (already under the cap), so a reply
     // read in several chunks is not copied as the buffer grows.
-    let declared = resp.content_length().map_or(0, |n| n as usize);
-    let mut body = Vec::with_capacity(declared);
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len().saturating_add(chunk.len()) > cap {
-                    let host = host();
-                    return Err((
-                        TransportError::TooLarge,
-                        format!(
-                            "reply from {host} is over the {cap}-byte cap (raise --max-response-bytes if it is legitimate)"
-                        ),
-                    ));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) => return Err(classify(&e, target)),
+    let mut body = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    while let Some(frame) = incoming.frame().await {
+        let frame = frame.map_err(|e| classify(Failure::Http(e), target))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers
+        };
+        if body.len().saturating_add(chunk.len()) > cap {
+            let host = host();
+            return Err((
+                TransportError::TooLarge,
+                format!(
+                    "reply from {host} is over the {cap}-byte cap (raise --max-response-bytes if it is legitimate)"
+                ),
+            ));
         }
+        body.extend_from_slice(&chunk);
     }
+    // Read to its end: the connection can carry the next request.
+    client.put_back(conn);
     // The sanitize pipeline's order: scrub the whole reply, then parse,
     // then cut for display, so no secret survives across the cut.
     secrets.scrub_headers(&mut headers);
@@ -257,6 +231,46 @@ async fn exchange(
     })
 }
 
+/// The request as it goes on the wire: `method`, the origin-form target
+/// (path and query), the prepared headers in order, then what a case does
+/// not set: `Accept: */*`, the User-Agent and `Host` (the URL's host, with
+/// the port unless it is the scheme's default: what is signed, see
+/// [`Target::authority`]). hyper adds the Content-Length of the body.
+fn http_request(
+    method: Method,
+    url: &url::Url,
+    req: &PreparedRequest,
+) -> Result<Request<conn::Body>, Failure> {
+    let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
+    let uri = Uri::try_from(target).map_err(|e| Failure::Request(e.to_string()))?;
+    let mut request = Request::new(Full::new(Bytes::from(req.body.clone())));
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    let headers = request.headers_mut();
+    for (k, v) in &req.headers {
+        let name =
+            HeaderName::from_bytes(k.as_bytes()).map_err(|e| Failure::Request(e.to_string()))?;
+        let value = HeaderValue::from_str(v).map_err(|e| Failure::Request(e.to_string()))?;
+        headers.append(name, value);
+    }
+    if !headers.contains_key(header::ACCEPT) {
+        headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+    }
+    if !headers.contains_key(header::USER_AGENT) {
+        headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+    }
+    if !headers.contains_key(header::HOST) {
+        let host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            (None, _) => String::new(),
+        };
+        let value = HeaderValue::from_str(&host).map_err(|e| Failure::Request(e.to_string()))?;
+        headers.insert(header::HOST, value);
+    }
+    Ok(request)
+}
+
 /// Why a body is not JSON, in words a user can act on.
 fn why_not_json(body: &[u8], e: &serde_json::Error) -> String {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -282,26 +296,6 @@ fn cause(e: &(dyn StdError + 'static)) -> String {
         src = s.source();
     }
     one_line(&parts.join(": "))
-}
-
-/// The causes below reqwest's own wrapper, without hyper-util's
-/// "client error (Connect)" noise: the URL is already in the report.
-fn detail(e: &reqwest::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut src = e.source();
-    while let Some(s) = src {
-        let text = s.to_string();
-        let noise = text.starts_with("client error (") || text.is_empty();
-        if !noise && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        src = s.source();
-    }
-    if parts.is_empty() {
-        cause(e)
-    } else {
-        one_line(&parts.join(": "))
-    }
 }
 
 /// Newlines and other control characters become single spaces, so a cause
@@ -360,70 +354,105 @@ fn timed_out(target: &Target) -> (TransportError, String) {
     )
 }
 
-fn classify(e: &reqwest::Error, target: &Target) -> (TransportError, String) {
+fn classify(e: Failure, target: &Target) -> (TransportError, String) {
     let host = target.authority();
-    if let Some(tls) = find_rustls(e) {
-        return (TransportError::Tls, one_line(&tls_cause(tls, target)));
-    }
-    let full = detail(e);
-    let lower = full.to_ascii_lowercase();
-    if e.is_timeout() {
-        if e.is_connect() {
-            return (
-                TransportError::Connect,
-                format!(
-                    "cannot connect to {host}: no connection within {:?}; check that the CMS is running and reachable from here",
-                    target.connect_timeout
-                ),
-            );
-        }
-        return timed_out(target);
-    }
-    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-        return (
-            TransportError::Tls,
-            format!(
-                "TLS error talking to {host}: {full}; pass the CA that signed its certificate with --cacert FILE (profile `tls.cacert`), or --insecure for a throwaway test"
-            ),
-        );
-    }
-    if e.is_connect() {
-        let hint = if lower.contains("dns")
-            || lower.contains("failed to lookup")
-            || lower.contains("name or service")
-        {
-            "the host name does not resolve; check its spelling and DNS"
-        } else if lower.contains("refused") {
-            "nothing listens there; check that the CMS is running and the URL/port are right"
-        } else {
-            "check that the CMS is running and the URL/port are right"
-        };
-        return (
+    let cannot_connect = |full: String, hint: &str| {
+        (
             TransportError::Connect,
             format!("cannot connect to {host}: {full}; {hint}"),
-        );
-    }
-    if e.is_builder() {
-        return (
-            TransportError::Request,
-            format!("cannot build the request: {full}; check the target URL"),
-        );
-    }
-    let hint = if lower.contains("parse") || lower.contains("invalid http") {
-        if target.base_url.starts_with("http://") {
-            "; the reply is not HTTP/1.x (if the port speaks TLS, use an https:// URL)"
-        } else {
-            "; the reply is not HTTP/1.x"
-        }
-    } else if lower.contains("closed") || lower.contains("end of file") {
-        "; the server closed the connection before the reply was complete"
-    } else {
-        ""
+        )
     };
-    (
-        TransportError::Protocol,
-        format!("broken reply from {host}: {full}{hint}"),
-    )
+    match e {
+        Failure::Dns(e) => cannot_connect(
+            format!("dns error: {}", cause(&e)),
+            "the host name does not resolve; check its spelling and DNS",
+        ),
+        Failure::Tcp(e) => {
+            let hint = if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                "nothing listens there; check that the CMS is running and the URL/port are right"
+            } else {
+                "check that the CMS is running and the URL/port are right"
+            };
+            cannot_connect(format!("tcp connect error: {}", cause(&e)), hint)
+        }
+        Failure::ConnectTimeout => (
+            TransportError::Connect,
+            format!(
+                "cannot connect to {host}: no connection within {:?}; check that the CMS is running and reachable from here",
+                target.connect_timeout
+            ),
+        ),
+        Failure::Tls(e) => {
+            if let Some(tls) = find_rustls(&e) {
+                return (TransportError::Tls, one_line(&tls_cause(tls, target)));
+            }
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+            ) {
+                return cannot_connect(
+                    format!("tls handshake: {}", cause(&e)),
+                    "check that the CMS is running and the URL/port are right",
+                );
+            }
+            (
+                TransportError::Tls,
+                format!(
+                    "TLS error talking to {host}: tls handshake: {}; pass the CA that signed its certificate with --cacert FILE (profile `tls.cacert`), or --insecure for a throwaway test",
+                    cause(&e)
+                ),
+            )
+        }
+        Failure::Request(why) => (
+            TransportError::Request,
+            format!(
+                "cannot build the request: {}; check the target URL",
+                one_line(&why)
+            ),
+        ),
+        Failure::Http(e) => {
+            // A TLS alert can come after the handshake: TLS 1.3 servers
+            // check the client certificate then.
+            if let Some(tls) = find_rustls(&e) {
+                return (TransportError::Tls, one_line(&tls_cause(tls, target)));
+            }
+            let hint = if e.is_parse() || e.is_parse_status() || e.is_parse_too_large() {
+                if target.base_url.starts_with("http://") {
+                    "; the reply is not HTTP/1.x (if the port speaks TLS, use an https:// URL)"
+                } else {
+                    "; the reply is not HTTP/1.x"
+                }
+            } else if e.is_incomplete_message()
+                || e.is_closed()
+                || e.is_canceled()
+                || cut_short(&e)
+            {
+                "; the server closed the connection before the reply was complete"
+            } else {
+                ""
+            };
+            (
+                TransportError::Protocol,
+                format!("broken reply from {host}: {}{hint}", cause(&e)),
+            )
+        }
+    }
+}
+
+/// Whether `e` comes from the connection ending (or being reset) early.
+fn cut_short(e: &hyper::Error) -> bool {
+    use std::io::ErrorKind::*;
+    let mut src = e.source();
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe
+            );
+        }
+        src = s.source();
+    }
+    false
 }
 
 /// What a rustls error means for the user and what to do about it.

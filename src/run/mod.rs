@@ -9,7 +9,7 @@ mod pool;
 mod probe;
 pub mod request;
 
-pub use client::{build_client, ClientError};
+pub use client::{build_client, ClientError, HttpClient};
 pub use flow::MAX_FLOW_EXCHANGES;
 pub use probe::{PlannedProbe, ProbeAnswer, ProbePlan};
 pub use request::{prepare, request_value, PreparedRequest};
@@ -36,7 +36,7 @@ use tokio::sync::Mutex;
 /// the compiled schemas and expressions, and the probe answers.
 #[derive(Clone)]
 pub struct Runner {
-    client: reqwest::Client,
+    client: client::HttpClient,
     target: Arc<Target>,
     /// The target's base URL, parsed once.
     endpoint: Arc<request::Endpoint>,

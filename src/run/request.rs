@@ -8,8 +8,8 @@ use crate::case::{check_request_path, AuthMode, Body, Case};
 use crate::contract::OptionValues;
 use crate::result::SentRequest;
 use crate::target::Target;
-use reqwest::Url;
 use serde_json::{json, Value};
+use url::Url;
 
 /// What every request to one target shares, worked out once per runner: the
 /// parsed base URL, its path prefix and origin, and the Host value that is
@@ -580,7 +580,7 @@ mod tests {
             60,
         )
         .expect("signed over the path as sent");
-        let url = reqwest::Url::parse(&p.url).unwrap();
+        let url = Url::parse(&p.url).unwrap();
         assert_eq!(check_destination(&url, &t), Ok(()));
         for other in [
             "https://cms:28080/x",
@@ -588,7 +588,7 @@ mod tests {
             "http://cms.evil.example:28080/x",
             "http://u:p@cms:28080/x",
         ] {
-            let url = reqwest::Url::parse(other).unwrap();
+            let url = Url::parse(other).unwrap();
             assert!(
                 check_destination(&url, &t).is_err_and(|e| e.starts_with("refused to send")),
                 "{other}"

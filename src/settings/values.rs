@@ -182,7 +182,7 @@ impl fmt::Display for BaseUrl {
 impl FromStr for BaseUrl {
     type Err = ValueError;
     fn from_str(url: &str) -> Result<Self, ValueError> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| {
+        let parsed = url::Url::parse(url).map_err(|e| {
             ValueError(format!(
                 "`{url}` is not a URL ({e}); write it like https://cms-host:28080"
             ))
