@@ -191,7 +191,7 @@ impl Builder {
             );
         }
         let method = raw.method.value.to_ascii_uppercase();
-        if reqwest::Method::from_bytes(method.as_bytes()).is_err() {
+        if hyper::Method::from_bytes(method.as_bytes()).is_err() {
             self.error(
                 &raw.method.referenced,
                 format!("`{method}` is not an HTTP method"),

@@ -4,7 +4,7 @@
 //! [`Simulator::start_tls`](super::Simulator::start_tls) serves with.
 //!
 //! Nothing here is meant for production keys: everything is generated in
-//! memory, with ECDSA P-256 and the `ring` provider that reqwest also uses,
+//! memory, with ECDSA P-256 and the `ring` provider that the harness's client also uses,
 //! so one crypto backend serves both ends of the tests.
 
 use std::path::{Path, PathBuf};
