@@ -426,37 +426,15 @@ impl Runner {
     /// [`CaseSet`](crate::case::CaseSet)) with at most `jobs` in flight and
     /// hand each result to `on_result` with its index, in input order, keeping
     /// none: memory stays that of the cases in flight, of at most `jobs`
-    /// more built and queued for the workers, and of at most
+    /// (at least 4) more built and queued for the workers, and of at most
     /// [`REORDER_WINDOW`] results (and [`REORDER_WINDOW_BYTES`] of kept
     /// exchanges) waiting for a slower case before them. A case whose task
     /// panics or dies is handed on as an error, never dropped.
-    pub async fn run_each<I>(
-        &self,
-        cases: I,
-        jobs: usize,
-        mut on_result: impl FnMut(usize, CaseResult),
-    ) where
+    pub async fn run_each<I>(&self, cases: I, jobs: usize, on_result: impl FnMut(usize, CaseResult))
+    where
         I: IntoIterator<Item = Case>,
     {
         let jobs = jobs.max(1);
-        if jobs == 1 {
-            // One at a time: run each case in this task. Spawning it and
-            // joining it cost two cross-thread wake-ups per case, which at
-            // `--jobs 1` were more than half of a case's CPU (README
-            // "Performance"); a panic still becomes the case's error.
-            for (i, case) in cases.into_iter().enumerate() {
-                let run = std::panic::AssertUnwindSafe(self.run_case(&case));
-                let mut r = match CatchUnwind(Box::pin(run)).await {
-                    Some(r) => r,
-                    None => lost(&case),
-                };
-                if self.retention == Retention::Failures {
-                    r.keep_failures_only();
-                }
-                on_result(i, r);
-            }
-            return;
-        }
         self.run_pooled(cases, jobs, on_result).await;
     }
 }

@@ -1,13 +1,15 @@
-//! [`Runner::run_each`] with more than one case in flight: `jobs` workers
-//! that live for the whole run, fed through a short queue.
+//! [`Runner::run_each`]: `jobs` workers that live for the whole run, fed
+//! through a short queue.
 //!
 //! A task per case cost two cross-thread wake-ups per case on top of the
 //! exchange's own (the spawn, and the join that woke the caller's thread,
-//! which is not one of the runtime's workers). Here a worker takes its next
-//! case from the queue without waking anyone, and wakes the caller only
-//! when the queue runs low: about one wake-up per `jobs` cases while the
-//! run flows. The caller builds cases (from a lazy set, say) into the queue,
-//! keeps the reorder window, and hands results on in input order.
+//! which is not one of the runtime's workers); running `--jobs 1` cases in
+//! the caller's task instead cost a wake-up of that thread per exchange.
+//! Here a worker takes its next case from the queue without waking anyone,
+//! on a runtime thread beside the connection's task, and wakes the caller
+//! only when the queue is half empty: one wake-up per few cases while the
+//! run flows. The caller builds cases (from a lazy set, say) into the
+//! queue, keeps the reorder window, and hands results on in input order.
 
 use super::{lost, CatchUnwind, Retention, Runner, REORDER_WINDOW};
 use crate::case::Case;
@@ -31,7 +33,7 @@ struct Shared {
 }
 
 impl Runner {
-    /// [`Runner::run_each`] for `jobs` > 1.
+    /// [`Runner::run_each`]'s work (`jobs` at least 1).
     pub(super) async fn run_pooled<I>(
         &self,
         cases: I,
@@ -40,17 +42,18 @@ impl Runner {
     ) where
         I: IntoIterator<Item = Case>,
     {
-        // `jobs` queued: a worker finds its next case ready while the caller,
-        // woken when half are taken, builds more. Queued cases start whatever
-        // the window says by then, so the window bounds what waits to `jobs`
-        // in flight and `jobs` queued beyond it.
-        let (tx, rx) = mpsc::channel::<(usize, Case)>(jobs);
+        // `jobs` queued (at least 4): a worker finds its next case ready
+        // while the caller, woken when half are taken, builds more. Queued
+        // cases start whatever the window says by then, so beyond the window
+        // there are at most `jobs` cases in flight and `queue` queued.
+        let queue = jobs.max(4);
+        let (tx, rx) = mpsc::channel::<(usize, Case)>(queue);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let shared = Arc::new(Shared {
             queued: AtomicUsize::new(0),
             done: Mutex::new(Vec::new()),
             wake: Notify::new(),
-            low: jobs / 2,
+            low: queue / 2,
         });
         // Dropped with this future: the workers are aborted with it.
         let mut workers = tokio::task::JoinSet::new();
