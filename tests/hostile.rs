@@ -7,6 +7,8 @@
 //! Every server here lives at most [`LIFETIME`] and handles a bounded number
 //! of connections, then stops by itself.
 
+mod common;
+
 use cms_contract::case::{load_paths, load_str, Case, LoadOptions, Vars};
 use cms_contract::embedded::Simulated;
 use cms_contract::report::{text, Style};
@@ -17,6 +19,7 @@ use cms_contract::session::{Session, SessionOptions};
 use cms_contract::settings::{Env, Layer};
 use cms_contract::target::Target;
 use cms_sim::{DEFAULT_AK, DEFAULT_SK};
+use common::stub::PROBE_200 as PROBE;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -80,22 +83,6 @@ fn load_opts(plan: &Plan) -> LoadOptions {
         ..LoadOptions::default()
     }
 }
-
-/// A small case that needs a 200 JSON reply, unsigned.
-const PROBE: &str = "\
-cases:
-  - name: probe
-    request:
-      method: POST
-      path: /rest/cmsapp/v1/openapi/agent/agentbyworkno
-      headers:
-        Content-Type: application/json; charset=UTF-8
-      auth: none
-      query: {ccId: 1, vdn: 1, agentId: 101}
-    expect:
-      status: 200
-      json: true
-";
 
 fn env() -> Env {
     [("CMS_AK", DEFAULT_AK), ("CMS_SK", DEFAULT_SK)]

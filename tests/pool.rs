@@ -6,12 +6,12 @@
 //! connection is replaced before the request is written, never resent).
 //! Also what goes on the wire: Host, User-Agent, Accept, Content-Length.
 
+mod common;
+
 use cms_contract::case::{load_str, Case, LoadOptions};
-use cms_contract::embedded::Simulated;
 use cms_contract::result::Outcome;
 use cms_contract::run::{ProbePlan, Runner};
-use cms_contract::session::{Session, SessionOptions};
-use cms_contract::settings::{Env, Layer};
+use cms_contract::settings::Layer;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,22 +24,6 @@ use tokio::net::{TcpListener, TcpStream};
 const CASES: usize = 6;
 /// The longest any test server lives.
 const LIFETIME: Duration = Duration::from_secs(15);
-
-/// A small case that needs a 200 JSON reply, unsigned.
-const PROBE: &str = "\
-cases:
-  - name: probe
-    request:
-      method: POST
-      path: /rest/cmsapp/v1/openapi/agent/agentbyworkno
-      headers:
-        Content-Type: application/json; charset=UTF-8
-      auth: none
-      query: {ccId: 1, vdn: 1, agentId: 101}
-    expect:
-      status: 200
-      json: true
-";
 
 /// What a test server does after each reply.
 #[derive(Clone, Copy, PartialEq)]
@@ -77,22 +61,14 @@ fn ok_reply(close: bool) -> Vec<u8> {
     r
 }
 
-/// One request's head (lower-cased) and its Content-Length body from
-/// `buf` + `stream`, or `None` when the client closed first.
+/// One request's head (lower-cased), its Content-Length body read from
+/// `buf` + `stream` and dropped, or `None` when the client closed first.
 async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
     let mut chunk = [0u8; 4096];
     loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let len = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + len {
-                buf.drain(..end + 4 + len);
-                return Some(head);
-            }
+        if let Some((head, body)) = common::stub::request_at_start(buf) {
+            buf.drain(..body.end);
+            return Some(head);
         }
         let n = stream.read(&mut chunk).await.ok()?;
         if n == 0 || buf.len() > 1 << 20 {
@@ -133,10 +109,6 @@ async fn server(after: After) -> (SocketAddr, Arc<Seen>) {
     (addr, seen)
 }
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// A runner for `url` and the probe case.
 fn runner_and_case(url: &str) -> (Runner, Case) {
     let mut flags = Layer {
@@ -148,23 +120,19 @@ fn runner_and_case(url: &str) -> (Runner, Case) {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v)),
     );
-    let session = Session::prepare(
-        SessionOptions {
-            flags,
-            schemas: Some(root().join("schemas")),
-            embedded: Some(Simulated::default().shared()),
-            force_embedded: false,
-        },
-        &Env::default(),
-    )
-    .expect("session");
+    let session = common::Setup {
+        flags,
+        ..common::Setup::default()
+    }
+    .session();
     let opts = LoadOptions {
         vars: session.vars.clone(),
         catalog: Some(session.catalog.clone()),
         default_contract: Some("agentbyworkno".into()),
         ..LoadOptions::default()
     };
-    let mut cases = load_str(Path::new("pool/probe.yaml"), PROBE, &opts).expect("probe loads");
+    let mut cases = load_str(Path::new("pool/probe.yaml"), common::stub::PROBE_200, &opts)
+        .expect("probe loads");
     let mut target = session.target();
     target.timeout = Duration::from_secs(5);
     target.connect_timeout = Duration::from_secs(2);

@@ -55,9 +55,9 @@ async fn read_body(sock: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
     }
 }
 
-/// The body of the HTTP/1.1 request at the start of `buf` (its
-/// Content-Length bytes after the head), once all of it is there.
-pub fn request_body(buf: &[u8]) -> Option<&[u8]> {
+/// The HTTP/1.1 request at the start of `buf`, once all of it is there:
+/// its head (lower-cased) and where its Content-Length body lies in `buf`.
+pub fn request_at_start(buf: &[u8]) -> Option<(String, std::ops::Range<usize>)> {
     let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
     let len: usize = head
@@ -65,5 +65,29 @@ pub fn request_body(buf: &[u8]) -> Option<&[u8]> {
         .find_map(|l| l.strip_prefix("content-length:"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
-    buf.get(end + 4..end + 4 + len)
+    let body = end + 4..end + 4 + len;
+    (buf.len() >= body.end).then_some((head, body))
 }
+
+/// The body of the HTTP/1.1 request at the start of `buf` (its
+/// Content-Length bytes after the head), once all of it is there.
+pub fn request_body(buf: &[u8]) -> Option<&[u8]> {
+    request_at_start(buf).map(|(_, body)| &buf[body])
+}
+
+/// A small case that needs a 200 JSON reply, unsigned (for files loaded
+/// alone, with agentbyworkno as their contract).
+pub const PROBE_200: &str = "\
+cases:
+  - name: probe
+    request:
+      method: POST
+      path: /rest/cmsapp/v1/openapi/agent/agentbyworkno
+      headers:
+        Content-Type: application/json; charset=UTF-8
+      auth: none
+      query: {ccId: 1, vdn: 1, agentId: 101}
+    expect:
+      status: 200
+      json: true
+";
