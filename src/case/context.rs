@@ -96,12 +96,13 @@ pub(crate) fn find_contract(
         .help("pass --schemas DIR, the folder of contract folders"));
     };
     let contracts = catalog.contracts();
-    if let Some(c) = contracts.get(&name.value) {
+    let found = contracts.get(&name.value).cloned();
+    if let Some(c) = &found {
         // Compiled once, now that a case binds it; the loader reports the
         // errors once per contract (`load_paths_with_warnings`).
         let _ = c.invariants.get();
     }
-    contracts.get(&name.value).cloned().ok_or_else(|| {
+    found.ok_or_else(|| {
         let names = contracts.names();
         let e = LoadError::new(
             c.loc(&name.referenced),

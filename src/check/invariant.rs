@@ -156,7 +156,7 @@ pub fn check<'i>(
             {
                 continue;
             }
-            let pointer = at.map(Target::pointer);
+            let pointer = at.map(At::pointer);
             let mut child = scope.scope().child();
             if let Some(v) = value {
                 child.bind(&inv.binding, v);
@@ -267,12 +267,12 @@ pub fn holds(when: &Expr, scope: &ReplyScope<'_>) -> bool {
 /// Where in the body an invariant is checked: an object's pointer, or an
 /// array's pointer and the element's index. Spelt out only for a finding.
 #[derive(Clone, Copy)]
-struct Target<'p> {
+struct At<'p> {
     pointer: &'p str,
     index: Option<usize>,
 }
 
-impl Target<'_> {
+impl At<'_> {
     fn pointer(self) -> String {
         match self.index {
             Some(i) => pointer_push(self.pointer, &i.to_string()),
@@ -287,7 +287,7 @@ fn targets<'p, 'v>(
     inv: &'p Invariant,
     envelope: &'p Envelope,
     body: Option<&'v Value>,
-) -> Vec<(Option<Target<'p>>, Option<&'v Value>)> {
+) -> Vec<(Option<At<'p>>, Option<&'v Value>)> {
     if inv.for_each.is_empty() {
         return vec![(None, None)];
     }
@@ -306,7 +306,7 @@ fn targets<'p, 'v>(
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    let at = Target {
+                    let at = At {
                         pointer,
                         index: Some(i),
                     };
@@ -314,7 +314,7 @@ fn targets<'p, 'v>(
                 }
             }
             Some(v) => out.push((
-                Some(Target {
+                Some(At {
                     pointer,
                     index: None,
                 }),

@@ -58,10 +58,7 @@ impl Invariants {
                 Err(errors)
             }
         });
-        match compiled {
-            Ok(v) => Ok(v),
-            Err(e) => Err(e),
-        }
+        compiled.as_ref().map(Vec::as_slice).map_err(Vec::as_slice)
     }
 
     /// The errors of an earlier [`Invariants::get`]; nothing when it was

@@ -434,28 +434,7 @@ impl Runner {
     where
         I: IntoIterator<Item = Case>,
     {
-        let jobs = jobs.max(1);
-        self.run_pooled(cases, jobs, on_result).await;
-    }
-}
-
-/// A future that turns a panic while polling it into `None`, as a dead
-/// task does in [`Runner::run_each`]'s `JoinSet`.
-struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
-
-impl<F: std::future::Future + std::panic::UnwindSafe> std::future::Future for CatchUnwind<F> {
-    type Output = Option<F::Output>;
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        let fut = self.0.as_mut();
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.poll(cx))) {
-            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Some(v)),
-            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-            Err(_) => std::task::Poll::Ready(None),
-        }
+        self.run_pooled(cases, jobs.max(1), on_result).await;
     }
 }
 
@@ -476,32 +455,6 @@ fn secrets(sent: &PreparedRequest, target: &Target) -> Secrets {
         s.add(c.sk());
     }
     s
-}
-
-/// A result for a case whose task died: counted as an error, never dropped.
-fn lost(case: &Case) -> CaseResult {
-    CaseResult {
-        id: case.id(),
-        description: case.description.clone(),
-        source: case.source.clone(),
-        request: SentRequest::default(),
-        response: None,
-        failures: vec![Failure {
-            kind: FailureKind::Transport(TransportError::Request),
-            pointer: None,
-            message: "internal error: the case's task did not complete (please report this)".into(),
-            expected: None,
-            actual: None,
-            source: case.source.clone(),
-            rule: None,
-        }],
-        warnings: vec![],
-        duration: Duration::ZERO,
-        retries: 0,
-        skipped: None,
-        exchanges: vec![],
-        attempts: 0,
-    }
 }
 
 fn not_json(r: &ReceivedResponse, case: &Case) -> Failure {

@@ -11,12 +11,13 @@
 //! run flows. The caller builds cases (from a lazy set, say) into the
 //! queue, keeps the reorder window, and hands results on in input order.
 
-use super::{lost, CatchUnwind, Retention, Runner, REORDER_WINDOW};
+use super::{Retention, Runner, REORDER_WINDOW};
 use crate::case::Case;
-use crate::result::CaseResult;
+use crate::result::{CaseResult, Failure, FailureKind, SentRequest, TransportError};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::sync::Notify;
 
@@ -180,5 +181,51 @@ impl Drop for InFlight<'_> {
         if let Some(case) = self.case.take() {
             self.shared.finish(self.i, lost(&case));
         }
+    }
+}
+
+/// A future that turns a panic while polling it into `None`, so that a
+/// case that panics is handed on as an error and its worker lives on.
+struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future + std::panic::UnwindSafe> std::future::Future for CatchUnwind<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let fut = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Some(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(None),
+        }
+    }
+}
+
+/// A result for a case whose task died: counted as an error, never dropped.
+fn lost(case: &Case) -> CaseResult {
+    CaseResult {
+        id: case.id(),
+        description: case.description.clone(),
+        source: case.source.clone(),
+        request: SentRequest::default(),
+        response: None,
+        failures: vec![Failure {
+            kind: FailureKind::Transport(TransportError::Request),
+            pointer: None,
+            message: "internal error: the case's task did not complete (please report this)".into(),
+            expected: None,
+            actual: None,
+            source: case.source.clone(),
+            rule: None,
+        }],
+        warnings: vec![],
+        duration: Duration::ZERO,
+        retries: 0,
+        skipped: None,
+        exchanges: vec![],
+        attempts: 0,
     }
 }
