@@ -256,9 +256,10 @@ fn raw_requests<'c>(
         .collect()
 }
 
-/// CPU time (user and system) this process has used: both clients, the
-/// simulator and the runtime, all of it in this process.
-fn process_cpu() -> Duration {
+/// CPU time (user and system) this process has used, and its context
+/// switches (voluntary and not): both clients, the simulator and the
+/// runtime, all of it in this process.
+fn process_usage() -> (Duration, u64) {
     // SAFETY: an all-zero rusage is a valid value; getrusage fills it in.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: RUSAGE_SELF with a valid pointer.
@@ -270,7 +271,8 @@ fn process_cpu() -> Duration {
         std::io::Error::last_os_error()
     );
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
+    let switches = usage.ru_nvcsw.max(0) as u64 + usage.ru_nivcsw.max(0) as u64;
+    (tv(usage.ru_utime) + tv(usage.ru_stime), switches)
 }
 
 /// Wall and CPU time of one timed part. On this shared machine the wall
@@ -279,20 +281,25 @@ fn process_cpu() -> Duration {
 struct Timing {
     wall: Duration,
     cpu: Duration,
+    /// Context switches of the process's threads: each is a thread that
+    /// slept and was woken (or was preempted).
+    switches: u64,
 }
 
 /// A started [`Timing`].
-struct Clock(Instant, Duration);
+struct Clock(Instant, (Duration, u64));
 
 impl Clock {
     fn start() -> Clock {
-        Clock(Instant::now(), process_cpu())
+        Clock(Instant::now(), process_usage())
     }
 
     fn stop(&self) -> Timing {
+        let (cpu, switches) = process_usage();
         Timing {
             wall: self.0.elapsed(),
-            cpu: process_cpu().saturating_sub(self.1),
+            cpu: cpu.saturating_sub(self.1 .0),
+            switches: switches.saturating_sub(self.1 .1),
         }
     }
 }
@@ -674,6 +681,9 @@ struct Row {
     /// CPU µs per request / case, per round.
     raw_cpu: Vec<f64>,
     harness_cpu: Vec<f64>,
+    /// Context switches per request / case.
+    raw_switches: Vec<f64>,
+    harness_switches: Vec<f64>,
     red: usize,
     raw_bad: usize,
 }
@@ -784,6 +794,8 @@ fn main() {
                 harness: vec![],
                 raw_cpu: vec![],
                 harness_cpu: vec![],
+                raw_switches: vec![],
+                harness_switches: vec![],
                 red: 0,
                 raw_bad: 0,
             };
@@ -795,10 +807,12 @@ fn main() {
                 drop(reqs);
                 row.raw.push(n as f64 / t.wall.as_secs_f64());
                 row.raw_cpu.push(t.cpu.as_secs_f64() * 1e6 / n as f64);
+                row.raw_switches.push(t.switches as f64 / n as f64);
                 row.raw_bad = bad;
                 let (t, red) = harness(runner, set, n, jobs, mode).await;
                 row.harness.push(n as f64 / t.wall.as_secs_f64());
                 row.harness_cpu.push(t.cpu.as_secs_f64() * 1e6 / n as f64);
+                row.harness_switches.push(t.switches as f64 / n as f64);
                 row.red = red;
             }
             println!(
@@ -814,11 +828,13 @@ fn main() {
                 row.raw_bad
             );
             println!(
-                "  {:>13} CPU of this process: raw {:.0} µs/request | harness {:.0} µs/case | raw / harness {:.0} %",
+                "  {:>13} CPU of this process: raw {:.0} µs/request | harness {:.0} µs/case | raw / harness {:.0} % | context switches: raw {:.2}/request, harness {:.2}/case",
                 "",
                 median(&row.raw_cpu),
                 median(&row.harness_cpu),
-                row.cpu_ratio() * 100.0
+                row.cpu_ratio() * 100.0,
+                median(&row.raw_switches),
+                median(&row.harness_switches)
             );
             rows.push(row);
         }
@@ -829,24 +845,30 @@ fn main() {
         let (n, set) = suites.last().expect("suite");
         let n = *n;
         let (mut h, mut r, mut hc, mut rc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut hs, mut rs) = (Vec::new(), Vec::new());
         let us = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+        let per = |s: u64| s as f64 / n as f64;
         for _ in 0..plan.seq_rounds {
             let reqs = Arc::new(raw_requests(runner, &session, &built(set, n)));
             let (t, _) = raw(&authority, &creds, &reqs, 1).await;
             r.push(us(t.wall));
             rc.push(us(t.cpu));
+            rs.push(per(t.switches));
             let (t, _) = harness(runner, set, n, 1, mode).await;
             h.push(us(t.wall));
             hc.push(us(t.cpu));
+            hs.push(per(t.switches));
         }
         println!(
-            "  sequential ({n} cases, jobs 1 / 1 connection): harness {:.0} µs/case ({:.0}–{:.0}) | raw {:.0} µs/request | CPU: harness {:.0} µs/case, raw {:.0} µs/request",
+            "  sequential ({n} cases, jobs 1 / 1 connection): harness {:.0} µs/case ({:.0}–{:.0}) | raw {:.0} µs/request | CPU: harness {:.0} µs/case, raw {:.0} µs/request | context switches: harness {:.1}/case, raw {:.1}/request",
             median(&h),
             h.iter().copied().fold(f64::INFINITY, f64::min),
             h.iter().copied().fold(0.0, f64::max),
             median(&r),
             median(&hc),
-            median(&rc)
+            median(&rc),
+            median(&hs),
+            median(&rs)
         );
         (rows, Some((median(&h), median(&r))))
     });

@@ -7,8 +7,8 @@
 //! the caller's task instead cost a wake-up of that thread per exchange.
 //! Here a worker takes its next case from the queue without waking anyone,
 //! on a runtime thread beside the connection's task, and wakes the caller
-//! only when the queue is half empty: one wake-up per few cases while the
-//! run flows. The caller builds cases (from a lazy set, say) into the
+//! only when the queue is half empty: one wake-up per `2 × jobs` cases
+//! (at least 8) while the run flows. The caller builds cases (from a lazy set, say) into the
 //! queue, keeps the reorder window, and hands results on in input order.
 
 use super::{Retention, Runner, REORDER_WINDOW};
@@ -43,11 +43,17 @@ impl Runner {
     ) where
         I: IntoIterator<Item = Case>,
     {
-        // `jobs` queued (at least 4): a worker finds its next case ready
-        // while the caller, woken when half are taken, builds more. Queued
-        // cases start whatever the window says by then, so beyond the window
-        // there are at most `jobs` cases in flight and `queue` queued.
-        let queue = jobs.max(4);
+        // `4 × jobs` queued (at least 16): a worker finds its next case
+        // ready while the caller, woken when half are taken, builds more.
+        // Each wake-up of the caller's thread is a context switch, which on
+        // a small VM costs as much CPU as a case's checks: with `jobs`
+        // queued (woken every `jobs / 2` cases) the harness switched 0.45
+        // times a case at `--jobs 8` and 1.5 at `--jobs 1`, against 0.15 and
+        // 0.7 now (`cargo bench --bench throughput`). Queued cases start
+        // whatever the window says by then, so beyond the window there are
+        // at most `jobs` cases in flight and `queue` queued (requests not
+        // yet sent: no reply is kept for them).
+        let queue = (4 * jobs).max(16);
         let (tx, rx) = mpsc::channel::<(usize, Case)>(queue);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let shared = Arc::new(Shared {
