@@ -28,11 +28,12 @@
 //! - **start-up**: wall time of a one-case `cms-contract run` (median).
 //!
 //! The simulator is the embedded one, in this process, on the same tokio
-//! runtime as the client: that is how the harness runs with no target
-//! configured, and the raw loop and the harness talk to the very same
-//! simulator instance, so the server's share of the two CPUs is the same on
-//! both sides of the ratio. (A separate server process would compete for the
-//! same two cores anyway.)
+//! runtime as the client, built as `cms-contract run` builds it for the
+//! part's jobs (`run::runtime`: one worker thread at jobs 1): that is how
+//! the harness runs with no target configured, and the raw loop and the
+//! harness talk to the very same simulator instance, so the server's share
+//! of the two CPUs is the same on both sides of the ratio. (A separate
+//! server process would compete for the same two cores anyway.)
 //!
 //! The suite is generated like the issue's: each case one signed POST to
 //! agentbyworkno, checked for status, resultCode, workNo and a status range
@@ -304,6 +305,29 @@ impl Clock {
     }
 }
 
+/// The embedded simulator started on the current runtime, with both paths
+/// warmed up on up to 2,000 cases of `set`, `jobs` at a time.
+async fn warm(session: &Session, set: &CaseSet, jobs: usize, mode: Mode) -> Live {
+    let live: Live = session.start().await.expect("start the simulator");
+    let runner = &live.runner;
+    let (authority, creds) = raw_target(runner);
+    let n = set.len().min(2_000);
+    let reqs = Arc::new(raw_requests(runner, session, &built(set, n)));
+    let _ = harness(runner, set, n, jobs, mode).await;
+    let _ = raw(&authority, &creds, &reqs, jobs).await;
+    live
+}
+
+/// Where the raw loop sends, and what it signs with: the runner's target.
+fn raw_target(runner: &Runner) -> (String, Credentials) {
+    let creds = runner
+        .target()
+        .credentials
+        .clone()
+        .expect("the simulator's credentials");
+    (runner.target().authority(), creds)
+}
+
 /// Sign and send every request over `conns` connections, each a tight loop
 /// taking the next request; the reply body is read and dropped. Returns the
 /// time taken and the replies that were not 200.
@@ -540,10 +564,7 @@ fn child(n: usize) {
         .ok()
         .and_then(|j| j.parse().ok())
         .unwrap_or(session.settings.jobs.get());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = cms_contract::run::runtime(jobs).expect("runtime");
     let (count, red, took) = rt.block_on(async {
         let live = session.start().await.expect("start the simulator");
         let started = Instant::now();
@@ -734,7 +755,7 @@ fn main() {
     let session = session(max.max(plan.seq_cases));
     let jobs = session.settings.jobs.get();
     println!(
-        "throughput: {} · {} · build {} · embedded simulator in this process, same tokio runtime ({} worker threads) · jobs {jobs} (the default), raw: {jobs} connections",
+        "throughput: {} · {} · build {} · embedded simulator in this process, on the client's tokio runtime as `cms-contract run` builds it ({} worker threads; 1 for the sequential part) · jobs {jobs} (the default), raw: {jobs} connections",
         Timestamp::now(),
         machine(),
         if cfg!(debug_assertions) { "debug" } else { "release" },
@@ -762,116 +783,114 @@ fn main() {
             (n, set)
         })
         .collect();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let (rows, seq) = rt.block_on(async {
-        if suites.is_empty() {
-            return (vec![], None);
-        }
-        let live: Live = session.start().await.expect("start the simulator");
-        let runner = &live.runner;
-        let authority = runner.target().authority();
-        let creds = runner
-            .target()
-            .credentials
-            .clone()
-            .expect("the simulator's credentials");
-        // Warm up both paths: connections, schemas, allocator.
-        let (n, warm) = &suites[0];
-        let warm_n = (*n).min(2_000);
-        let warm_raw = Arc::new(raw_requests(runner, &session, &built(warm, warm_n)));
-        let _ = harness(runner, warm, warm_n, jobs, mode).await;
-        let _ = raw(&authority, &creds, &warm_raw, jobs).await;
-
+    // Each part on the runtime `cms-contract run` builds for its jobs
+    // (`run::runtime`: one worker thread at jobs 1), with a simulator of
+    // its own on it, warmed up on both paths: connections, schemas,
+    // allocator.
+    let rows = if sizes.is_empty() {
+        vec![]
+    } else {
+        let rt = cms_contract::run::runtime(jobs).expect("tokio runtime");
+        rt.block_on(async {
+            let live = warm(&session, &suites[0].1, jobs, mode).await;
+            let runner = &live.runner;
+            let (authority, creds) = raw_target(runner);
         let mut rows = Vec::new();
-        for (i, &n) in sizes.iter().enumerate() {
-            let set = &suites.iter().find(|(m, _)| *m == n).expect("suite").1;
-            let mut row = Row {
-                cases: n,
-                raw: vec![],
-                harness: vec![],
-                raw_cpu: vec![],
-                harness_cpu: vec![],
-                raw_switches: vec![],
-                harness_switches: vec![],
-                red: 0,
-                raw_bad: 0,
-            };
-            for _ in 0..plan.rounds[i] {
-                // Signed now inside the loop, so never stale; built here so
-                // that only the sign-and-send loop is timed.
+            for (i, &n) in sizes.iter().enumerate() {
+                let set = &suites.iter().find(|(m, _)| *m == n).expect("suite").1;
+                let mut row = Row {
+                    cases: n,
+                    raw: vec![],
+                    harness: vec![],
+                    raw_cpu: vec![],
+                    harness_cpu: vec![],
+                    raw_switches: vec![],
+                    harness_switches: vec![],
+                    red: 0,
+                    raw_bad: 0,
+                };
+                for _ in 0..plan.rounds[i] {
+                    // Signed now inside the loop, so never stale; built here so
+                    // that only the sign-and-send loop is timed.
+                    let reqs = Arc::new(raw_requests(runner, &session, &built(set, n)));
+                    let (t, bad) = raw(&authority, &creds, &reqs, jobs).await;
+                    drop(reqs);
+                    row.raw.push(n as f64 / t.wall.as_secs_f64());
+                    row.raw_cpu.push(t.cpu.as_secs_f64() * 1e6 / n as f64);
+                    row.raw_switches.push(t.switches as f64 / n as f64);
+                    row.raw_bad = bad;
+                    let (t, red) = harness(runner, set, n, jobs, mode).await;
+                    row.harness.push(n as f64 / t.wall.as_secs_f64());
+                    row.harness_cpu.push(t.cpu.as_secs_f64() * 1e6 / n as f64);
+                    row.harness_switches.push(t.switches as f64 / n as f64);
+                    row.red = red;
+                }
+                println!(
+                    "  {:>7} cases: raw {:>7} req/s ({}) | harness {:>7} cases/s ({}) | ratio {:.0} % (rounds {}) | red {} | raw non-200 {}",
+                    thousands(n as f64),
+                    thousands(median(&row.raw)),
+                    spread(&row.raw),
+                    thousands(median(&row.harness)),
+                    spread(&row.harness),
+                    row.ratio() * 100.0,
+                    row.round_ratios(),
+                    row.red,
+                    row.raw_bad
+                );
+                println!(
+                    "  {:>13} CPU of this process: raw {:.0} µs/request | harness {:.0} µs/case | raw / harness {:.0} % | context switches: raw {:.2}/request, harness {:.2}/case",
+                    "",
+                    median(&row.raw_cpu),
+                    median(&row.harness_cpu),
+                    row.cpu_ratio() * 100.0,
+                    median(&row.raw_switches),
+                    median(&row.harness_switches)
+                );
+                rows.push(row);
+            }
+            rows
+        })
+    };
+    // Sequential: one case at a time, one connection for the raw loop.
+    let seq = if seq_sizes.is_empty() {
+        None
+    } else {
+        let rt = cms_contract::run::runtime(1).expect("tokio runtime");
+        rt.block_on(async {
+            let live = warm(&session, &suites.last().expect("suite").1, 1, mode).await;
+            let runner = &live.runner;
+            let (authority, creds) = raw_target(runner);
+        let (n, set) = suites.last().expect("suite");
+            let n = *n;
+            let (mut h, mut r, mut hc, mut rc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let (mut hs, mut rs) = (Vec::new(), Vec::new());
+            let us = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+            let per = |s: u64| s as f64 / n as f64;
+            for _ in 0..plan.seq_rounds {
                 let reqs = Arc::new(raw_requests(runner, &session, &built(set, n)));
-                let (t, bad) = raw(&authority, &creds, &reqs, jobs).await;
-                drop(reqs);
-                row.raw.push(n as f64 / t.wall.as_secs_f64());
-                row.raw_cpu.push(t.cpu.as_secs_f64() * 1e6 / n as f64);
-                row.raw_switches.push(t.switches as f64 / n as f64);
-                row.raw_bad = bad;
-                let (t, red) = harness(runner, set, n, jobs, mode).await;
-                row.harness.push(n as f64 / t.wall.as_secs_f64());
-                row.harness_cpu.push(t.cpu.as_secs_f64() * 1e6 / n as f64);
-                row.harness_switches.push(t.switches as f64 / n as f64);
-                row.red = red;
+                let (t, _) = raw(&authority, &creds, &reqs, 1).await;
+                r.push(us(t.wall));
+                rc.push(us(t.cpu));
+                rs.push(per(t.switches));
+                let (t, _) = harness(runner, set, n, 1, mode).await;
+                h.push(us(t.wall));
+                hc.push(us(t.cpu));
+                hs.push(per(t.switches));
             }
             println!(
-                "  {:>7} cases: raw {:>7} req/s ({}) | harness {:>7} cases/s ({}) | ratio {:.0} % (rounds {}) | red {} | raw non-200 {}",
-                thousands(n as f64),
-                thousands(median(&row.raw)),
-                spread(&row.raw),
-                thousands(median(&row.harness)),
-                spread(&row.harness),
-                row.ratio() * 100.0,
-                row.round_ratios(),
-                row.red,
-                row.raw_bad
+                "  sequential ({n} cases, jobs 1 / 1 connection): harness {:.0} µs/case ({:.0}–{:.0}) | raw {:.0} µs/request | CPU: harness {:.0} µs/case, raw {:.0} µs/request | context switches: harness {:.1}/case, raw {:.1}/request",
+                median(&h),
+                h.iter().copied().fold(f64::INFINITY, f64::min),
+                h.iter().copied().fold(0.0, f64::max),
+                median(&r),
+                median(&hc),
+                median(&rc),
+                median(&hs),
+                median(&rs)
             );
-            println!(
-                "  {:>13} CPU of this process: raw {:.0} µs/request | harness {:.0} µs/case | raw / harness {:.0} % | context switches: raw {:.2}/request, harness {:.2}/case",
-                "",
-                median(&row.raw_cpu),
-                median(&row.harness_cpu),
-                row.cpu_ratio() * 100.0,
-                median(&row.raw_switches),
-                median(&row.harness_switches)
-            );
-            rows.push(row);
-        }
-        // Sequential: one case at a time, one connection for the raw loop.
-        if seq_sizes.is_empty() {
-            return (rows, None);
-        }
-        let (n, set) = suites.last().expect("suite");
-        let n = *n;
-        let (mut h, mut r, mut hc, mut rc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut hs, mut rs) = (Vec::new(), Vec::new());
-        let us = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
-        let per = |s: u64| s as f64 / n as f64;
-        for _ in 0..plan.seq_rounds {
-            let reqs = Arc::new(raw_requests(runner, &session, &built(set, n)));
-            let (t, _) = raw(&authority, &creds, &reqs, 1).await;
-            r.push(us(t.wall));
-            rc.push(us(t.cpu));
-            rs.push(per(t.switches));
-            let (t, _) = harness(runner, set, n, 1, mode).await;
-            h.push(us(t.wall));
-            hc.push(us(t.cpu));
-            hs.push(per(t.switches));
-        }
-        println!(
-            "  sequential ({n} cases, jobs 1 / 1 connection): harness {:.0} µs/case ({:.0}–{:.0}) | raw {:.0} µs/request | CPU: harness {:.0} µs/case, raw {:.0} µs/request | context switches: harness {:.1}/case, raw {:.1}/request",
-            median(&h),
-            h.iter().copied().fold(f64::INFINITY, f64::min),
-            h.iter().copied().fold(0.0, f64::max),
-            median(&r),
-            median(&hc),
-            median(&rc),
-            median(&hs),
-            median(&rs)
-        );
-        (rows, Some((median(&h), median(&r))))
-    });
+            Some((median(&h), median(&r)))
+        })
+    };
     drop(suites);
 
     // Memory: each in a child of its own.

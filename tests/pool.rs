@@ -4,7 +4,8 @@
 //! connection; a server that closes each connection after one reply still
 //! passes every case, each request read exactly once (a stale pooled
 //! connection is replaced before the request is written, never resent).
-//! Also what goes on the wire: Host, User-Agent, Accept, Content-Length.
+//! Also what goes on the wire: Host, User-Agent, Accept, Content-Length;
+//! and that a `--jobs 1` run's one-worker runtime runs its cases.
 
 mod common;
 
@@ -205,4 +206,32 @@ async fn the_request_carries_host_user_agent_accept_and_its_length() {
         !lines.iter().any(|l| l.starts_with("accept-encoding")),
         "no encoding asked: {head}"
     );
+}
+
+#[test]
+fn a_jobs_1_run_has_one_worker_thread_and_runs_every_case_on_it() {
+    // `run::runtime` is what `cms-contract run` and `compare` build: one
+    // worker at jobs 1 (a second only takes turns with the first, paying a
+    // wake-up each time), one per core above it.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let many = cms_contract::run::runtime(8).expect("runtime");
+    assert_eq!(many.metrics().num_workers(), cores);
+    drop(many);
+    let rt = cms_contract::run::runtime(1).expect("runtime");
+    assert_eq!(rt.metrics().num_workers(), 1);
+    // The worker pool, the client's connection task and this server all
+    // share that one thread: every case still passes, on one connection.
+    rt.block_on(async {
+        let (addr, seen) = server(After::KeepAlive).await;
+        let (runner, case) = runner_and_case(&format!("http://{addr}"));
+        let mut outcomes = Vec::new();
+        runner
+            .run_each(std::iter::repeat_n(case, CASES), 1, |_, r| {
+                outcomes.push(r.outcome())
+            })
+            .await;
+        assert_eq!(outcomes, vec![Outcome::Pass; CASES]);
+        assert_eq!(seen.requests.load(Ordering::SeqCst), CASES);
+        assert_eq!(seen.accepts.load(Ordering::SeqCst), 1, "one connection");
+    });
 }

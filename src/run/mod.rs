@@ -78,6 +78,22 @@ pub const REORDER_WINDOW: usize = 4096;
 /// `Retention::Full`) behind one slow case cannot fill memory.
 pub const REORDER_WINDOW_BYTES: usize = 64 << 20;
 
+/// The tokio runtime a run of `jobs` cases at a time needs: one worker
+/// thread per core, or one alone at `jobs` 1. With one case in flight a
+/// second worker has nothing to do but take turns with the first: each
+/// exchange then wakes a parked thread or two (the connection's task, the
+/// embedded simulator's), and a wake-up costs more CPU than a case's checks.
+/// One worker ran a `--jobs 1` case in about 100 µs instead of 270, with
+/// 0.1 context switches a case instead of 1.6 (`cargo bench --bench
+/// throughput`, README "Performance").
+pub fn runtime(jobs: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    if jobs <= 1 {
+        b.worker_threads(1);
+    }
+    b.enable_all().build()
+}
+
 impl Runner {
     /// A runner for `target`, checking with `catalog` (its contracts and
     /// option values); `probes` says what to ask once per contract.

@@ -107,10 +107,8 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
     let cases = args::cases(&baseline, &a.select)?
         .to_vec()
         .map_err(|e| Printed(e.render()))?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     let jobs = baseline.settings.jobs.get();
+    let rt = cms_contract::run::runtime(jobs)?;
     let (b, c) = rt.block_on(async {
         for n in baseline.notices.iter().chain(&candidate.notices) {
             note!("{n}");

@@ -134,10 +134,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         &info,
     )?;
     let jobs = session.settings.jobs.get();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = cms_contract::run::runtime(jobs).context("cannot start the async runtime")?;
     // `--bless` records the reply of every case, passing ones too: the
     // runner keeps them all, and each case waits here, in order, until its
     // result comes (at most the cases in flight and the runner's window).
