@@ -257,21 +257,21 @@ fn slow_head_server(
     (url, seen)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn results_waiting_behind_a_slow_case_are_bounded_in_bytes() {
-    // 60 red cases (status 201 expected) with 100 KiB replies behind one
-    // slow case: with a 1 MiB window only a few may run ahead of it; with
-    // the count window alone (4,096) all 59 would.
-    let (url, seen) = slow_head_server(std::time::Duration::from_millis(800), 100 << 10);
-    let dir = std::env::temp_dir().join(format!("cms-streaming-window-{}", std::process::id()));
-    let suite = dir.join("window");
+/// `cases` (one case file of agentbyworkno) loaded in a temporary folder
+/// for a session against `url`.
+fn suite_against(
+    url: &str,
+    cases: &str,
+) -> (
+    tempfile::TempDir,
+    cms_contract::session::Session,
+    cms_contract::case::CaseSet,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("suite");
     std::fs::create_dir_all(&suite).unwrap();
     std::fs::write(suite.join("_defaults.yaml"), "contract: agentbyworkno\n").unwrap();
-    std::fs::write(
-        suite.join("cases.yaml"),
-        "cases:\n  - name: agents\n    each: {var: agent, values: \"101..=160\"}\n    request:\n      auth: none\n      query: {ccId: 1, vdn: 1, agentId: \"${agent}\"}\n    expect:\n      status: 201\n",
-    )
-    .unwrap();
+    std::fs::write(suite.join("cases.yaml"), cases).unwrap();
     let mut setup = Setup::default();
     setup.flags.target = Some(url.parse().unwrap());
     setup.env = [("CMS_AK", "ak"), ("CMS_SK", "sk")]
@@ -280,35 +280,82 @@ async fn results_waiting_behind_a_slow_case_are_bounded_in_bytes() {
         .collect();
     let session = setup.session();
     let set = session.load(&[suite], &mut Vec::new()).expect("loads");
+    (dir, session, set)
+}
+
+/// Run 60 red cases (status 201 expected) with 100 KiB replies behind one
+/// that is answered after `slow`, `jobs` at a time, with a window of
+/// `window_bytes`; every result must come, in order, within 30 s (a pool
+/// that stops waking its caller or its workers fails here instead of
+/// hanging). Returns how many requests came before the slow one was
+/// answered.
+async fn behind_a_slow_case(slow_ms: u64, window_bytes: usize, jobs: usize) -> usize {
+    let (url, seen) = slow_head_server(std::time::Duration::from_millis(slow_ms), 100 << 10);
+    let (_dir, session, set) = suite_against(
+        &url,
+        "cases:\n  - name: agents\n    each: {var: agent, values: \"101..=160\"}\n    request:\n      auth: none\n      query: {ccId: 1, vdn: 1, agentId: \"${agent}\"}\n    expect:\n      status: 201\n",
+    );
     assert_eq!(set.len(), 60);
     let live = session.start().await.expect("start");
     let runner = live
         .runner
         .clone()
         .with_retention(Retention::Failures)
-        .with_window_bytes(1 << 20);
+        .with_window_bytes(window_bytes);
     let mut kept = Vec::new();
-    runner
-        .run_each(set.iter().map(|c| c.expect("builds")), 4, |_, r| {
-            assert!(r.outcome().is_red(), "{r:?}");
-            kept.push(r.kept_bytes());
-        })
-        .await;
-    let _ = std::fs::remove_dir_all(&dir);
+    let run = runner.run_each(set.iter().map(|c| c.expect("builds")), jobs, |i, r| {
+        assert!(r.outcome().is_red(), "{r:?}");
+        assert_eq!(i, kept.len(), "in input order");
+        kept.push(r.kept_bytes());
+    });
+    tokio::time::timeout(std::time::Duration::from_secs(30), run)
+        .await
+        .unwrap_or_else(|_| panic!("stuck after {} of 60 results", kept.len()));
     assert_eq!(kept.len(), 60);
     // Each red result keeps its 100 KiB reply.
     assert!(kept[1..].iter().all(|&b| b > 100 << 10), "{kept:?}");
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 60);
-    let ahead = seen.iter().filter(|answered| !**answered).count();
-    // The slow one, 3 more in flight, 16 queued for the workers (queued
-    // cases start whatever the window says by then), and the results that
-    // fit in 1 MiB (each about 170 KiB: the reply parsed plus its text cut
-    // for display).
+    seen.iter().filter(|answered| !**answered).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_waiting_behind_a_slow_case_are_bounded_in_bytes() {
+    // With a 1 MiB window only a few may run ahead of the slow case; with
+    // the count window alone (4,096) all 59 would.
+    let ahead = behind_a_slow_case(800, 1 << 20, 4).await;
+    // The slow one, 3 more in flight, and the results that fit in 1 MiB
+    // (each about 170 KiB: the reply parsed plus its text cut for display),
+    // with room for the ones counted as the window filled. Cases queued for
+    // the workers (16) wait for room before they start.
     assert!(
-        ahead <= 1 + 3 + 16 + 8,
+        ahead <= 1 + 3 + 8,
         "{ahead} requests came before the slow one was answered"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_that_two_results_fill_still_runs_every_case() {
+    // A 256 KiB window holds one 170 KiB result, not two: the oldest
+    // unfinished case's result often comes while the window still has
+    // room, and the next one fills it. Workers then hold their queued
+    // cases until the caller hands results on, so whoever fills the window
+    // must wake it (a pool that woke it only for the oldest case's result
+    // stopped here after 0 to 15 results, every time).
+    let ahead = behind_a_slow_case(200, 256 << 10, 4).await;
+    assert!(
+        ahead <= 1 + 3 + 4,
+        "{ahead} requests came before the slow one was answered"
+    );
+}
+
+#[test]
+fn a_full_window_on_a_one_worker_runtime_still_runs_every_case() {
+    // `--jobs 1`'s runtime (run::runtime): the caller, the worker and the
+    // client share one thread with the window's waits.
+    let rt = cms_contract::run::runtime(1).unwrap();
+    let ahead = rt.block_on(behind_a_slow_case(200, 256 << 10, 1));
+    assert_eq!(ahead, 1, "only the slow one itself");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -353,4 +400,36 @@ async fn an_inconclusive_case_keeps_its_exchange() {
         undecided > 0 && passed > 0,
         "{undecided} inconclusive, {passed} passed"
     );
+}
+
+#[test]
+fn a_slow_run_hands_each_result_on_as_it_finishes() {
+    // 24 cases of 100 ms each (every request asks agent 101, the slow one)
+    // at jobs 1: the queue (16 deep) alone would wake the caller only once
+    // 8 were taken, so the first result would wait for the ninth request;
+    // a result left HAND_ON_AFTER (50 ms) after the caller's last wake-up
+    // wakes it, so each is handed on while the next case is in flight.
+    let rt = cms_contract::run::runtime(1).unwrap();
+    rt.block_on(async {
+        let (url, seen) = slow_head_server(std::time::Duration::from_millis(100), 10);
+        let (_dir, session, set) = suite_against(
+            &url,
+            "cases:\n  - name: vdns\n    each: {var: vdn, values: \"1..=24\"}\n    request:\n      auth: none\n      query: {ccId: 1, vdn: \"${vdn}\", agentId: 101}\n    expect:\n      status: 200\n",
+        );
+        let live = session.start().await.expect("start");
+        let mut requests_when_handed_on = Vec::new();
+        live.runner
+            .run_each(set.iter().map(|c| c.expect("builds")), 1, |_, _| {
+                requests_when_handed_on.push(seen.lock().unwrap().len());
+            })
+            .await;
+        assert_eq!(requests_when_handed_on.len(), 24);
+        assert!(
+            requests_when_handed_on
+                .iter()
+                .enumerate()
+                .all(|(i, &n)| n <= i + 3),
+            "requests sent when each result was handed on: {requests_when_handed_on:?}"
+        );
+    });
 }

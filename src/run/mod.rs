@@ -441,11 +441,14 @@ impl Runner {
     /// Run `cases` (built as they are needed, e.g. from a lazy
     /// [`CaseSet`](crate::case::CaseSet)) with at most `jobs` in flight and
     /// hand each result to `on_result` with its index, in input order, keeping
-    /// none: memory stays that of the cases in flight, of at most `jobs`
-    /// (at least 4) more built and queued for the workers, and of at most
-    /// [`REORDER_WINDOW`] results (and [`REORDER_WINDOW_BYTES`] of kept
-    /// exchanges) waiting for a slower case before them. A case whose task
-    /// panics or dies is handed on as an error, never dropped.
+    /// none: memory stays that of the cases in flight, of at most `4 × jobs`
+    /// (at least 16) more built and queued for the workers (requests not yet
+    /// sent: a queued case waits for room in the window before it starts),
+    /// and of at most [`REORDER_WINDOW`] results (and
+    /// [`REORDER_WINDOW_BYTES`] of kept exchanges, give or take the results
+    /// of the cases in flight) waiting for a slower case before them. A
+    /// case whose task panics or dies is handed on as an error, never
+    /// dropped.
     pub async fn run_each<I>(&self, cases: I, jobs: usize, on_result: impl FnMut(usize, CaseResult))
     where
         I: IntoIterator<Item = Case>,

@@ -7,30 +7,55 @@
 //! the caller's task instead cost a wake-up of that thread per exchange.
 //! Here a worker takes its next case from the queue without waking anyone,
 //! on a runtime thread beside the connection's task, and wakes the caller
-//! only when the queue is half empty: one wake-up per `2 × jobs` cases
-//! (at least 8) while the run flows. The caller builds cases (from a lazy set, say) into the
-//! queue, keeps the reorder window, and hands results on in input order.
+//! only when the queue is half empty (one wake-up per `2 × jobs` cases, at
+//! least 8, while the run flows), when the reorder window is full, or when
+//! the caller has not been woken for [`HAND_ON_AFTER`] (slow cases are
+//! reported as they finish). The caller builds cases (from a lazy set,
+//! say) into the queue, keeps the reorder window, and hands results on in
+//! input order; a queued case waits for room in the window before it starts.
 
 use super::{Retention, Runner, REORDER_WINDOW};
 use crate::case::Case;
 use crate::result::{CaseResult, Failure, FailureKind, SentRequest, TransportError};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::sync::Notify;
+
+/// The longest a finished result waits for the caller, once the run is
+/// slower than the queue's batching (a slow target): progress, failures and
+/// reports stay current.
+const HAND_ON_AFTER: Duration = Duration::from_millis(50);
 
 /// What the caller and the workers share.
 struct Shared {
     /// Cases sent and not yet taken by a worker.
     queued: AtomicUsize,
-    /// Finished results not yet collected by the caller, with their index.
-    done: Mutex<Vec<(usize, CaseResult)>>,
-    /// Wakes the caller: results are waiting and the queue is low.
+    /// Finished results not yet collected by the caller, with their index
+    /// and the bytes they keep.
+    done: Mutex<Vec<(usize, CaseResult, usize)>>,
+    /// Wakes the caller: results are waiting and the queue is low or the
+    /// window is full.
     wake: Notify,
     /// At or below this many queued cases, a worker wakes the caller.
     low: usize,
+    /// The oldest case whose result is not handed on yet (the caller's
+    /// count).
+    next: AtomicUsize,
+    /// The bytes that finished results not handed on yet keep
+    /// ([`CaseResult::kept_bytes`]): a worker adds its result's, the caller
+    /// takes them off as it hands results on.
+    waiting_bytes: AtomicUsize,
+    /// The window's byte limit ([`Runner::with_window_bytes`]).
+    window_bytes: usize,
+    /// Wakes the workers holding a case until the window has room.
+    room: Notify,
+    /// When the run started, and when a worker last woke the caller (ms
+    /// since then).
+    started: Instant,
+    woken_ms: AtomicU64,
 }
 
 impl Runner {
@@ -61,6 +86,12 @@ impl Runner {
             done: Mutex::new(Vec::new()),
             wake: Notify::new(),
             low: queue / 2,
+            next: AtomicUsize::new(0),
+            waiting_bytes: AtomicUsize::new(0),
+            window_bytes: self.window_bytes,
+            room: Notify::new(),
+            started: Instant::now(),
+            woken_ms: AtomicU64::new(0),
         });
         // Dropped with this future: the workers are aborted with it.
         let mut workers = tokio::task::JoinSet::new();
@@ -72,28 +103,33 @@ impl Runner {
         let mut cases = cases.into_iter().enumerate().peekable();
         let mut started = 0usize;
         let mut next = 0usize;
+        // Results waiting for a slower case before them, with the bytes
+        // they keep. The oldest unfinished case is always started, so a
+        // full window (`Shared::full`) only pauses the start of other cases
+        // until it is handed on.
         let mut waiting: BTreeMap<usize, (CaseResult, usize)> = BTreeMap::new();
-        // What the waiting results keep, in bytes. The oldest unfinished
-        // case is always started, so a full window only pauses the start
-        // of new cases until it is handed on.
-        let mut waiting_bytes = 0usize;
         loop {
             let finished =
                 std::mem::take(&mut *shared.done.lock().unwrap_or_else(PoisonError::into_inner));
-            for (i, r) in finished {
-                let bytes = r.kept_bytes();
-                waiting_bytes += bytes;
+            for (i, r, bytes) in finished {
                 waiting.insert(i, (r, bytes));
             }
+            let before = next;
             while let Some((r, bytes)) = waiting.remove(&next) {
-                waiting_bytes -= bytes;
+                shared.waiting_bytes.fetch_sub(bytes, Ordering::AcqRel);
                 on_result(next, r);
                 next += 1;
+            }
+            if next != before {
+                // Room, and a new oldest case: workers holding a queued
+                // case look again.
+                shared.next.store(next, Ordering::Release);
+                shared.room.notify_waiters();
             }
             if let Some(sender) = &tx {
                 while sender.capacity() > 0 {
                     let Some((i, _)) = cases.peek() else { break };
-                    if *i >= next + REORDER_WINDOW || waiting_bytes > self.window_bytes {
+                    if *i >= next + REORDER_WINDOW || shared.full() {
                         break;
                     }
                     let Some(item) = cases.next() else { break };
@@ -120,6 +156,17 @@ impl Runner {
             if waiting.contains_key(&next) {
                 continue;
             }
+            // A result left after the look above, by a worker that saw the
+            // window as it was before: collect it rather than sleep (the
+            // worker woke no one, and others may wait for room behind it).
+            if !shared
+                .done
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty()
+            {
+                continue;
+            }
             tokio::select! {
                 () = shared.wake.notified() => {}
                 Some(Err(_)) = workers.join_next(), if !workers.is_empty() => {
@@ -141,6 +188,7 @@ impl Runner {
                 return;
             };
             shared.queued.fetch_sub(1, Ordering::AcqRel);
+            shared.wait_for_room(i).await;
             let mut held = InFlight {
                 shared,
                 i,
@@ -162,13 +210,47 @@ impl Runner {
 }
 
 impl Shared {
-    /// Leave case `i`'s result for the caller; wake it if the queue is low.
+    /// Whether the window is full: results waiting behind the oldest
+    /// unfinished case keep more than the window's bytes.
+    fn full(&self) -> bool {
+        self.waiting_bytes.load(Ordering::Acquire) > self.window_bytes
+    }
+
+    /// Hold queued case `i` until the window has room, unless it is the
+    /// oldest unfinished case, which always starts (its result is what
+    /// frees the window). A queued case is a request not yet sent: the
+    /// queue is deep to spare the caller wake-ups, not to bypass the window.
+    async fn wait_for_room(&self, i: usize) {
+        loop {
+            let room = self.room.notified();
+            tokio::pin!(room);
+            // Registered before the check: no wake-up falls between.
+            room.as_mut().enable();
+            if i == self.next.load(Ordering::Acquire) || !self.full() {
+                return;
+            }
+            room.await;
+        }
+    }
+
+    /// Leave case `i`'s result for the caller; wake it if the queue is low,
+    /// if it has not been woken for [`HAND_ON_AFTER`], or if the window is
+    /// full: workers may be holding cases until the caller hands on what it
+    /// can (the oldest unfinished case's result may have been left before
+    /// the window filled, waking no one).
     fn finish(&self, i: usize, r: CaseResult) {
+        let bytes = r.kept_bytes();
+        // Counted before the caller can see it, so never taken off first.
+        self.waiting_bytes.fetch_add(bytes, Ordering::AcqRel);
         self.done
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push((i, r));
-        if self.queued.load(Ordering::Acquire) <= self.low {
+            .push((i, r, bytes));
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let stale = now.saturating_sub(self.woken_ms.load(Ordering::Relaxed))
+            >= HAND_ON_AFTER.as_millis() as u64;
+        if self.queued.load(Ordering::Acquire) <= self.low || self.full() || stale {
+            self.woken_ms.store(now, Ordering::Relaxed);
             self.wake.notify_one();
         }
     }
