@@ -795,7 +795,7 @@ fn main() {
             let live = warm(&session, &suites[0].1, jobs, mode).await;
             let runner = &live.runner;
             let (authority, creds) = raw_target(runner);
-        let mut rows = Vec::new();
+            let mut rows = Vec::new();
             for (i, &n) in sizes.iter().enumerate() {
                 let set = &suites.iter().find(|(m, _)| *m == n).expect("suite").1;
                 let mut row = Row {
@@ -857,11 +857,11 @@ fn main() {
     } else {
         let rt = cms_contract::run::runtime(1).expect("tokio runtime");
         rt.block_on(async {
-            let live = warm(&session, &suites.last().expect("suite").1, 1, mode).await;
+            let (n, set) = suites.last().expect("suite");
+            let n = *n;
+            let live = warm(&session, set, 1, mode).await;
             let runner = &live.runner;
             let (authority, creds) = raw_target(runner);
-        let (n, set) = suites.last().expect("suite");
-            let n = *n;
             let (mut h, mut r, mut hc, mut rc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let (mut hs, mut rs) = (Vec::new(), Vec::new());
             let us = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;

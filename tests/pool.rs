@@ -213,9 +213,13 @@ fn a_jobs_1_run_has_one_worker_thread_and_runs_every_case_on_it() {
     // `run::runtime` is what `cms-contract run` and `compare` build: one
     // worker at jobs 1 (a second only takes turns with the first, paying a
     // wake-up each time), one per core above it.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Above jobs 1, tokio's default: one per core, or TOKIO_WORKER_THREADS.
+    let default = std::env::var("TOKIO_WORKER_THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let many = cms_contract::run::runtime(8).expect("runtime");
-    assert_eq!(many.metrics().num_workers(), cores);
+    assert_eq!(many.metrics().num_workers(), default);
     drop(many);
     let rt = cms_contract::run::runtime(1).expect("runtime");
     assert_eq!(rt.metrics().num_workers(), 1);

@@ -108,7 +108,8 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
         .to_vec()
         .map_err(|e| Printed(e.render()))?;
     let jobs = baseline.settings.jobs.get();
-    let rt = cms_contract::run::runtime(jobs)?;
+    // Both sides run at once: `jobs` cases in flight on each.
+    let rt = cms_contract::run::runtime(2 * jobs)?;
     let (b, c) = rt.block_on(async {
         for n in baseline.notices.iter().chain(&candidate.notices) {
             note!("{n}");

@@ -22,8 +22,8 @@ use std::process::ExitCode;
 
 /// mimalloc rather than glibc's malloc: a case allocates and frees many
 /// small values across the runtime's threads, which glibc's arenas serve
-/// slowly (README "Performance": a third of the CPU per case, and most of
-/// the `--jobs 1` latency).
+/// slowly (README "Performance": malloc and free were a fifth of all
+/// samples; CPU per case fell about a quarter).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
