@@ -212,8 +212,8 @@ async fn the_request_carries_host_user_agent_accept_and_its_length() {
 fn a_jobs_1_run_has_one_worker_thread_and_runs_every_case_on_it() {
     // `run::runtime` is what `cms-contract run` and `compare` build: one
     // worker at jobs 1 (a second only takes turns with the first, paying a
-    // wake-up each time), one per core above it.
-    // Above jobs 1, tokio's default: one per core, or TOKIO_WORKER_THREADS.
+    // wake-up each time); above it tokio's default, one per core (or
+    // TOKIO_WORKER_THREADS).
     let default = std::env::var("TOKIO_WORKER_THREADS")
         .ok()
         .and_then(|n| n.parse().ok())

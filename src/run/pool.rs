@@ -74,10 +74,9 @@ impl Runner {
         // a small VM costs as much CPU as a case's checks: with `jobs`
         // queued (woken every `jobs / 2` cases) the harness switched 0.45
         // times a case at `--jobs 8` and 1.5 at `--jobs 1`, against 0.15 and
-        // 0.7 now (`cargo bench --bench throughput`). Queued cases start
-        // whatever the window says by then, so beyond the window there are
-        // at most `jobs` cases in flight and `queue` queued (requests not
-        // yet sent: no reply is kept for them).
+        // 0.7 now (`cargo bench --bench throughput`). A queued case waits
+        // for room in the window before it starts (`Shared::wait_for_room`):
+        // the queue holds requests not yet sent, never replies.
         let queue = (4 * jobs).max(16);
         let (tx, rx) = mpsc::channel::<(usize, Case)>(queue);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
@@ -188,12 +187,12 @@ impl Runner {
                 return;
             };
             shared.queued.fetch_sub(1, Ordering::AcqRel);
-            shared.wait_for_room(i).await;
             let mut held = InFlight {
                 shared,
                 i,
                 case: Some(case),
             };
+            shared.wait_for_room(i).await;
             let case = held.case.as_ref().expect("just set");
             let run = std::panic::AssertUnwindSafe(self.run_case(case));
             let mut r = match CatchUnwind(Box::pin(run)).await {
