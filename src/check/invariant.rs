@@ -667,6 +667,12 @@ mod tests {
             "status == 200.0",
             "sum([1, 2]) == 3",
             "payload[0] == 1",
+            // Loop-invariant parts hoisted out of quantifiers: nested,
+            // shadowed, and one that cannot be told (it falls back).
+            "[1, 2].exists(x, [3].all(y, y > x && size(consts.table4_keys) == 9 && x in [1, 2]))",
+            "[1].all(x, [2].all(x, x == 2)) && [1].all(x, [x].all(y, y == x))",
+            "[1, 2].all(x, x > 0 || response.nope == 1) && [].all(x, response.nope == x)",
+            "payload.all(k, k in consts.table4_keys || k in consts.table4_keys_lower)",
         ]
         .iter()
         .map(|t| Expr::compile(t).unwrap())

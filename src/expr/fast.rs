@@ -56,7 +56,20 @@ pub(crate) enum Node {
         var: String,
         pred: Box<Node>,
         every: bool,
+        /// `pred` with the parts that do not read `var` (`consts.keys` in
+        /// `k in consts.keys`) taken out: evaluated once before the loop
+        /// and bound as `@0`, `@1`, … (names no expression can spell).
+        hoisted: Option<Hoisted>,
     },
+    /// A part of a quantifier's predicate worked out before its loop.
+    Let(usize),
+}
+
+/// A quantifier's loop-invariant parts, and its predicate reading them.
+#[derive(Debug, Clone)]
+pub(crate) struct Hoisted {
+    lets: Vec<Node>,
+    pred: Box<Node>,
 }
 
 /// Which comparison.
@@ -179,12 +192,92 @@ fn quantifier(c: &cel::common::ast::ComprehensionExpr) -> Option<Node> {
     if mentions(pred, &c.accu_var) {
         return None;
     }
+    let pred = compile(pred)?;
+    let mut lets = Vec::new();
+    let lifted = hoist(&pred, &c.iter_var, &mut lets);
     Some(Node::Quantifier {
         range: Box::new(compile(&c.iter_range)?),
         var: c.iter_var.clone(),
-        pred: Box::new(compile(pred)?),
+        hoisted: (!lets.is_empty()).then(|| Hoisted {
+            lets,
+            pred: Box::new(lifted),
+        }),
+        pred: Box::new(pred),
         every,
     })
+}
+
+/// `node` with each largest part that does not read `var` and costs a
+/// lookup (a selection, an index, a call) moved into `lets` and read back
+/// as [`Node::Let`]. A nested quantifier is left whole (its own parts are
+/// its to hoist); so are literals and names, which cost nothing to read.
+fn hoist(node: &Node, var: &str, lets: &mut Vec<Node>) -> Node {
+    if !node.reads(var) && node.costs() {
+        lets.push(node.clone());
+        return Node::Let(lets.len() - 1);
+    }
+    let mut h = |n: &Node| Box::new(hoist(n, var, lets));
+    match node {
+        Node::Select(x, f) => Node::Select(h(x), f.clone()),
+        Node::Has(x, f) => Node::Has(h(x), f.clone()),
+        Node::Index(x, y) => Node::Index(h(x), h(y)),
+        Node::Not(x) => Node::Not(h(x)),
+        Node::Neg(x) => Node::Neg(h(x)),
+        Node::And(x, y) => Node::And(h(x), h(y)),
+        Node::Or(x, y) => Node::Or(h(x), h(y)),
+        Node::Cond(x, y, z) => Node::Cond(h(x), h(y), h(z)),
+        Node::Eq(x, y) => Node::Eq(h(x), h(y)),
+        Node::Ne(x, y) => Node::Ne(h(x), h(y)),
+        Node::Cmp(x, y, o) => Node::Cmp(h(x), h(y), *o),
+        Node::Add(x, y) => Node::Add(h(x), h(y)),
+        Node::Sub(x, y) => Node::Sub(h(x), h(y)),
+        Node::In(x, y) => Node::In(h(x), h(y)),
+        Node::Type(x) => Node::Type(h(x)),
+        Node::String(x) => Node::String(h(x)),
+        Node::Size(x) => Node::Size(h(x)),
+        Node::List(items) => Node::List(items.iter().map(|i| hoist(i, var, lets)).collect()),
+        other => other.clone(),
+    }
+}
+
+impl Node {
+    /// Whether the value of `name` is read anywhere in the node (a nested
+    /// quantifier over the same name hides it in its predicate).
+    fn reads(&self, name: &str) -> bool {
+        match self {
+            Node::Null | Node::Bool(_) | Node::Int(_) | Node::Str(_) | Node::Let(_) => false,
+            Node::Ident(n) => n == name,
+            Node::List(items) => items.iter().any(|i| i.reads(name)),
+            Node::Select(x, _)
+            | Node::Has(x, _)
+            | Node::Not(x)
+            | Node::Neg(x)
+            | Node::Type(x)
+            | Node::String(x)
+            | Node::Size(x) => x.reads(name),
+            Node::Index(x, y)
+            | Node::And(x, y)
+            | Node::Or(x, y)
+            | Node::Eq(x, y)
+            | Node::Ne(x, y)
+            | Node::Cmp(x, y, _)
+            | Node::Add(x, y)
+            | Node::Sub(x, y)
+            | Node::In(x, y) => x.reads(name) || y.reads(name),
+            Node::Cond(x, y, z) => x.reads(name) || y.reads(name) || z.reads(name),
+            Node::Quantifier {
+                range, var, pred, ..
+            } => range.reads(name) || (var != name && pred.reads(name)),
+        }
+    }
+
+    /// Whether working the node out costs more than reading a name.
+    fn costs(&self) -> bool {
+        !matches!(
+            self,
+            Node::Null | Node::Bool(_) | Node::Int(_) | Node::Str(_) | Node::Ident(_) | Node::Let(_)
+        )
+    }
 }
 
 /// Whether `name` is read anywhere in `e` (then `e` is not a plain predicate).
@@ -204,6 +297,7 @@ fn mentions(e: &IdedExpr, name: &str) -> bool {
                 || mentions(&c.loop_step, name)
                 || mentions(&c.result, name)
         }
+        Ast::Literal(_) => false,
         // Maps and structs are outside the subset anyway.
         _ => true,
     }
@@ -322,6 +416,19 @@ fn equal(a: &V, b: &V) -> Option<bool> {
     })
 }
 
+/// `key`'s value in `m`. A reply's objects are small, and comparing a few
+/// keys (their lengths first) is cheaper than hashing the one sought with
+/// the map's SipHash, which was the larger part of a field lookup.
+pub(crate) fn field_of<'a>(m: &'a serde_json::Map<String, Json>, key: &str) -> Option<&'a Json> {
+    if m.len() > SMALL_MAP {
+        return m.get(key);
+    }
+    m.iter().find_map(|(k, v)| (k == key).then_some(v))
+}
+
+/// Up to this many keys, [`field_of`] compares instead of hashing.
+const SMALL_MAP: usize = 16;
+
 /// Names visible to an evaluation, innermost last.
 pub(crate) type Vars<'a> = Vec<(&'a str, V<'a>)>;
 
@@ -355,15 +462,15 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
             None => V::Type(TYPES.into_iter().find(|t| t == name)?),
         },
         Node::Select(operand, field) => match eval(operand, vars)? {
-            V::Json(Json::Object(m)) => V::of(m.get(field)?),
+            V::Json(Json::Object(m)) => V::of(field_of(m, field)?),
             _ => return None,
         },
         Node::Has(operand, field) => match eval(operand, vars)? {
-            V::Json(Json::Object(m)) => V::Bool(m.contains_key(field)),
+            V::Json(Json::Object(m)) => V::Bool(field_of(m, field).is_some()),
             _ => return None,
         },
         Node::Index(operand, key) => match (eval(operand, vars)?, eval(key, vars)?) {
-            (V::Json(Json::Object(m)), V::Str(k)) => V::of(m.get(k.as_ref())?),
+            (V::Json(Json::Object(m)), V::Str(k)) => V::of(field_of(m, &k)?),
             (V::Json(Json::Array(a)), V::Int(i)) => V::of(a.get(usize::try_from(i).ok()?)?),
             (V::List(l), V::Int(i)) => l.get(usize::try_from(i).ok()?)?.clone(),
             _ => return None,
@@ -421,7 +528,7 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
             let x = eval(x, vars)?;
             match eval(container, vars)? {
                 V::Json(Json::Object(m)) => match x {
-                    V::Str(k) => V::Bool(m.contains_key(k.as_ref())),
+                    V::Str(k) => V::Bool(field_of(m, &k).is_some()),
                     _ => return None,
                 },
                 c => {
@@ -452,34 +559,107 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
             };
             V::Int(i64::try_from(n).ok()?)
         }
+        Node::Let(i) => {
+            let name = LETS.get(*i)?;
+            vars.iter().rev().find(|(n, _)| n == name)?.1.clone()
+        }
         Node::Quantifier {
             range,
             var,
             pred,
             every,
+            hoisted,
         } => {
             let range = eval(range, vars)?;
             let items = match &range {
                 V::Json(Json::Object(m)) => Items::Keys(m.keys()),
                 other => other.items()?,
             };
+            // The loop-invariant parts once, bound under their slot names
+            // (innermost last, so a nested quantifier's shadow an outer
+            // one's); when one of them cannot be told here (it may sit in a
+            // branch the loop never takes), the predicate as written.
+            let depth = vars.len();
+            let mut pred = pred.as_ref();
+            if let Some(h) = hoisted.as_ref().filter(|h| h.lets.len() <= LETS.len()) {
+                let mut bound = true;
+                for (name, node) in LETS.iter().zip(&h.lets) {
+                    match eval(node, vars) {
+                        Some(v) => vars.push((name, v)),
+                        None => {
+                            bound = false;
+                            break;
+                        }
+                    }
+                }
+                if bound {
+                    pred = &h.pred;
+                } else {
+                    vars.truncate(depth);
+                }
+            }
             // An element that errs is left to CEL (it may be absorbed by a
             // later one, or not).
-            let mut answer = *every;
+            let mut answer = Some(*every);
             for item in items {
                 vars.push((var.as_str(), item));
                 let p = eval(pred, vars).and_then(bool_of);
                 vars.pop();
                 match p {
                     Some(b) if b != *every => {
-                        answer = b;
+                        answer = Some(b);
                         break;
                     }
                     Some(_) => {}
-                    None => return None,
+                    None => {
+                        answer = None;
+                        break;
+                    }
                 }
             }
-            V::Bool(answer)
+            vars.truncate(depth);
+            V::Bool(answer?)
         }
     })
+}
+
+/// The names of hoisted parts (see [`Hoisted`]); a quantifier with more
+/// parts than this evaluates its predicate as written.
+const LETS: [&str; 8] = ["@0", "@1", "@2", "@3", "@4", "@5", "@6", "@7"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::Expr;
+
+    fn node(text: &str) -> Node {
+        Expr::compile(text).unwrap().fast.unwrap_or_else(|| panic!("{text} is not in the subset"))
+    }
+
+    /// The parts of a predicate that do not read the loop's name are
+    /// worked out once, before the loop; the rest stays in the loop.
+    #[test]
+    fn quantifiers_hoist_what_does_not_read_their_name() {
+        let Node::Quantifier {
+            hoisted: Some(h), ..
+        } = node("a.all(k, (k in payload) == (k in response.copy) && k in consts.keys)")
+        else {
+            panic!("nothing hoisted");
+        };
+        let lets: Vec<String> = h.lets.iter().map(|l| format!("{l:?}")).collect();
+        assert_eq!(lets.len(), 2, "{lets:?}");
+        assert!(lets[0].contains("\"copy\"") && lets[1].contains("\"keys\""), "{lets:?}");
+        // Nothing to take out: names and literals cost nothing to read.
+        assert!(matches!(
+            node("a.all(k, k in payload && k != 'x')"),
+            Node::Quantifier { hoisted: None, .. }
+        ));
+        // Evaluated, a hoisted part gives what it gave in the loop.
+        let consts = serde_json::json!({"keys": ["a", "b"]});
+        let obj = serde_json::json!({"a": 1, "b": 2});
+        let e = node("o.all(k, k in consts.keys) && !o.exists(k, !(k in consts.keys))");
+        let mut vars: Vars = vec![("consts", V::of(&consts)), ("o", V::of(&obj))];
+        assert!(matches!(eval(&e, &mut vars), Some(V::Bool(true))));
+        assert_eq!(vars.len(), 2, "the loop's names are gone after it");
+    }
 }
