@@ -47,6 +47,7 @@ pub mod settings;
 pub mod target;
 #[cfg(test)]
 mod testing;
+pub(crate) mod value;
 
 pub use case::Case;
 pub use result::{CaseResult, Outcome};

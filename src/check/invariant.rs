@@ -16,6 +16,7 @@ use crate::expr::{
     fast_value, fast_value_bool, fast_value_int, fast_value_str, Expr, FastVars, Root, Scope,
 };
 use crate::result::{Failure, FailureKind, Warning};
+use crate::value;
 use serde_json::{json, Value};
 
 /// What the reply's scope is built from.
@@ -72,8 +73,8 @@ impl<'r> ReplyScope<'r> {
             body,
             status: reply.status,
             success: envelope.is_success(body),
-            outcome: body.pointer(&envelope.outcome).unwrap_or(&NULL),
-            payload: body.pointer(&envelope.payload).unwrap_or(&NULL),
+            outcome: value::pointer(body, &envelope.outcome).unwrap_or(&NULL),
+            payload: value::pointer(body, &envelope.payload).unwrap_or(&NULL),
             request: reply.request,
             release: &release.name,
             envelope: envelope.to_json(),
@@ -302,7 +303,7 @@ fn targets<'p, 'v>(
             },
             p => p,
         };
-        match body.pointer(pointer) {
+        match value::pointer(body, pointer) {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {

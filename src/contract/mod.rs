@@ -183,7 +183,7 @@ pub struct Envelope {
 impl Envelope {
     /// The outcome value of a reply body, when it is a string there.
     pub fn outcome_of<'a>(&self, body: &'a Value) -> Option<&'a str> {
-        body.pointer(&self.outcome).and_then(Value::as_str)
+        crate::value::pointer(body, &self.outcome).and_then(Value::as_str)
     }
 
     /// Whether the body says success.

@@ -275,7 +275,12 @@ impl Node {
     fn costs(&self) -> bool {
         !matches!(
             self,
-            Node::Null | Node::Bool(_) | Node::Int(_) | Node::Str(_) | Node::Ident(_) | Node::Let(_)
+            Node::Null
+                | Node::Bool(_)
+                | Node::Int(_)
+                | Node::Str(_)
+                | Node::Ident(_)
+                | Node::Let(_)
         )
     }
 }
@@ -416,19 +421,6 @@ fn equal(a: &V, b: &V) -> Option<bool> {
     })
 }
 
-/// `key`'s value in `m`. A reply's objects are small, and comparing a few
-/// keys (their lengths first) is cheaper than hashing the one sought with
-/// the map's SipHash, which was the larger part of a field lookup.
-pub(crate) fn field_of<'a>(m: &'a serde_json::Map<String, Json>, key: &str) -> Option<&'a Json> {
-    if m.len() > SMALL_MAP {
-        return m.get(key);
-    }
-    m.iter().find_map(|(k, v)| (k == key).then_some(v))
-}
-
-/// Up to this many keys, [`field_of`] compares instead of hashing.
-const SMALL_MAP: usize = 16;
-
 /// Names visible to an evaluation, innermost last.
 pub(crate) type Vars<'a> = Vec<(&'a str, V<'a>)>;
 
@@ -462,15 +454,15 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
             None => V::Type(TYPES.into_iter().find(|t| t == name)?),
         },
         Node::Select(operand, field) => match eval(operand, vars)? {
-            V::Json(Json::Object(m)) => V::of(field_of(m, field)?),
+            V::Json(Json::Object(m)) => V::of(crate::value::field(m, field)?),
             _ => return None,
         },
         Node::Has(operand, field) => match eval(operand, vars)? {
-            V::Json(Json::Object(m)) => V::Bool(field_of(m, field).is_some()),
+            V::Json(Json::Object(m)) => V::Bool(crate::value::field(m, field).is_some()),
             _ => return None,
         },
         Node::Index(operand, key) => match (eval(operand, vars)?, eval(key, vars)?) {
-            (V::Json(Json::Object(m)), V::Str(k)) => V::of(field_of(m, &k)?),
+            (V::Json(Json::Object(m)), V::Str(k)) => V::of(crate::value::field(m, &k)?),
             (V::Json(Json::Array(a)), V::Int(i)) => V::of(a.get(usize::try_from(i).ok()?)?),
             (V::List(l), V::Int(i)) => l.get(usize::try_from(i).ok()?)?.clone(),
             _ => return None,
@@ -528,7 +520,7 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
             let x = eval(x, vars)?;
             match eval(container, vars)? {
                 V::Json(Json::Object(m)) => match x {
-                    V::Str(k) => V::Bool(field_of(m, &k).is_some()),
+                    V::Str(k) => V::Bool(crate::value::field(m, &k).is_some()),
                     _ => return None,
                 },
                 c => {
@@ -633,7 +625,10 @@ mod tests {
     use crate::expr::Expr;
 
     fn node(text: &str) -> Node {
-        Expr::compile(text).unwrap().fast.unwrap_or_else(|| panic!("{text} is not in the subset"))
+        Expr::compile(text)
+            .unwrap()
+            .fast
+            .unwrap_or_else(|| panic!("{text} is not in the subset"))
     }
 
     /// The parts of a predicate that do not read the loop's name are
@@ -648,7 +643,10 @@ mod tests {
         };
         let lets: Vec<String> = h.lets.iter().map(|l| format!("{l:?}")).collect();
         assert_eq!(lets.len(), 2, "{lets:?}");
-        assert!(lets[0].contains("\"copy\"") && lets[1].contains("\"keys\""), "{lets:?}");
+        assert!(
+            lets[0].contains("\"copy\"") && lets[1].contains("\"keys\""),
+            "{lets:?}"
+        );
         // Nothing to take out: names and literals cost nothing to read.
         assert!(matches!(
             node("a.all(k, k in payload && k != 'x')"),
