@@ -194,7 +194,8 @@ impl Runner {
             (Some(c), Some(_)) => self.probes.answers(c, self).await,
             _ => Value::Object(Default::default()),
         };
-        let (prepared, reply, retries, took) = self.exchange(case).await;
+        let (mut prepared, reply, retries, took) = self.exchange(case).await;
+        let sent_body = prepared.body_json.take();
         let mut failures = Vec::new();
         let mut warnings = Vec::new();
         let mut skipped = None;
@@ -212,7 +213,11 @@ impl Runner {
                 None
             }
             Ok(r) => {
-                skipped = self.check(case, &prepared, &r, &probes, &mut failures, &mut warnings);
+                let sent = Sent {
+                    request: &prepared,
+                    body: sent_body,
+                };
+                skipped = self.check(case, sent, &r, &probes, &mut failures, &mut warnings);
                 Some(r)
             }
         };
@@ -291,7 +296,7 @@ impl Runner {
     fn check(
         &self,
         case: &Case,
-        sent: &PreparedRequest,
+        sent: Sent<'_>,
         r: &ReceivedResponse,
         probes: &Value,
         failures: &mut Vec<Failure>,
@@ -307,7 +312,11 @@ impl Runner {
             ));
         }
         // Ambiguity fails any case, whatever it expects.
-        failures.extend(check::wire::headers(&sent.headers, r, &e.status_source));
+        failures.extend(check::wire::headers(
+            &sent.request.headers,
+            r,
+            &e.status_source,
+        ));
         failures.extend(check::wire::duplicate_keys(r, &e.status_source));
         let set = contract.and_then(|(c, rel)| self.catalog.get(c, rel).ok());
         // Citations come from the schema the case names, else any reply's.
@@ -372,7 +381,7 @@ impl Runner {
         ) else {
             return None;
         };
-        let request = request_value(case, self.options());
+        let request = request::request_value_with(case, sent.body);
         let scope = invariant::ReplyScope::new(
             root,
             rel,
@@ -455,6 +464,13 @@ impl Runner {
     {
         self.run_pooled(cases, jobs.max(1), on_result).await;
     }
+}
+
+/// The request a reply answers, as the checks read it: as sent, and its
+/// body as JSON (moved out of the request, to be the `request` variable's).
+struct Sent<'a> {
+    request: &'a PreparedRequest,
+    body: Option<Value>,
 }
 
 /// What must never come back out of a reply: the signature just sent (a

@@ -103,6 +103,10 @@ pub struct PreparedRequest {
     /// `url` as built, so the client need not parse it again (used only
     /// while it still spells `url`).
     pub(crate) parsed: Option<Url>,
+    /// The body as JSON, when it is JSON: what the `request` variable of
+    /// expressions shows (see [`request_value_with`]), kept so that the
+    /// body is shaped once per case, not once to send and again to check.
+    pub(crate) body_json: Option<Value>,
 }
 
 impl std::fmt::Debug for PreparedRequest {
@@ -149,7 +153,12 @@ fn body_json(case: &Case, options: &OptionValues) -> Option<Value> {
 /// `body` (JSON or null) and `query` (the contract's request fields as
 /// sent, unwrapped from the body shape; null when the body has none).
 pub fn request_value(case: &Case, options: &OptionValues) -> Value {
-    let body = body_json(case, options);
+    request_value_with(case, body_json(case, options))
+}
+
+/// [`request_value`] with the body `case` sends already shaped (as
+/// [`PreparedRequest::body_json`] holds it).
+pub(crate) fn request_value_with(case: &Case, body: Option<Value>) -> Value {
     let query = match (&case.request.body, &body, &case.contract) {
         (Body::Query(m), _, _) => Value::Object(m.clone()),
         (_, Some(b), Some(c)) => c
@@ -186,9 +195,11 @@ pub fn prepare_at(
     now: Timestamp,
 ) -> PreparedRequest {
     let req = &case.request;
-    let body: Vec<u8> = match (&req.body, body_json(case, options)) {
+    let body_json = body_json(case, options);
+    let body: Vec<u8> = match (&req.body, &body_json) {
         (Body::Raw(s), _) => s.clone().into_bytes(),
-        (_, Some(v)) => v.to_string().into_bytes(),
+        // Serialising a `Value` cannot fail (its keys are strings).
+        (_, Some(v)) => serde_json::to_vec(v).unwrap_or_default(),
         (_, None) => Vec::new(),
     };
     let url = match endpoint.url(&req.path) {
@@ -202,6 +213,7 @@ pub fn prepare_at(
                 body,
                 refused: Some(why),
                 parsed: None,
+                body_json,
             };
         }
     };
@@ -259,6 +271,7 @@ pub fn prepare_at(
         body,
         refused: None,
         parsed: Some(url),
+        body_json,
     }
 }
 
