@@ -142,12 +142,7 @@ impl Secrets {
 /// `hay` with each ASCII-case-insensitive match of `needle` replaced by
 /// [`REDACTED`], or `None` when there is none.
 fn replace_ci(hay: &[u8], needle: &[u8]) -> Option<Vec<u8>> {
-    let find = |from: usize| {
-        hay.get(from..)?
-            .windows(needle.len())
-            .position(|w| w.eq_ignore_ascii_case(needle))
-            .map(|p| p + from)
-    };
+    let find = |from: usize| find_ci(hay, needle, from);
     let mut at = find(0)?;
     let mut out = Vec::with_capacity(hay.len());
     let mut done = 0;
@@ -162,6 +157,22 @@ fn replace_ci(hay: &[u8], needle: &[u8]) -> Option<Vec<u8>> {
     }
     out.extend_from_slice(&hay[done..]);
     Some(out)
+}
+
+/// Where `needle` first occurs in `hay` at or after `from`, ASCII case
+/// ignored: memchr jumps to each place the needle's first byte (either
+/// case) occurs and only there are the rest of the bytes compared (a
+/// window-by-window comparison was a visible share of every reply).
+fn find_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    let hay = hay.get(from..)?;
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    memchr::memchr2_iter(lower, upper, hay)
+        .find(|&i| {
+            hay.get(i + 1..i + needle.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+        })
+        .map(|i| i + from)
 }
 
 /// Step 2: `text` cut to at most `max_bytes` bytes at a char boundary, with
@@ -314,6 +325,44 @@ mod tests {
                 .as_ref(),
             "\u{e9}<redacted>\u{e9}".as_bytes()
         );
+    }
+
+    /// The jump to the first byte finds exactly what a comparison at every
+    /// position finds: overlaps, both cases, the first byte not a letter,
+    /// a match at either end, a hay shorter than the needle.
+    #[test]
+    fn find_ci_agrees_with_comparing_at_every_position() {
+        let naive = |hay: &[u8], needle: &[u8], from: usize| {
+            (from..=hay.len().saturating_sub(needle.len())).find(|&i| {
+                hay.get(i..i + needle.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+            })
+        };
+        let needles: [&[u8]; 4] = [b"aAb", b"9f9F", b"-Sk-", b"\xc3\xa9x"];
+        let alphabet = b"aAbB9fF-sSkK\xc3\xa9x";
+        // Every hay of up to four letters of the alphabet (a counter in base 15).
+        let mut hays = vec![Vec::new()];
+        for n in 0..4u32 {
+            for mut k in 0..alphabet.len().pow(n + 1) {
+                let mut hay = Vec::new();
+                for _ in 0..=n {
+                    hay.push(alphabet[k % alphabet.len()]);
+                    k /= alphabet.len();
+                }
+                hays.push(hay);
+            }
+        }
+        for hay in &hays {
+            for needle in needles {
+                for from in 0..=hay.len() + 1 {
+                    assert_eq!(
+                        find_ci(hay, needle, from),
+                        naive(hay, needle, from),
+                        "{hay:?} {needle:?} {from}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
