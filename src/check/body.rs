@@ -160,7 +160,7 @@ fn walk(m: &Matcher, actual: Option<&Value>, ptr: &str, out: &mut Vec<Failure>) 
                 return;
             };
             for (k, sub) in entries {
-                walk(sub, obj.get(k), &pointer_push(ptr, k), out);
+                walk(sub, crate::value::field(obj, k), &pointer_push(ptr, k), out);
             }
             if *exact {
                 for (k, v) in obj {

@@ -8,7 +8,7 @@ use crate::case::{check_request_path, AuthMode, Body, Case};
 use crate::contract::OptionValues;
 use crate::result::SentRequest;
 use crate::target::Target;
-use serde_json::{json, Value};
+use serde_json::Value;
 use url::Url;
 
 /// What every request to one target shares, worked out once per runner: the
@@ -167,12 +167,13 @@ pub(crate) fn request_value_with(case: &Case, body: Option<Value>) -> Value {
         (_, Some(Value::Object(o)), None) => Value::Object(o.clone()),
         _ => Value::Null,
     };
-    json!({
-        "method": case.request.method,
-        "path": case.request.path,
-        "body": body.unwrap_or(Value::Null),
-        "query": query,
-    })
+    // Built by moving the values in (`json!` would serialise each again).
+    let mut m = serde_json::Map::with_capacity(4);
+    m.insert("method".into(), Value::String(case.request.method.clone()));
+    m.insert("path".into(), Value::String(case.request.path.clone()));
+    m.insert("body".into(), body.unwrap_or(Value::Null));
+    m.insert("query".into(), query);
+    Value::Object(m)
 }
 
 /// Build the request for `case` against `target` (its body shaped by
