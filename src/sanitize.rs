@@ -103,6 +103,18 @@ impl Secrets {
         }
     }
 
+    /// Scrub the document parsed from `raw`, which [`Secrets::scrub_bytes`]
+    /// has already scrubbed; returns whether anything changed. Without an
+    /// escape in `raw`, each key and string of the document is a run of
+    /// `raw`'s bytes, so when `raw` holds no secret neither does the
+    /// document, and it is not walked (that walk was a visible share of
+    /// every reply).
+    pub fn scrub_parsed(&self, raw: &[u8], v: &mut Value) -> bool {
+        let verbatim = memchr::memchr(b'\\', raw).is_none()
+            && !self.items.iter().any(|s| find_ci(raw, s, 0).is_some());
+        !verbatim && self.scrub_json(v)
+    }
+
     /// Scrub every key and string value of `v`; returns whether anything
     /// changed (a secret spelt with JSON escapes, which the raw pass cannot see).
     pub fn scrub_json(&self, v: &mut Value) -> bool {
@@ -408,6 +420,21 @@ mod tests {
         assert!(s.scrub_json(&mut v));
         assert_eq!(v, json!({"<redacted>": [{"k": "<redacted>"}], "n": 1}));
         assert!(!s.scrub_json(&mut v), "nothing left to scrub");
+        // The same through the parsed-document pass: the escape makes it walk.
+        let scrubbed = s.scrub_bytes(raw.as_bytes()).into_owned();
+        let mut v: Value = serde_json::from_slice(&scrubbed).unwrap();
+        assert!(s.scrub_parsed(&scrubbed, &mut v));
+        assert_eq!(v, json!({"<redacted>": [{"k": "<redacted>"}], "n": 1}));
+        // Without an escape there is nothing the raw pass missed; a secret
+        // still in the bytes (had they not been scrubbed) is found.
+        let plain = format!("{{\"k\":\"a{SIG}\",\"n\":[\"x\"]}}");
+        let mut v: Value = serde_json::from_str(&plain).unwrap();
+        assert!(s.scrub_parsed(plain.as_bytes(), &mut v));
+        assert_eq!(v, json!({"k": "a<redacted>", "n": ["x"]}));
+        let clean = s.scrub_bytes(plain.as_bytes()).into_owned();
+        let mut v: Value = serde_json::from_slice(&clean).unwrap();
+        assert!(!s.scrub_parsed(&clean, &mut v));
+        assert_eq!(v, json!({"k": "a<redacted>", "n": ["x"]}));
     }
 
     #[test]

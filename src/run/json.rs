@@ -18,6 +18,7 @@
 use crate::check::pointer_push;
 use crate::result::NumberToken;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -234,12 +235,17 @@ impl<'de> Visitor<'de> for Seed<'_, '_, '_> {
                 ctx: self.ctx,
                 path: &Path::Key(self.path, &key),
             })?;
-            let pointer = members
-                .contains_key(&key)
-                .then(|| Path::Key(self.path, &key).pointer());
-            members.insert(key, value);
-            if let Some(pointer) = pointer {
-                self.ctx.duplicate_keys.borrow_mut().push(pointer);
+            // One look-up per member (the key is hashed once): a repeat
+            // keeps the first one's place and takes the last one's value.
+            match members.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                Entry::Occupied(mut slot) => {
+                    let pointer = Path::Key(self.path, slot.key()).pointer();
+                    self.ctx.duplicate_keys.borrow_mut().push(pointer);
+                    slot.insert(value);
+                }
             }
         }
         Ok(Value::Object(members))
