@@ -342,10 +342,10 @@ fn check_schema_name(
         // The run reports a contract whose schemas do not compile.
         return Ok(());
     };
-    let names = set.names();
-    if names.contains(&s.value) {
+    if set.has(&s.value) {
         return Ok(());
     }
+    let names = set.names();
     let e = LoadError::new(
         c.loc(&s.referenced),
         format!(

@@ -237,6 +237,11 @@ impl SchemaSet {
         self.validators.keys().cloned().collect()
     }
 
+    /// Whether the set has a schema called `name` (a file name).
+    pub fn has(&self, name: &str) -> bool {
+        self.validators.contains_key(name)
+    }
+
     /// The release the set was compiled for.
     pub fn release(&self) -> &str {
         &self.release
