@@ -401,8 +401,8 @@ fn equal(a: &V, b: &V) -> Option<bool> {
         (V::Null, V::Null) => true,
         (V::Bool(x), V::Bool(y)) => x == y,
         (V::Int(x), V::Int(y)) => x == y,
-        (V::Str(x), V::Str(y)) => x == y,
-        (V::Type(x), V::Type(y)) => x == y,
+        (V::Str(x), V::Str(y)) => crate::value::same(x, y),
+        (V::Type(x), V::Type(y)) => crate::value::same(x, y),
         (x, y) if x.is_number() && y.is_number() => return None,
         (x, y) if x.type_name() == "list" && y.type_name() == "list" => {
             let (x, y) = (x.items()?, y.items()?);
@@ -449,9 +449,9 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
         Node::Int(i) => V::Int(*i),
         Node::Str(s) => V::Str(Cow::Borrowed(s)),
         Node::List(items) => V::List(items.iter().map(|i| eval(i, vars)).collect::<Option<_>>()?),
-        Node::Ident(name) => match vars.iter().rev().find(|(n, _)| n == name) {
+        Node::Ident(name) => match vars.iter().rev().find(|(n, _)| crate::value::same(n, name)) {
             Some((_, v)) => v.clone(),
-            None => V::Type(TYPES.into_iter().find(|t| t == name)?),
+            None => V::Type(TYPES.into_iter().find(|t| crate::value::same(t, name))?),
         },
         Node::Select(operand, field) => match eval(operand, vars)? {
             V::Json(Json::Object(m)) => V::of(crate::value::field(m, field)?),
@@ -523,6 +523,16 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
                     V::Str(k) => V::Bool(crate::value::field(m, &k).is_some()),
                     _ => return None,
                 },
+                // A string equals only a string (`equal`): compared in place,
+                // without making a value of each item (`k in consts.keys`
+                // runs for every key of every reply).
+                V::Json(Json::Array(a)) if matches!(x, V::Str(_)) => {
+                    let V::Str(k) = &x else { return None };
+                    V::Bool(
+                        a.iter()
+                            .any(|i| matches!(i, Json::String(s) if crate::value::same(s, k))),
+                    )
+                }
                 c => {
                     let mut found = false;
                     for item in c.items()? {
@@ -553,7 +563,11 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
         }
         Node::Let(i) => {
             let name = LETS.get(*i)?;
-            vars.iter().rev().find(|(n, _)| n == name)?.1.clone()
+            vars.iter()
+                .rev()
+                .find(|(n, _)| crate::value::same(n, name))?
+                .1
+                .clone()
         }
         Node::Quantifier {
             range,
