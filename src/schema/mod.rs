@@ -318,10 +318,12 @@ pub struct SchemaCatalog {
     contracts: Arc<ContractSet>,
     options: OptionValues,
     /// This catalog's sets by contract folder and release name (the option
-    /// values are the catalog's): a look-up per reply that builds no key and
-    /// takes only a shared lock (the process cache's key is built, and its
-    /// lock taken, on a set's first use here).
-    memo: RwLock<HashMap<PathBuf, HashMap<String, Arc<SchemaSet>>>>,
+    /// values are the catalog's): a look-up per case and per reply that
+    /// builds no key and takes only a shared lock (the process cache's key
+    /// is built, and its lock taken, on a set's first use here). A list
+    /// compared in place: a run has a few contracts and releases, and
+    /// hashing a folder's path with SipHash was a visible share of a case.
+    memo: RwLock<Vec<(PathBuf, String, Arc<SchemaSet>)>>,
 }
 
 /// Compiled sets by (contract folder, release, patches that apply).
@@ -344,17 +346,18 @@ impl SchemaCatalog {
         release: &Release,
     ) -> Result<Arc<SchemaSet>, SchemaError> {
         let memo = self.memo.read().unwrap_or_else(PoisonError::into_inner);
-        if let Some(set) = memo.get(&contract.dir).and_then(|m| m.get(&release.name)) {
+        let is = |(dir, rel, _): &&(PathBuf, String, Arc<SchemaSet>)| {
+            *rel == release.name && dir.as_os_str() == contract.dir.as_os_str()
+        };
+        if let Some((_, _, set)) = memo.iter().find(is) {
             return Ok(Arc::clone(set));
         }
         drop(memo);
         let set = self.compiled(contract, release)?;
-        self.memo
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(contract.dir.clone())
-            .or_default()
-            .insert(release.name.clone(), Arc::clone(&set));
+        let mut memo = self.memo.write().unwrap_or_else(PoisonError::into_inner);
+        if !memo.iter().any(|e| is(&e)) {
+            memo.push((contract.dir.clone(), release.name.clone(), Arc::clone(&set)));
+        }
         Ok(set)
     }
 
