@@ -9,6 +9,7 @@ use crate::contract::OptionValues;
 use crate::result::SentRequest;
 use crate::target::Target;
 use serde_json::Value;
+use std::sync::{Arc, Mutex, PoisonError};
 use url::Url;
 
 /// What every request to one target shares, worked out once per runner: the
@@ -25,6 +26,10 @@ pub struct Endpoint {
     authority: String,
     /// The `host` value that is signed: the target's Host, else the authority.
     host: String,
+    /// The last path and query made into a URL, and its URL: a suite's
+    /// cases mostly share their path, and parsing it below the base for each
+    /// case was a visible share of one (see the README's "Performance").
+    last: Arc<Mutex<Option<(String, Url)>>>,
 }
 
 impl Endpoint {
@@ -42,11 +47,28 @@ impl Endpoint {
             prefix: target.path_prefix(),
             host: target.host.clone().unwrap_or_else(|| authority.clone()),
             authority,
+            last: Arc::default(),
         }
     }
 
     /// The URL for `path_and_query` below the base URL: see [`request_url`].
     pub fn url(&self, path_and_query: &str) -> Result<Url, String> {
+        let last = |m: &Mutex<Option<(String, Url)>>| -> Option<Url> {
+            let last = m.lock().unwrap_or_else(PoisonError::into_inner);
+            let (text, url) = last.as_ref()?;
+            (text == path_and_query).then(|| url.clone())
+        };
+        if let Some(url) = last(&self.last) {
+            return Ok(url);
+        }
+        let url = self.url_of(path_and_query)?;
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((path_and_query.to_owned(), url.clone()));
+        Ok(url)
+    }
+
+    /// [`Endpoint::url`], worked out.
+    fn url_of(&self, path_and_query: &str) -> Result<Url, String> {
         check_request_path(path_and_query)
             .map_err(|e| format!("refused to send: {}; {}", e.message, e.fix))?;
         let mut url = self.base.clone()?;
@@ -563,6 +585,20 @@ mod tests {
                 !p.headers.iter().any(|(k, _)| k == "Authorization"),
                 "no signature for {path}"
             );
+        }
+    }
+
+    #[test]
+    fn one_endpoint_remembers_a_url_only_for_the_same_path() {
+        let e = Endpoint::new(&signed_target("http://cms:28080/gw"));
+        let bad = "//127.0.0.1:9/x";
+        for path in ["/a?q=1", "/a?q=1", "/b", bad, "/a?q=1", bad, "/a?q=2"] {
+            let got = e.url(path);
+            if path == bad {
+                assert!(got.is_err_and(|e| e.starts_with("refused to send")), "{path}");
+            } else {
+                assert_eq!(got.unwrap().as_str(), format!("http://cms:28080/gw{path}"));
+            }
         }
     }
 
