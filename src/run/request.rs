@@ -595,7 +595,10 @@ mod tests {
         for path in ["/a?q=1", "/a?q=1", "/b", bad, "/a?q=1", bad, "/a?q=2"] {
             let got = e.url(path);
             if path == bad {
-                assert!(got.is_err_and(|e| e.starts_with("refused to send")), "{path}");
+                assert!(
+                    got.is_err_and(|e| e.starts_with("refused to send")),
+                    "{path}"
+                );
             } else {
                 assert_eq!(got.unwrap().as_str(), format!("http://cms:28080/gw{path}"));
             }
