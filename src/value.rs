@@ -1,5 +1,6 @@
-//! Reading the reply's JSON on the hot path: a key of a small object and a
-//! JSON pointer, found without hashing or allocating.
+//! Reading the reply's JSON on the hot path: a key of a small object, a
+//! JSON pointer and the equality of two values, found without hashing or
+//! allocating.
 //!
 //! `serde_json`'s map hashes the key sought with SipHash, and its
 //! `Value::pointer` allocates two strings per token to unescape it; a reply
@@ -61,6 +62,22 @@ fn step<'a>(at: &'a Value, token: &str) -> Option<&'a Value> {
     }
 }
 
+/// `a == b` as `serde_json` says it (objects equal whatever their key
+/// order), with small objects' keys found by [`field`] instead of hashed.
+pub(crate) fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| field(y, k).is_some_and(|w| equal(v, w)))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| equal(v, w))
+        }
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +126,39 @@ mod tests {
         assert_eq!(field(big_map(&doc), "k7"), Some(&json!(7)));
         assert_eq!(field(doc.as_object().unwrap(), "0"), Some(&json!("zero")));
         assert_eq!(field(doc.as_object().unwrap(), "zz"), None);
+    }
+
+    /// Equal where serde_json says equal, whatever the key order, depth,
+    /// number form or object size.
+    #[test]
+    fn equal_agrees_with_serde_json() {
+        let mut big = Map::new();
+        for i in 0..40 {
+            big.insert(format!("k{i}"), json!(i));
+        }
+        let mut big2: Map<String, Value> = big.clone().into_iter().rev().collect();
+        let values = [
+            json!(null),
+            json!(1),
+            json!(1.0),
+            json!("1"),
+            json!([1, 2]),
+            json!([2, 1]),
+            json!([1, 2, 3]),
+            json!({"a": 1, "b": [1, {"c": null}]}),
+            json!({"b": [1, {"c": null}], "a": 1}),
+            json!({"b": [1, {"c": false}], "a": 1}),
+            json!({"a": 1}),
+            json!({"a": 1, "z": 1}),
+            Value::Object(big.clone()),
+            Value::Object(big2.clone()),
+        ];
+        big2.insert("k0".into(), json!(-1));
+        for a in values.iter().chain([&Value::Object(big2)]) {
+            for b in &values {
+                assert_eq!(equal(a, b), a == b, "{a} {b}");
+            }
+        }
     }
 
     fn big_map(doc: &Value) -> &Map<String, Value> {
