@@ -7,12 +7,24 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Variable values and where each came from. Names and values are shared
-/// by clones: every case of an `each:` range clones its context's variables
-/// and sets one, so a clone copies no text.
+/// by clones, and so is the table of them: every case of an `each:` range
+/// clones its context's variables and sets one, which goes on a short list
+/// of its own (a clone once copied the whole table, a visible share of
+/// building a case).
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
-    values: BTreeMap<Arc<str>, Arc<(String, String)>>,
+    /// The table, shared by clones.
+    shared: Arc<BTreeMap<Arc<str>, Entry>>,
+    /// Set while `shared` was shared, each name once: read first.
+    own: Vec<(Arc<str>, Entry)>,
 }
+
+/// A variable's value and where it came from.
+type Entry = Arc<(String, String)>;
+
+/// At most this many variables are set on a clone before its table is
+/// copied.
+const OWN_MAX: usize = 8;
 
 /// The result of expanding one string.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,10 +44,25 @@ impl Vars {
 
     /// Set `name` to `value`; `origin` says where it came from ("profile", "--var", "env").
     pub fn set(&mut self, name: &str, value: &str, origin: &str) {
-        self.values.insert(
-            Arc::from(name),
-            Arc::new((value.to_owned(), origin.to_owned())),
-        );
+        let entry = Arc::new((value.to_owned(), origin.to_owned()));
+        if let Some(slot) = self.own.iter_mut().find(|(k, _)| **k == *name) {
+            slot.1 = entry;
+            return;
+        }
+        if Arc::get_mut(&mut self.shared).is_none() && self.own.len() < OWN_MAX {
+            self.own.push((Arc::from(name), entry));
+            return;
+        }
+        let table = Arc::make_mut(&mut self.shared);
+        table.extend(self.own.drain(..));
+        table.insert(Arc::from(name), entry);
+    }
+
+    fn entry(&self, name: &str) -> Option<&Entry> {
+        match self.own.iter().find(|(k, _)| **k == *name) {
+            Some((_, e)) => Some(e),
+            None => self.shared.get(name),
+        }
     }
 
     /// Read `CMS_VAR_<NAME>` variables from an environment listing. The name
@@ -66,17 +93,21 @@ impl Vars {
 
     /// The value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(|e| e.0.as_str())
+        self.entry(name).map(|e| e.0.as_str())
     }
 
     /// Where `name` was set: "profile", "env", "--var", "each", ...
     pub fn origin(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(|e| e.1.as_str())
+        self.entry(name).map(|e| e.1.as_str())
     }
 
     /// All names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.values.keys().map(|k| &**k)
+        let own = self.own.iter().map(|(k, _)| &**k);
+        let mut names: Vec<&str> = self.shared.keys().map(|k| &**k).chain(own).collect();
+        names.sort_unstable();
+        names.dedup();
+        names.into_iter()
     }
 
     /// Expand `${name}` in `s`, written at `loc`.
@@ -116,9 +147,11 @@ impl Vars {
     /// Every variable as a JSON map of its text (for flow expressions).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::Value::Object(
-            self.values
-                .iter()
-                .map(|(k, e)| (k.to_string(), serde_json::Value::String(e.0.clone())))
+            self.names()
+                .map(|k| {
+                    let v = self.get(k).unwrap_or_default();
+                    (k.to_owned(), serde_json::Value::String(v.to_owned()))
+                })
                 .collect(),
         )
     }
@@ -255,6 +288,44 @@ mod tests {
         assert_eq!(
             v.expand("${who}", &loc()).unwrap(),
             Expanded::Text("HW".into())
+        );
+    }
+
+    /// A clone and its original never see each other's later values, however
+    /// many are set on either, and both list every name once, sorted.
+    #[test]
+    fn a_clone_sets_its_own_values() {
+        let mut base = Vars::new();
+        base.set("b", "1", "profile");
+        base.set("a", "1", "profile");
+        let mut each = base.clone();
+        each.set("a", "2", "each");
+        each.set("a", "3", "each");
+        each.set("c", "3", "each");
+        assert_eq!((each.get("a"), each.origin("a")), (Some("3"), Some("each")));
+        assert_eq!(
+            (base.get("a"), base.origin("a")),
+            (Some("1"), Some("profile"))
+        );
+        assert_eq!(base.get("c"), None);
+        assert_eq!(each.names().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(
+            each.to_json(),
+            serde_json::json!({"a": "3", "b": "1", "c": "3"})
+        );
+        base.set("b", "9", "--var");
+        assert_eq!(each.get("b"), Some("1"));
+        for i in 0..3 * OWN_MAX {
+            each.set(&format!("v{i}"), &i.to_string(), "each");
+            each.set("a", &i.to_string(), "each");
+        }
+        let last = (3 * OWN_MAX - 1).to_string();
+        assert_eq!(each.get("a"), Some(last.as_str()));
+        assert_eq!(each.get("v0"), Some("0"));
+        assert_eq!(each.names().count(), 3 + 3 * OWN_MAX);
+        assert_eq!(
+            (base.get("a"), base.get("b"), base.get("v0")),
+            (Some("1"), Some("9"), None)
         );
     }
 
