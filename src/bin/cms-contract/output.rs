@@ -52,10 +52,16 @@ pub fn stdout() -> Quiet<std::io::StdoutLock<'static>> {
 }
 
 /// `eprintln!` without its panic: a message for a closed stderr is dropped.
+/// The line is written whole, in one call: stderr is unbuffered, so a line
+/// written piece by piece was a system call per piece (a visible share of a
+/// large run's CPU, with a line per case off a terminal) and could be cut
+/// by another writer's output.
 macro_rules! note {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        let _ = std::io::stderr().write_all(line.as_bytes());
     }};
 }
 pub(crate) use note;
