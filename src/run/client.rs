@@ -213,7 +213,7 @@ async fn exchange(
     };
     let mut text = String::from_utf8_lossy(&body);
     if let Some(j) = json.as_mut().filter(|_| !secrets.is_empty()) {
-        if secrets.scrub_parsed(&body, j) {
+        if secrets.scrub_parsed_from(&body, j) {
             // Spelt with JSON escapes the raw text still shows the secret to
             // anyone who decodes it: show the scrubbed document instead.
             text = j.to_string().into();
