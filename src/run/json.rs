@@ -17,7 +17,6 @@
 
 use crate::check::pointer_push;
 use crate::result::NumberToken;
-use crate::value;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
@@ -230,52 +229,26 @@ impl<'de> Visitor<'de> for Seed<'_, '_, '_> {
         Ok(Value::Array(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        // A small object (most of a reply) gathers its members in a list,
-        // a repeat found by comparing keys, and becomes a map of its size
-        // at once: growing a map member by member rehashed and moved it
-        // twice for a nine-key object. Past `SMALL` members, a map.
-        const SMALL: usize = 16;
-        let mut small: Vec<(String, Value)> = Vec::new();
-        let mut members: Option<Map<String, Value>> = None;
+        let mut members = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let value = map.next_value_seed(Seed {
                 ctx: self.ctx,
                 path: &Path::Key(self.path, &key),
             })?;
-            // A repeat keeps the first one's place and takes the last one's value.
-            let repeat = |key: &str| {
-                let pointer = Path::Key(self.path, key).pointer();
-                self.ctx.duplicate_keys.borrow_mut().push(pointer);
-            };
-            if members.is_none() {
-                if let Some(at) = small.iter().position(|(k, _)| value::same(k, &key)) {
-                    repeat(&key);
-                    small[at].1 = value;
-                    continue;
-                }
-                if small.len() < SMALL {
-                    small.push((key, value));
-                    continue;
-                }
-                members = Some(small.drain(..).collect());
-            }
-            let Some(members) = members.as_mut() else {
-                continue;
-            };
-            // One look-up per member (the key is hashed once).
+            // One look-up per member (the key is hashed once): a repeat
+            // keeps the first one's place and takes the last one's value.
             match members.entry(key) {
                 Entry::Vacant(slot) => {
                     slot.insert(value);
                 }
                 Entry::Occupied(mut slot) => {
-                    repeat(slot.key());
+                    let pointer = Path::Key(self.path, slot.key()).pointer();
+                    self.ctx.duplicate_keys.borrow_mut().push(pointer);
                     slot.insert(value);
                 }
             }
         }
-        Ok(Value::Object(
-            members.unwrap_or_else(|| small.into_iter().collect()),
-        ))
+        Ok(Value::Object(members))
     }
 }
 
@@ -322,33 +295,6 @@ mod tests {
             "the last one is kept"
         );
         assert_eq!(p.value["d"][0]["a/b"], json!(3));
-    }
-
-    /// Repeats before and after an object outgrows the small list: each is
-    /// noted, the first one's place kept and the last one's value taken.
-    #[test]
-    fn repeats_in_a_large_object_keep_their_place() {
-        let mut text = String::from("{");
-        let mut keys: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
-        keys.insert(3, "k1".into());
-        keys.push("k18".into());
-        keys.push("k0".into());
-        for (n, k) in keys.iter().enumerate() {
-            text.push_str(&format!("{}\"{k}\":{n}", if n == 0 { "" } else { "," }));
-        }
-        text.push('}');
-        let p = parse(text.as_bytes()).unwrap();
-        assert_eq!(p.duplicate_keys, ["/k1", "/k18", "/k0"]);
-        let got: Vec<(&str, i64)> = p
-            .value
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_i64().unwrap()))
-            .collect();
-        assert_eq!(got.len(), 20);
-        assert_eq!(&got[..3], [("k0", 22), ("k1", 3), ("k2", 2)]);
-        assert_eq!(got[18], ("k18", 21));
     }
 
     #[test]
