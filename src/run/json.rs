@@ -297,6 +297,33 @@ mod tests {
         assert_eq!(p.value["d"][0]["a/b"], json!(3));
     }
 
+    /// Repeats early and late in an object of twenty keys: each is noted,
+    /// the first one's place kept and the last one's value taken.
+    #[test]
+    fn repeats_in_a_large_object_keep_their_place() {
+        let mut keys: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
+        keys.insert(3, "k1".into());
+        keys.push("k18".into());
+        keys.push("k0".into());
+        let members: Vec<String> = keys
+            .iter()
+            .enumerate()
+            .map(|(n, k)| format!("\"{k}\":{n}"))
+            .collect();
+        let p = parse(format!("{{{}}}", members.join(",")).as_bytes()).unwrap();
+        assert_eq!(p.duplicate_keys, ["/k1", "/k18", "/k0"]);
+        let got: Vec<(&str, i64)> = p
+            .value
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_i64().unwrap()))
+            .collect();
+        assert_eq!(got.len(), 20);
+        assert_eq!(&got[..3], [("k0", 22), ("k1", 3), ("k2", 2)]);
+        assert_eq!(got[18], ("k18", 21));
+    }
+
     #[test]
     fn number_tokens_keep_their_text_and_integers_stay_exact() {
         let p = parse(
