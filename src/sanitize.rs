@@ -121,6 +121,10 @@ impl Secrets {
     /// [`Secrets::scrub_parsed`] for a document parsed from what
     /// [`Secrets::scrub_bytes`] returned: bytes it returned unchanged held no
     /// secret, and are not searched again.
+    #[expect(
+        clippy::ptr_arg,
+        reason = "whether the bytes were borrowed is what is read"
+    )]
     pub fn scrub_parsed_from(&self, scrubbed: &Cow<'_, [u8]>, v: &mut Value) -> bool {
         match scrubbed {
             Cow::Borrowed(raw) => memchr::memchr(b'\\', raw).is_some() && self.scrub_json(v),
