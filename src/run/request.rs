@@ -9,14 +9,14 @@ use crate::contract::OptionValues;
 use crate::result::SentRequest;
 use crate::target::Target;
 use serde_json::Value;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use url::Url;
 
 /// What every request to one target shares, worked out once per runner: the
 /// parsed base URL, its path prefix and origin, and the Host value that is
 /// signed. (Parsing the base URL again for each request, three times, was a
 /// visible share of a case: see the README's "Performance".)
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Endpoint {
     /// The base URL, or why a request cannot be sent below it.
     base: Result<Url, String>,
@@ -29,7 +29,7 @@ pub struct Endpoint {
     /// The last path and query made into a URL, and its URL: a suite's
     /// cases mostly share their path, and parsing it below the base for each
     /// case was a visible share of one (see the README's "Performance").
-    last: Arc<Mutex<Option<(String, Url)>>>,
+    last: Mutex<Option<(String, Url)>>,
 }
 
 impl Endpoint {
@@ -47,7 +47,7 @@ impl Endpoint {
             prefix: target.path_prefix(),
             host: target.host.clone().unwrap_or_else(|| authority.clone()),
             authority,
-            last: Arc::default(),
+            last: Mutex::default(),
         }
     }
 
