@@ -518,22 +518,19 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
         },
         Node::In(x, container) => {
             let x = eval(x, vars)?;
-            match eval(container, vars)? {
-                V::Json(Json::Object(m)) => match x {
-                    V::Str(k) => V::Bool(crate::value::field(m, &k).is_some()),
-                    _ => return None,
-                },
+            match (eval(container, vars)?, &x) {
+                (V::Json(Json::Object(m)), V::Str(k)) => {
+                    V::Bool(crate::value::field(m, k).is_some())
+                }
+                (V::Json(Json::Object(_)), _) => return None,
                 // A string equals only a string (`equal`): compared in place,
                 // without making a value of each item (`k in consts.keys`
                 // runs for every key of every reply).
-                V::Json(Json::Array(a)) if matches!(x, V::Str(_)) => {
-                    let V::Str(k) = &x else { return None };
-                    V::Bool(
-                        a.iter()
-                            .any(|i| matches!(i, Json::String(s) if crate::value::same(s, k))),
-                    )
-                }
-                c => {
+                (V::Json(Json::Array(a)), V::Str(k)) => V::Bool(
+                    a.iter()
+                        .any(|i| matches!(i, Json::String(s) if crate::value::same(s, k))),
+                ),
+                (c, _) => {
                     let mut found = false;
                     for item in c.items()? {
                         if equal(&item, &x)? {
