@@ -118,10 +118,7 @@ impl Expr {
     /// `Some` is exactly what [`Expr::eval_bool`] would give as `Ok`; `None`
     /// says "ask CEL".
     pub(crate) fn fast_bool<'a>(&'a self, vars: &mut FastVars<'a>) -> Option<bool> {
-        match fast::eval(self.fast.as_ref()?, vars)? {
-            fast::V::Bool(b) => Some(b),
-            _ => None,
-        }
+        fast::truth(self.fast.as_ref()?, vars)
     }
 
     /// Evaluate to a value.
@@ -192,8 +189,8 @@ pub(crate) fn fast_value_bool(b: bool) -> fast::V<'static> {
 }
 
 /// A string as the fast path binds it.
-pub(crate) fn fast_value_str(s: &str) -> fast::V<'_> {
-    fast::V::Str(std::borrow::Cow::Borrowed(s))
+pub(crate) fn fast_value_str(s: &String) -> fast::V<'_> {
+    fast::V::Str(s)
 }
 
 impl fmt::Debug for Root {
@@ -240,12 +237,17 @@ impl Root {
         }
     }
 
-    /// The constants, as the first names of a fast-path evaluation.
-    pub(crate) fn fast_vars(&self) -> FastVars<'_> {
-        self.constants
-            .iter()
-            .map(|(n, v)| (n.as_str(), fast::V::of(v)))
-            .collect()
+    /// The constants, as the first names of a fast-path evaluation, with
+    /// room for `more` (the caller's and an evaluation's own, bound without
+    /// growing the list).
+    pub(crate) fn fast_vars(&self, more: usize) -> FastVars<'_> {
+        let mut vars = Vec::with_capacity(self.constants.len() + more);
+        vars.extend(
+            self.constants
+                .iter()
+                .map(|(n, v)| (n.as_str(), fast::V::of(v))),
+        );
+        vars
     }
 
     /// A new evaluation scope below this root.

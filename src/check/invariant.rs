@@ -46,7 +46,7 @@ pub struct ReplyScope<'r> {
     outcome: &'r Value,
     payload: &'r Value,
     request: &'r Value,
-    release: &'r str,
+    release: &'r String,
     envelope: &'r Value,
     probes: &'r Value,
     now_ms: i64,
@@ -105,7 +105,9 @@ impl<'r> ReplyScope<'r> {
 
     /// The same variables for the fast path, on the reply's own JSON.
     fn fast_vars(&self) -> FastVars<'_> {
-        let mut vars = self.root.fast_vars();
+        // The reply's ten, a binding, and an expression's own (a
+        // quantifier's name and its hoisted parts).
+        let mut vars = self.root.fast_vars(10 + 1 + 4);
         vars.extend([
             ("response", fast_value(self.body)),
             ("status", fast_value_int(i64::from(self.status))),
@@ -151,6 +153,9 @@ fn check_with<'i, 'v>(
     // pushed after the reply's and cut off before the next.
     let mut vars = scope.fast_vars();
     let base = vars.len();
+    // Lists kept from one invariant to the next.
+    let mut targets = Vec::new();
+    let mut held: Vec<&Value> = Vec::new();
     for inv in invariants
         .into_iter()
         .filter(|i| i.applies_to(&release.name))
@@ -160,10 +165,10 @@ fn check_with<'i, 'v>(
         // (a payload and its copy, when they agree) holds too. Only among a
         // few objects: the elements of a list are seldom equal, and
         // comparing each with every other would grow with its square.
-        let targets = targets(inv, envelope, body);
+        targets_of(inv, envelope, body, &mut targets);
         let few = targets.len() <= Twins::MAX_TARGETS;
-        let mut held: Vec<&Value> = Vec::new();
-        for (at, value) in targets {
+        held.clear();
+        for (at, value) in targets.drain(..) {
             if let Some(v) = value.filter(|_| few) {
                 if held.iter().any(|h| twins.equal(h, v)) {
                     continue;
@@ -335,18 +340,33 @@ impl At<'_> {
     }
 }
 
-/// What an invariant is checked on: the whole reply once, or each object
-/// its `for_each` names (array elements one by one), with where they are.
+/// [`targets_of`] as a new list.
+#[cfg(test)]
 fn targets<'p, 'v>(
     inv: &'p Invariant,
     envelope: &'p Envelope,
     body: Option<&'v Value>,
 ) -> Vec<(Option<At<'p>>, Option<&'v Value>)> {
-    if inv.for_each.is_empty() {
-        return vec![(None, None)];
-    }
-    let Some(body) = body else { return vec![] };
     let mut out = Vec::new();
+    targets_of(inv, envelope, body, &mut out);
+    out
+}
+
+/// What `inv` is checked on, into `out` (emptied first: one list serves
+/// every invariant of a reply): the whole reply once, or each object its
+/// `for_each` names (array elements one by one), with where they are.
+fn targets_of<'p, 'v>(
+    inv: &'p Invariant,
+    envelope: &'p Envelope,
+    body: Option<&'v Value>,
+    out: &mut Vec<(Option<At<'p>>, Option<&'v Value>)>,
+) {
+    out.clear();
+    if inv.for_each.is_empty() {
+        out.push((None, None));
+        return;
+    }
+    let Some(body) = body else { return };
     for f in &inv.for_each {
         let pointer = match f.as_str() {
             "payload" => envelope.payload.as_str(),
@@ -376,7 +396,6 @@ fn targets<'p, 'v>(
             )),
         }
     }
-    out
 }
 
 /// `text` with each `{expr}` replaced by its value in `scope` (strings
@@ -759,6 +778,11 @@ mod tests {
             "[1].all(x, [2].all(x, x == 2)) && [1].all(x, [x].all(y, y == x))",
             "[1, 2].all(x, x > 0 || response.nope == 1) && [].all(x, response.nope == x)",
             "payload.all(k, k in consts.table4_keys || k in consts.table4_keys_lower)",
+            // `string()` of an int, read as its text where it is used.
+            "string(payload.status) in consts.table5 && !(string(-4) in consts.table5)",
+            "consts.table5[string(payload.status)] == [1] && string(status) in ['200', 'x']",
+            "string(payload.status) == '4' && size(string(-12)) == 3 && string(7) != 7",
+            "type(string(1)) == string && string(string(status)) == string(status)",
         ]
         .iter()
         .map(|t| Expr::compile(t).unwrap())

@@ -18,7 +18,7 @@
 //! evaluates the expression with `cel` as before. Failure messages always
 //! come from `cel`.
 
-use std::borrow::Cow;
+use std::rc::Rc;
 
 use cel::common::ast::{operators, Expr as Ast, LiteralValue};
 use cel::IdedExpr;
@@ -309,16 +309,72 @@ fn mentions(e: &IdedExpr, name: &str) -> bool {
 }
 
 /// A value during evaluation: borrowed from the bound JSON where possible.
+///
+/// Sixteen bytes (a tag and one word), so that an evaluation's result comes
+/// back in two registers: at 32 bytes it came back through memory, and
+/// reading it back after each call was a third of an invariant's cost (see
+/// the README's "Performance").
 #[derive(Debug, Clone)]
 pub(crate) enum V<'a> {
     Null,
     Bool(bool),
     Int(i64),
-    Str(Cow<'a, str>),
+    Str(&'a String),
+    /// `string(i)` of an int: the decimal text of `i`, spelt out only
+    /// where it is compared or looked up.
+    Decimal(i64),
     /// A JSON list, object or number CEL holds as `uint` or `double`.
     Json(&'a Json),
-    List(Vec<V<'a>>),
-    Type(&'static str),
+    List(Rc<Vec<V<'a>>>),
+    Type(Ty),
+}
+
+/// The CEL types the subset tells apart, as `type()` gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ty {
+    Null,
+    Bool,
+    Int,
+    Uint,
+    Double,
+    String,
+    Bytes,
+    List,
+    Map,
+    Dyn,
+    Type,
+}
+
+impl Ty {
+    /// The types a name resolves to when no variable has it.
+    const NAMED: [Ty; 9] = [
+        Ty::Int,
+        Ty::Uint,
+        Ty::Double,
+        Ty::Bool,
+        Ty::String,
+        Ty::Bytes,
+        Ty::List,
+        Ty::Map,
+        Ty::Null,
+    ];
+
+    /// The CEL name of the type.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Ty::Null => "null_type",
+            Ty::Bool => "bool",
+            Ty::Int => "int",
+            Ty::Uint => "uint",
+            Ty::Double => "double",
+            Ty::String => "string",
+            Ty::Bytes => "bytes",
+            Ty::List => "list",
+            Ty::Map => "map",
+            Ty::Dyn => "dyn",
+            Ty::Type => "type",
+        }
+    }
 }
 
 impl<'a> V<'a> {
@@ -329,30 +385,39 @@ impl<'a> V<'a> {
             Json::Null => V::Null,
             Json::Bool(b) => V::Bool(*b),
             Json::Number(n) => n.as_i64().map_or(V::Json(j), V::Int),
-            Json::String(s) => V::Str(Cow::Borrowed(s)),
+            Json::String(s) => V::Str(s),
             Json::Array(_) | Json::Object(_) => V::Json(j),
         }
     }
 
-    /// The CEL type name of the value.
-    fn type_name(&self) -> &'static str {
+    /// The CEL type of the value.
+    fn ty(&self) -> Ty {
         match self {
-            V::Null => "null_type",
-            V::Bool(_) => "bool",
-            V::Int(_) => "int",
-            V::Str(_) => "string",
-            V::List(_) | V::Json(Json::Array(_)) => "list",
-            V::Json(Json::Object(_)) => "map",
-            V::Json(Json::Number(n)) if n.as_u64().is_some() => "uint",
-            V::Json(Json::Number(_)) => "double",
+            V::Null => Ty::Null,
+            V::Bool(_) => Ty::Bool,
+            V::Int(_) => Ty::Int,
+            V::Str(_) | V::Decimal(_) => Ty::String,
+            V::List(_) | V::Json(Json::Array(_)) => Ty::List,
+            V::Json(Json::Object(_)) => Ty::Map,
+            V::Json(Json::Number(n)) if n.as_u64().is_some() => Ty::Uint,
+            V::Json(Json::Number(_)) => Ty::Double,
             // `of` never wraps these.
-            V::Json(_) => "dyn",
-            V::Type(_) => "type",
+            V::Json(_) => Ty::Dyn,
+            V::Type(_) => Ty::Type,
         }
     }
 
     fn is_number(&self) -> bool {
         matches!(self, V::Int(_) | V::Json(Json::Number(_)))
+    }
+
+    /// The text of a string value (a decimal written into `buf`).
+    fn text<'s>(&'s self, buf: &'s mut itoa::Buffer) -> Option<&'s str> {
+        match self {
+            V::Str(s) => Some(s),
+            V::Decimal(i) => Some(buf.format(*i)),
+            _ => None,
+        }
     }
 
     /// The items of a list, as values, one at a time (no list is copied:
@@ -381,7 +446,7 @@ impl<'a> Iterator for Items<'_, 'a> {
         match self {
             Items::List(l) => l.next().cloned(),
             Items::Json(a) => a.next().map(V::of),
-            Items::Keys(k) => k.next().map(|k| V::Str(Cow::Borrowed(k.as_str()))),
+            Items::Keys(k) => k.next().map(V::Str),
         }
     }
 
@@ -400,11 +465,14 @@ fn equal(a: &V, b: &V) -> Option<bool> {
     Some(match (a, b) {
         (V::Null, V::Null) => true,
         (V::Bool(x), V::Bool(y)) => x == y,
-        (V::Int(x), V::Int(y)) => x == y,
+        (V::Int(x), V::Int(y)) | (V::Decimal(x), V::Decimal(y)) => x == y,
         (V::Str(x), V::Str(y)) => crate::value::same(x, y),
-        (V::Type(x), V::Type(y)) => crate::value::same(x, y),
+        (V::Str(s), V::Decimal(i)) | (V::Decimal(i), V::Str(s)) => {
+            crate::value::same(s, itoa::Buffer::new().format(*i))
+        }
+        (V::Type(x), V::Type(y)) => x == y,
         (x, y) if x.is_number() && y.is_number() => return None,
-        (x, y) if x.type_name() == "list" && y.type_name() == "list" => {
+        (x, y) if x.ty() == Ty::List && y.ty() == Ty::List => {
             let (x, y) = (x.items()?, y.items()?);
             if x.size_hint().0 != y.size_hint().0 {
                 return Some(false);
@@ -424,90 +492,59 @@ fn equal(a: &V, b: &V) -> Option<bool> {
 /// Names visible to an evaluation, innermost last.
 pub(crate) type Vars<'a> = Vec<(&'a str, V<'a>)>;
 
-/// The CEL type identifiers, which a name resolves to when no variable has it.
-const TYPES: [&str; 9] = [
-    "int",
-    "uint",
-    "double",
-    "bool",
-    "string",
-    "bytes",
-    "list",
-    "map",
-    "null_type",
-];
+/// `name`'s value: the innermost variable of that name, else the type it
+/// names.
+fn lookup<'a>(vars: &Vars<'a>, name: &str) -> Option<V<'a>> {
+    match vars.iter().rev().find(|(n, _)| crate::value::same(n, name)) {
+        Some((_, v)) => Some(v.clone()),
+        None => Some(V::Type(
+            Ty::NAMED
+                .into_iter()
+                .find(|t| crate::value::same(t.name(), name))?,
+        )),
+    }
+}
+
+/// `key`'s value in the object `m`, for a string key.
+fn member<'a>(m: &'a serde_json::Map<String, Json>, key: &V) -> Option<&'a Json> {
+    let mut buf = itoa::Buffer::new();
+    crate::value::field(m, key.text(&mut buf)?)
+}
 
 /// Evaluate `node` with `vars`; `None` when CEL must decide.
 pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
-    let bool_of = |v: V| match v {
-        V::Bool(b) => Some(b),
-        _ => None,
-    };
     Some(match node {
         Node::Null => V::Null,
-        Node::Bool(b) => V::Bool(*b),
         Node::Int(i) => V::Int(*i),
-        Node::Str(s) => V::Str(Cow::Borrowed(s)),
-        Node::List(items) => V::List(items.iter().map(|i| eval(i, vars)).collect::<Option<_>>()?),
-        Node::Ident(name) => match vars.iter().rev().find(|(n, _)| crate::value::same(n, name)) {
-            Some((_, v)) => v.clone(),
-            None => V::Type(TYPES.into_iter().find(|t| crate::value::same(t, name))?),
-        },
+        Node::Str(s) => V::Str(s),
+        Node::List(items) => V::List(Rc::new(
+            items
+                .iter()
+                .map(|i| eval(i, vars))
+                .collect::<Option<_>>()?,
+        )),
+        Node::Ident(name) => lookup(vars, name)?,
         Node::Select(operand, field) => match eval(operand, vars)? {
             V::Json(Json::Object(m)) => V::of(crate::value::field(m, field)?),
             _ => return None,
         },
-        Node::Has(operand, field) => match eval(operand, vars)? {
-            V::Json(Json::Object(m)) => V::Bool(crate::value::field(m, field).is_some()),
-            _ => return None,
-        },
         Node::Index(operand, key) => match (eval(operand, vars)?, eval(key, vars)?) {
-            (V::Json(Json::Object(m)), V::Str(k)) => V::of(crate::value::field(m, &k)?),
+            (V::Json(Json::Object(m)), k) => V::of(member(m, &k)?),
             (V::Json(Json::Array(a)), V::Int(i)) => V::of(a.get(usize::try_from(i).ok()?)?),
             (V::List(l), V::Int(i)) => l.get(usize::try_from(i).ok()?)?.clone(),
             _ => return None,
         },
-        Node::Not(x) => V::Bool(!bool_of(eval(x, vars)?)?),
         Node::Neg(x) => match eval(x, vars)? {
             V::Int(i) => V::Int(i.checked_neg()?),
             _ => return None,
         },
-        // CEL's `&&` and `||` are commutative: `false && error` is false
-        // either way round; only a definite answer is given here.
-        Node::And(x, y) => match eval(x, vars).and_then(bool_of) {
-            Some(false) => V::Bool(false),
-            left => match (left, eval(y, vars).and_then(bool_of)) {
-                (Some(true), Some(r)) => V::Bool(r),
-                (None, Some(false)) => V::Bool(false),
-                _ => return None,
-            },
-        },
-        Node::Or(x, y) => match eval(x, vars).and_then(bool_of) {
-            Some(true) => V::Bool(true),
-            left => match (left, eval(y, vars).and_then(bool_of)) {
-                (Some(false), Some(r)) => V::Bool(r),
-                (None, Some(true)) => V::Bool(true),
-                _ => return None,
-            },
-        },
         Node::Cond(c, t, f) => {
-            if bool_of(eval(c, vars)?)? {
+            if truth(c, vars)? {
                 eval(t, vars)?
             } else {
                 eval(f, vars)?
             }
         }
-        Node::Eq(x, y) => V::Bool(equal(&eval(x, vars)?, &eval(y, vars)?)?),
-        Node::Ne(x, y) => V::Bool(!equal(&eval(x, vars)?, &eval(y, vars)?)?),
-        Node::Cmp(x, y, o) => match (eval(x, vars)?, eval(y, vars)?) {
-            (V::Int(a), V::Int(b)) => V::Bool(match o {
-                Order::Lt => a < b,
-                Order::Le => a <= b,
-                Order::Gt => a > b,
-                Order::Ge => a >= b,
-            }),
-            _ => return None,
-        },
         Node::Add(x, y) => match (eval(x, vars)?, eval(y, vars)?) {
             (V::Int(a), V::Int(b)) => V::Int(a.checked_add(b)?),
             _ => return None,
@@ -516,41 +553,16 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
             (V::Int(a), V::Int(b)) => V::Int(a.checked_sub(b)?),
             _ => return None,
         },
-        Node::In(x, container) => {
-            let x = eval(x, vars)?;
-            match (eval(container, vars)?, &x) {
-                (V::Json(Json::Object(m)), V::Str(k)) => {
-                    V::Bool(crate::value::field(m, k).is_some())
-                }
-                (V::Json(Json::Object(_)), _) => return None,
-                // A string equals only a string (`equal`): compared in place,
-                // without making a value of each item (`k in consts.keys`
-                // runs for every key of every reply).
-                (V::Json(Json::Array(a)), V::Str(k)) => V::Bool(
-                    a.iter()
-                        .any(|i| matches!(i, Json::String(s) if crate::value::same(s, k))),
-                ),
-                (c, _) => {
-                    let mut found = false;
-                    for item in c.items()? {
-                        if equal(&item, &x)? {
-                            found = true;
-                            break;
-                        }
-                    }
-                    V::Bool(found)
-                }
-            }
-        }
-        Node::Type(x) => V::Type(eval(x, vars)?.type_name()),
+        Node::Type(x) => V::Type(eval(x, vars)?.ty()),
         Node::String(x) => match eval(x, vars)? {
-            V::Int(i) => V::Str(Cow::Owned(i.to_string())),
-            V::Str(s) => V::Str(s),
+            V::Int(i) => V::Decimal(i),
+            s @ (V::Str(_) | V::Decimal(_)) => s,
             _ => return None,
         },
         Node::Size(x) => {
             let n = match eval(x, vars)? {
                 V::Str(s) => s.chars().count(),
+                V::Decimal(i) => itoa::Buffer::new().format(i).len(),
                 V::List(l) => l.len(),
                 V::Json(Json::Array(a)) => a.len(),
                 V::Json(Json::Object(m)) => m.len(),
@@ -565,6 +577,94 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
                 .find(|(n, _)| crate::value::same(n, name))?
                 .1
                 .clone()
+        }
+        Node::Bool(_)
+        | Node::Has(..)
+        | Node::Not(_)
+        | Node::And(..)
+        | Node::Or(..)
+        | Node::Eq(..)
+        | Node::Ne(..)
+        | Node::Cmp(..)
+        | Node::In(..)
+        | Node::Quantifier { .. } => V::Bool(truth(node, vars)?),
+    })
+}
+
+/// Evaluate `node` to a boolean: `None` when it is not one or CEL must
+/// decide. The logical operators, comparisons, membership and quantifiers
+/// are worked out here, as a `bool` rather than a value.
+pub(crate) fn truth<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<bool> {
+    Some(match node {
+        Node::Bool(b) => *b,
+        Node::Has(operand, field) => match eval(operand, vars)? {
+            V::Json(Json::Object(m)) => crate::value::field(m, field).is_some(),
+            _ => return None,
+        },
+        Node::Not(x) => !truth(x, vars)?,
+        // CEL's `&&` and `||` are commutative: `false && error` is false
+        // either way round; only a definite answer is given here.
+        Node::And(x, y) => match truth(x, vars) {
+            Some(false) => false,
+            left => match (left, truth(y, vars)) {
+                (Some(true), Some(r)) => r,
+                (None, Some(false)) => false,
+                _ => return None,
+            },
+        },
+        Node::Or(x, y) => match truth(x, vars) {
+            Some(true) => true,
+            left => match (left, truth(y, vars)) {
+                (Some(false), Some(r)) => r,
+                (None, Some(true)) => true,
+                _ => return None,
+            },
+        },
+        Node::Cond(c, t, f) => {
+            if truth(c, vars)? {
+                truth(t, vars)?
+            } else {
+                truth(f, vars)?
+            }
+        }
+        Node::Eq(x, y) => equal(&eval(x, vars)?, &eval(y, vars)?)?,
+        Node::Ne(x, y) => !equal(&eval(x, vars)?, &eval(y, vars)?)?,
+        Node::Cmp(x, y, o) => match (eval(x, vars)?, eval(y, vars)?) {
+            (V::Int(a), V::Int(b)) => match o {
+                Order::Lt => a < b,
+                Order::Le => a <= b,
+                Order::Gt => a > b,
+                Order::Ge => a >= b,
+            },
+            _ => return None,
+        },
+        Node::In(x, container) => {
+            let x = eval(x, vars)?;
+            match eval(container, vars)? {
+                V::Json(Json::Object(m)) => match x {
+                    V::Str(_) | V::Decimal(_) => member(m, &x).is_some(),
+                    _ => return None,
+                },
+                // A string equals only a string (`equal`): compared in place,
+                // without making a value of each item (`k in consts.keys`
+                // runs for every key of every reply).
+                V::Json(Json::Array(a)) if x.ty() == Ty::String => {
+                    let mut buf = itoa::Buffer::new();
+                    let k = x.text(&mut buf)?;
+                    a.iter()
+                        .any(|i| matches!(i, Json::String(s) if crate::value::same(s, k)))
+                }
+                c => {
+                    let mut found = false;
+                    for item in c.items()? {
+                        if equal(&item, &x)? {
+                            found = true;
+                            break;
+                        }
+                    }
+                    found
+                }
+            }
         }
         Node::Quantifier {
             range,
@@ -606,7 +706,7 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
             let mut answer = Some(*every);
             for item in items {
                 vars.push((var.as_str(), item));
-                let p = eval(pred, vars).and_then(bool_of);
+                let p = truth(pred, vars);
                 vars.pop();
                 match p {
                     Some(b) if b != *every => {
@@ -621,8 +721,12 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
                 }
             }
             vars.truncate(depth);
-            V::Bool(answer?)
+            answer?
         }
+        _ => match eval(node, vars)? {
+            V::Bool(b) => b,
+            _ => return None,
+        },
     })
 }
 
@@ -640,6 +744,35 @@ mod tests {
             .unwrap()
             .fast
             .unwrap_or_else(|| panic!("{text} is not in the subset"))
+    }
+
+    /// A value comes back from an evaluation in two registers: one tag and
+    /// one word, with `None` in the tag's spare values.
+    #[test]
+    fn a_value_is_two_words() {
+        assert_eq!(std::mem::size_of::<Option<V>>(), 16);
+    }
+
+    /// `string()` of an int is compared, looked up and measured as its
+    /// decimal text, which is only spelt out where it is read.
+    #[test]
+    fn decimals_read_as_their_text() {
+        let consts = serde_json::json!({"t": {"7": [2, 3], "-12": [1]}, "l": ["7", "x"]});
+        let vars: Vars = vec![("consts", V::of(&consts)), ("s", V::Int(7))];
+        for (text, want) in [
+            ("string(s) in consts.t", true),
+            ("string(-12) in consts.t", true),
+            ("string(12) in consts.t", false),
+            ("consts.t[string(s)] == [2, 3]", true),
+            ("string(s) in consts.l", true),
+            ("string(s) == '7' && '7' == string(s) && string(s) != '07'", true),
+            ("string(string(s)) == string(s)", true),
+            ("size(string(-12)) == 3", true),
+            ("type(string(s)) == string", true),
+        ] {
+            let n = node(text);
+            assert_eq!(truth(&n, &mut vars.clone()), Some(want), "{text}");
+        }
     }
 
     /// The parts of a predicate that do not read the loop's name are
