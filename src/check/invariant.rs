@@ -108,17 +108,18 @@ impl<'r> ReplyScope<'r> {
         // The reply's ten, a binding, and an expression's own (a
         // quantifier's name and its hoisted parts).
         let mut vars = self.root.fast_vars(10 + 1 + 4);
+        // A name is looked up from the end: the most read last.
         vars.extend([
-            ("response", fast_value(self.body)),
-            ("status", fast_value_int(i64::from(self.status))),
-            ("success", fast_value_bool(self.success)),
-            ("outcome", fast_value(self.outcome)),
-            ("payload", fast_value(self.payload)),
-            ("request", fast_value(self.request)),
-            ("release", fast_value_str(self.release)),
-            ("envelope", fast_value(self.envelope)),
             ("probes", fast_value(self.probes)),
+            ("envelope", fast_value(self.envelope)),
+            ("release", fast_value_str(self.release)),
             ("now_ms", fast_value_int(self.now_ms)),
+            ("status", fast_value_int(i64::from(self.status))),
+            ("outcome", fast_value(self.outcome)),
+            ("request", fast_value(self.request)),
+            ("response", fast_value(self.body)),
+            ("success", fast_value_bool(self.success)),
+            ("payload", fast_value(self.payload)),
         ]);
         vars
     }
