@@ -7,8 +7,8 @@
 //! the caller's task instead cost a wake-up of that thread per exchange.
 //! Here a worker takes its next case from the queue without waking anyone,
 //! on a runtime thread beside the connection's task, and wakes the caller
-//! only when the queue is half empty (one wake-up per `2 × jobs` cases, at
-//! least 8, while the run flows), when the reorder window is full, or when
+//! only when the queue is half empty (one wake-up per `8 × jobs` cases, at
+//! most 512, while the run flows), when the reorder window is full, or when
 //! the caller has not been woken for [`HAND_ON_AFTER`] (slow cases are
 //! reported as they finish). The caller builds cases (from a lazy set,
 //! say) into the queue, keeps the reorder window, and hands results on in
@@ -68,16 +68,17 @@ impl Runner {
     ) where
         I: IntoIterator<Item = Case>,
     {
-        // `4 × jobs` queued (at least 16): a worker finds its next case
+        // `16 × jobs` queued (at most 1024): a worker finds its next case
         // ready while the caller, woken when half are taken, builds more.
         // Each wake-up of the caller's thread is a context switch, which on
         // a small VM costs as much CPU as a case's checks: with `jobs`
         // queued (woken every `jobs / 2` cases) the harness switched 0.45
-        // times a case at `--jobs 8` and 1.5 at `--jobs 1`, against 0.15 and
-        // 0.7 now (`cargo bench --bench throughput`). A queued case waits
-        // for room in the window before it starts (`Shared::wait_for_room`):
-        // the queue holds requests not yet sent, never replies.
-        let queue = (4 * jobs).max(16);
+        // times a case at `--jobs 8` and 1.5 at `--jobs 1`; with `4 × jobs`
+        // (at least 16) 0.15 and 0.7; now 0.06–0.10 at `--jobs 8` (`cargo
+        // bench --bench throughput`). A queued case waits for room in the
+        // window before it starts (`Shared::wait_for_room`): the queue holds
+        // requests not yet sent, never replies.
+        let queue = (16 * jobs).min(1024);
         let (tx, rx) = mpsc::channel::<(usize, Case)>(queue);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let shared = Arc::new(Shared {
