@@ -450,8 +450,8 @@ impl Runner {
     /// Run `cases` (built as they are needed, e.g. from a lazy
     /// [`CaseSet`](crate::case::CaseSet)) with at most `jobs` in flight and
     /// hand each result to `on_result` with its index, in input order, keeping
-    /// none: memory stays that of the cases in flight, of at most `4 × jobs`
-    /// (at least 16) more built and queued for the workers (requests not yet
+    /// none: memory stays that of the cases in flight, of at most `16 × jobs`
+    /// (at most 1024) more built and queued for the workers (requests not yet
     /// sent: a queued case waits for room in the window before it starts),
     /// and of at most [`REORDER_WINDOW`] results (and
     /// [`REORDER_WINDOW_BYTES`] of kept exchanges, give or take the results
