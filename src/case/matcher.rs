@@ -189,7 +189,7 @@ impl Compiler<'_> {
                 self.marker_map(entries, exact, &source)?
             }
             NodeValue::Map(entries) => {
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(entries.len());
                 for (k, v) in entries {
                     out.push((k.value.clone(), self.matcher(v, exact)?));
                 }

@@ -518,10 +518,7 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
         Node::Int(i) => V::Int(*i),
         Node::Str(s) => V::Str(s),
         Node::List(items) => V::List(Rc::new(
-            items
-                .iter()
-                .map(|i| eval(i, vars))
-                .collect::<Option<_>>()?,
+            items.iter().map(|i| eval(i, vars)).collect::<Option<_>>()?,
         )),
         Node::Ident(name) => lookup(vars, name)?,
         Node::Select(operand, field) => match eval(operand, vars)? {
@@ -765,7 +762,10 @@ mod tests {
             ("string(12) in consts.t", false),
             ("consts.t[string(s)] == [2, 3]", true),
             ("string(s) in consts.l", true),
-            ("string(s) == '7' && '7' == string(s) && string(s) != '07'", true),
+            (
+                "string(s) == '7' && '7' == string(s) && string(s) != '07'",
+                true,
+            ),
             ("string(string(s)) == string(s)", true),
             ("size(string(-12)) == 3", true),
             ("type(string(s)) == string", true),

@@ -449,11 +449,11 @@ mod tests {
             tags: vec![],
             source: src.clone(),
             contract: Some(crate::testing::contract("agentbyworkno")),
-            release: Some(
+            release: Some(std::sync::Arc::new(
                 crate::testing::contract("agentbyworkno")
                     .default_release()
                     .clone(),
-            ),
+            )),
             skip: None,
             request: crate::case::Request {
                 method: "POST".into(),
