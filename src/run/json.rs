@@ -48,6 +48,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Parsed, serde_json::Error> {
         needs_text: Cell::new(false),
         duplicate_keys: RefCell::new(Vec::new()),
         float_tokens: RefCell::new(Vec::new()),
+        last_len: Cell::new(0),
     };
     let mut de = serde_json::Deserializer::from_slice(body);
     let fast = Seed {
@@ -76,6 +77,7 @@ fn parse_exact(body: &[u8]) -> Result<Parsed, serde_json::Error> {
         needs_text: Cell::new(false),
         duplicate_keys: RefCell::new(Vec::new()),
         float_tokens: RefCell::new(Vec::new()),
+        last_len: Cell::new(0),
     };
     let mut de = serde_json::Deserializer::from_reader(ByteReader { body, pos: &pos });
     let value = Seed {
@@ -120,6 +122,8 @@ struct Context<'a> {
     needs_text: Cell<bool>,
     duplicate_keys: RefCell<Vec<String>>,
     float_tokens: RefCell<Vec<NumberToken>>,
+    /// The member count of the object finished last.
+    last_len: Cell<usize>,
 }
 
 impl Context<'_> {
@@ -229,7 +233,14 @@ impl<'de> Visitor<'de> for Seed<'_, '_, '_> {
         Ok(Value::Array(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut members = Map::new();
+        // Made at the size of the object finished last (the first at 8):
+        // the elements of a list, and a payload and its copy, are
+        // mostly alike, and growing a map rehashes it (three times for
+        // nine members).
+        let mut members = Map::with_capacity(match self.ctx.last_len.get() {
+            0 => 8,
+            n => n.min(64),
+        });
         while let Some(key) = map.next_key::<String>()? {
             let value = map.next_value_seed(Seed {
                 ctx: self.ctx,
@@ -248,6 +259,7 @@ impl<'de> Visitor<'de> for Seed<'_, '_, '_> {
                 }
             }
         }
+        self.ctx.last_len.set(members.len());
         Ok(Value::Object(members))
     }
 }
@@ -279,6 +291,32 @@ mod tests {
                 "{text}"
             );
             assert!(p.duplicate_keys.is_empty() && p.float_tokens.is_empty());
+        }
+    }
+
+    /// Maps are made at the size of the object finished before them:
+    /// objects growing, shrinking and past the size bound still come out
+    /// as serde_json builds them, in their order.
+    #[test]
+    fn objects_of_every_size_in_a_row_are_what_serde_json_builds() {
+        let object = |n: usize| {
+            let members: Vec<String> = (0..n).map(|i| format!("\"k{i}\":{i}")).collect();
+            format!("{{{}}}", members.join(","))
+        };
+        let sizes = [9, 9, 2, 0, 70, 3, 100, 100, 1, 16, 17];
+        let items: Vec<String> = sizes.iter().map(|&n| object(n)).collect();
+        let text = format!("{{\"list\":[{}],\"after\":{}}}", items.join(","), object(5));
+        let p = parse(text.as_bytes()).unwrap();
+        let want: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(p.value, want);
+        let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+        for (got, want) in p.value["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(want["list"].as_array().unwrap())
+        {
+            assert_eq!(keys(got), keys(want), "member order");
         }
     }
 
