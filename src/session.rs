@@ -369,7 +369,7 @@ impl Session {
             tags: vec![],
             source: p.source.clone(),
             contract: Some(c.clone()),
-            release: Some(std::sync::Arc::new(release.clone())),
+            release: Some(Arc::new(release.clone())),
             skip: None,
             request: Request {
                 method: c.method.clone(),

@@ -23,7 +23,7 @@ pub(crate) struct CaseContext {
     /// The suite's contract.
     pub contract: Option<Arc<Contract>>,
     /// The contract release the case expects.
-    pub release: Option<std::sync::Arc<Release>>,
+    pub release: Option<Arc<Release>>,
     /// Why the case does not apply to the run, if it does not.
     pub skip: Option<String>,
     /// Every contract, for flow steps that name another.

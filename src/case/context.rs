@@ -78,7 +78,7 @@ pub(crate) fn case_context(
     cx.vars.set("release", &release.name, "case release");
     cx.vars.set("endpoint", &release.path, "case release");
     cx.contract = Some(contract);
-    cx.release = Some(std::sync::Arc::new(release));
+    cx.release = Some(Arc::new(release));
     Ok(cx)
 }
 

@@ -215,7 +215,7 @@ fn compile_step(
     scx.vars.set("endpoint", &release.path, "step release");
     scx.skip = skip;
     scx.contract = Some(contract.clone());
-    scx.release = Some(std::sync::Arc::new(release));
+    scx.release = Some(Arc::new(release));
     // Folder defaults are for the suite's own contract.
     let (base_req, base_exp) = if own {
         (req.clone(), exp.clone())

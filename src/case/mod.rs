@@ -80,7 +80,7 @@ pub struct Case {
     /// The contract the case checks (its suite's); `None` for a plain HTTP case.
     pub contract: Option<Arc<Contract>>,
     /// The release of the contract the reply must keep.
-    pub release: Option<std::sync::Arc<Release>>,
+    pub release: Option<Arc<Release>>,
     /// Why the case does not apply to this run (it is reported skipped, and
     /// nothing is sent), e.g. a release it is not written for.
     pub skip: Option<String>,

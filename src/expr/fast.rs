@@ -329,9 +329,12 @@ pub(crate) enum V<'a> {
     Type(Ty),
 }
 
-/// The CEL types the subset tells apart, as `type()` gives them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The CEL types the subset tells apart, as `type()` gives them (their
+/// names are CEL's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub(crate) enum Ty {
+    #[strum(serialize = "null_type")]
     Null,
     Bool,
     Int,
@@ -361,19 +364,7 @@ impl Ty {
 
     /// The CEL name of the type.
     pub(crate) fn name(self) -> &'static str {
-        match self {
-            Ty::Null => "null_type",
-            Ty::Bool => "bool",
-            Ty::Int => "int",
-            Ty::Uint => "uint",
-            Ty::Double => "double",
-            Ty::String => "string",
-            Ty::Bytes => "bytes",
-            Ty::List => "list",
-            Ty::Map => "map",
-            Ty::Dyn => "dyn",
-            Ty::Type => "type",
-        }
+        self.into()
     }
 }
 
@@ -748,6 +739,27 @@ mod tests {
     #[test]
     fn a_value_is_two_words() {
         assert_eq!(std::mem::size_of::<Option<V>>(), 16);
+    }
+
+    /// The type names are CEL's.
+    #[test]
+    fn type_names_are_cels() {
+        let names: Vec<&str> = Ty::NAMED.iter().map(|t| t.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "int",
+                "uint",
+                "double",
+                "bool",
+                "string",
+                "bytes",
+                "list",
+                "map",
+                "null_type"
+            ]
+        );
+        assert_eq!((Ty::Dyn.name(), Ty::Type.name()), ("dyn", "type"));
     }
 
     /// `string()` of an int is compared, looked up and measured as its
