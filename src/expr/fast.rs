@@ -312,8 +312,8 @@ fn mentions(e: &IdedExpr, name: &str) -> bool {
 ///
 /// Sixteen bytes (a tag and one word), so that an evaluation's result comes
 /// back in two registers: at 32 bytes it came back through memory, and
-/// reading it back after each call was a third of an invariant's cost (see
-/// the README's "Performance").
+/// reading it back after each call was a third of the evaluator's own
+/// samples (see the README's "Performance").
 #[derive(Debug, Clone)]
 pub(crate) enum V<'a> {
     Null,
