@@ -105,11 +105,8 @@ impl<'r> ReplyScope<'r> {
 
     /// The same variables for the fast path, on the reply's own JSON.
     fn fast_vars(&self) -> FastVars<'_> {
-        // The reply's ten, a binding, and an expression's own (a
-        // quantifier's name and its hoisted parts).
-        let mut vars = self.root.fast_vars(10 + 1 + 4);
         // A name is looked up from the end: the most read last.
-        vars.extend([
+        let reply = [
             ("probes", fast_value(self.probes)),
             ("envelope", fast_value(self.envelope)),
             ("release", fast_value_str(self.release)),
@@ -120,7 +117,11 @@ impl<'r> ReplyScope<'r> {
             ("response", fast_value(self.body)),
             ("success", fast_value_bool(self.success)),
             ("payload", fast_value(self.payload)),
-        ]);
+        ];
+        // Room for the reply's, a binding, and an expression's own (a
+        // quantifier's name and its hoisted parts).
+        let mut vars = self.root.fast_vars(reply.len() + 1 + 4);
+        vars.extend(reply);
         vars
     }
 }

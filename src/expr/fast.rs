@@ -486,14 +486,20 @@ pub(crate) type Vars<'a> = Vec<(&'a str, V<'a>)>;
 /// `name`'s value: the innermost variable of that name, else the type it
 /// names.
 fn lookup<'a>(vars: &Vars<'a>, name: &str) -> Option<V<'a>> {
-    match vars.iter().rev().find(|(n, _)| crate::value::same(n, name)) {
-        Some((_, v)) => Some(v.clone()),
-        None => Some(V::Type(
-            Ty::NAMED
-                .into_iter()
-                .find(|t| crate::value::same(t.name(), name))?,
-        )),
-    }
+    bound(vars, name).or_else(|| {
+        Ty::NAMED
+            .into_iter()
+            .find(|t| crate::value::same(t.name(), name))
+            .map(V::Type)
+    })
+}
+
+/// The innermost variable named `name`, if any.
+fn bound<'a>(vars: &Vars<'a>, name: &str) -> Option<V<'a>> {
+    vars.iter()
+        .rev()
+        .find(|(n, _)| crate::value::same(n, name))
+        .map(|(_, v)| v.clone())
 }
 
 /// `key`'s value in the object `m`, for a string key.
@@ -558,14 +564,7 @@ pub(crate) fn eval<'a>(node: &'a Node, vars: &mut Vars<'a>) -> Option<V<'a>> {
             };
             V::Int(i64::try_from(n).ok()?)
         }
-        Node::Let(i) => {
-            let name = LETS.get(*i)?;
-            vars.iter()
-                .rev()
-                .find(|(n, _)| crate::value::same(n, name))?
-                .1
-                .clone()
-        }
+        Node::Let(i) => bound(vars, LETS.get(*i)?)?,
         Node::Bool(_)
         | Node::Has(..)
         | Node::Not(_)
